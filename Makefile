@@ -1,0 +1,34 @@
+# A fresh machine needs only `make reports` and `make test`; both create .venv when missing.
+PYTHON ?= python3.12
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup reports test quick-reports bench lint clean
+
+setup: $(STAMP)
+
+# Re-install when pyproject.toml changes; idempotent otherwise.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+reports: setup
+	$(BIN)/python -m analyses run --out reports
+
+quick-reports: setup
+	$(BIN)/python -m analyses run --out reports --quick
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python benchmarks/bench_normal.py
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf reports/*/ reports/index.html .pytest_cache

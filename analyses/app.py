@@ -1,0 +1,106 @@
+"""What the CLI commands do, callable from tests: ``run_cases`` and ``fit_csv``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from analyses.config import CaseConfig, RunConfig, child_seed
+from analyses.datasets import Dataset
+from analyses.errors import InputError
+
+RESERVED = ("intercept", "sigma")
+
+
+def run_cases(names: list[str], out: Path, cfg: RunConfig) -> int:
+    """Run built-in cases (all when ``names`` is empty) into ``out/<case>/`` and ``out/index.html``."""
+    from analyses.cases import CASES, get_case
+    from analyses.estimators import ModelCache
+    from analyses.pipeline import run_case, write_case
+
+    cases = [get_case(n) for n in dict.fromkeys(names or CASES)]  # unknown name -> InputError
+    _check_out_dir(out, allow_reports_root=True)
+    cache = ModelCache()
+    status = 0
+    for case in cases:
+        data = case.load(child_seed(cfg.seed, case.config.name, "data"))
+        result = run_case(data, case.config, cfg, cache)
+        write_case(result, out / case.config.name)
+        status = max(status, _summarise(result, out / case.config.name))
+    _write_index(out)
+    print(f"index: {out / 'index.html'}")
+    return status
+
+
+def fit_csv(path: Path, case: CaseConfig, target: str, features, out: Path,
+            cfg: RunConfig) -> int:
+    """The analysis of a built-in case, on a user's CSV file, into ``out``."""
+    from analyses.datasets import load_csv
+    from analyses.pipeline import run_case, write_case
+
+    _check_out_dir(out)
+    data = load_csv(path, target, features, intercept=case.intercept, family=case.family)
+    _check_fit_data(data, path)
+    result = run_case(data, replace(case, name=data.name or case.name), cfg)
+    write_case(result, out)
+    return _summarise(result, out)
+
+
+def _check_fit_data(data: Dataset, path: Path) -> None:
+    for name in data.feature_names:
+        if name in RESERVED:
+            raise InputError(f"{path}: feature column {name!r} clashes with the model parameter "
+                             f"of that name; rename the column")
+    if not np.ptp(data.y) > 0:
+        raise InputError(f"{path}: target column {data.target!r} is constant "
+                         f"(value {data.y[0]!r}); nothing to fit")
+
+
+def _check_out_dir(out: Path, allow_reports_root: bool = False) -> None:
+    """Never replace a folder we did not write: DIR must be new, empty or an earlier report."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    if allow_reports_root or not out.exists():
+        return
+    if any(out.iterdir()) and not (out / "results.json").is_file():
+        raise InputError(f"--out {out}: folder exists, is not empty and holds no earlier report "
+                         f"(results.json); choose a new folder")
+
+
+def _summarise(result, out: Path) -> int:
+    bad = [r for r in result.agreement if not r.ok]
+    failed = [e.key for e in result.estimates.values() if e.status == "failed"]
+    print(f"{result.case}: {len(result.agreement) - len(bad)}/{len(result.agreement)} agreement "
+          f"rows ok -> {out / 'index.html'}")
+    for w in result.warnings:
+        print(f"  warning: {w}", file=sys.stderr)
+    return 1 if bad or failed else 0
+
+
+def _write_index(out: Path) -> None:
+    """Index every case folder under ``out`` that holds a results.json."""
+    from analyses.outputs import write_file_atomically
+    from analyses.report import render_index
+
+    entries = []
+    for res in sorted(out.glob("*/results.json")):
+        try:
+            r = json.loads(res.read_text())
+        except (OSError, ValueError):
+            continue
+        rows = r.get("agreement", [])
+        entries.append({
+            "name": r.get("case", res.parent.name),
+            "href": f"{res.parent.name}/index.html",
+            "family": r.get("family", ""),
+            "n_obs": r.get("n_obs", ""),
+            "n_ok": sum(1 for row in rows if row.get("ok")),
+            "n_rows": len(rows),
+            "n_warnings": len(r.get("warnings", [])),
+            "description": r.get("dataset", {}).get("description", ""),
+        })
+    write_file_atomically(out / "index.html", render_index(entries))

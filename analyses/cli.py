@@ -1,0 +1,148 @@
+"""Command line: ``python -m analyses {list, run, fit}``.  Thin: parse into config, call ``main``.
+
+Exit codes: 0 all estimators ran and every agreement row is within tolerance; 1 the report was
+written but an estimator failed or a row is outside tolerance (the report says which);
+2 bad input (one line on stderr, nothing written, an earlier report left intact).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from analyses.config import ESTIMATORS, PRIORS, CaseConfig, RunConfig
+from analyses.errors import InputError
+from models.priors import HalfFlat, HalfNormal, Known
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, no usage dump
+        raise InputError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m analyses",
+                description="Deep-learning losses as likelihoods: MLE/MAP/NUTS vs closed forms.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("list", help="list the built-in cases")
+
+    def sampler_args(sp):
+        sp.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+        sp.add_argument("--draws", type=_positive_int, default=1000)
+        sp.add_argument("--tune", type=_positive_int, default=1000)
+        sp.add_argument("--chains", type=_positive_int, default=4)
+        sp.add_argument("--quick", action="store_true",
+                        help="at most 400 draws, 400 tuning steps, 2 chains")
+
+    run = sub.add_parser("run", help="run built-in cases into --out")
+    run.add_argument("cases", nargs="*", metavar="CASE", help="default: all")
+    run.add_argument("--out", type=Path, default=Path("reports"))
+    sampler_args(run)
+
+    fit = sub.add_parser("fit", help="the same analysis on your own CSV file")
+    fit.add_argument("data", type=Path, metavar="DATA.csv")
+    fit.add_argument("--family", default="normal", choices=["normal"])
+    fit.add_argument("--target", required=True)
+    fit.add_argument("--features", type=_csv_list, default=None,
+                     help="comma-separated; default: every other column")
+    fit.add_argument("--no-intercept", action="store_true")
+    fit.add_argument("--priors", type=_choices(PRIORS), default=PRIORS)
+    fit.add_argument("--prior-scale", type=_positive_float, default=1.0, metavar="TAU",
+                     help="tau of the N(0, tau^2) prior on w (default 1)")
+    sig = fit.add_mutually_exclusive_group()
+    sig.add_argument("--sigma", type=_positive_float, default=None, metavar="VALUE",
+                     help="known noise sd")
+    sig.add_argument("--sigma-prior", choices=["flat", "halfnormal"], default=None)
+    fit.add_argument("--sigma-scale", type=_positive_float, default=None, metavar="S",
+                     help="scale of the HalfNormal sigma prior")
+    fit.add_argument("--estimators", type=_choices(ESTIMATORS), default=ESTIMATORS)
+    fit.add_argument("--out", type=Path, required=True, metavar="DIR")
+    sampler_args(fit)
+    return p
+
+
+def _positive_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
+    return v
+
+
+def _positive_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+    return v
+
+
+def _csv_list(text):
+    items = [t.strip() for t in text.split(",")]
+    if not all(items):
+        raise argparse.ArgumentTypeError(f"empty name in list {text!r}")
+    return items
+
+
+def _choices(allowed):
+    def parse(text):
+        items = tuple(dict.fromkeys(_csv_list(text)))
+        bad = [t for t in items if t not in allowed]
+        if bad:
+            raise argparse.ArgumentTypeError(
+                f"unknown {', '.join(map(repr, bad))}; choose from {', '.join(allowed)}")
+        return items
+
+    return parse
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "list":
+            return _list()
+        cfg = RunConfig(seed=args.seed, draws=args.draws, tune=args.tune, chains=args.chains,
+                        **({"estimators": args.estimators, "priors": args.priors}
+                           if args.command == "fit" else {}))
+        if args.quick:
+            cfg = cfg.quick()
+        if args.command == "run":
+            from analyses.app import run_cases
+
+            return run_cases(args.cases, args.out, cfg)
+        from analyses.app import fit_csv
+
+        return fit_csv(args.data, _case_from_args(args), args.target, args.features, args.out,
+                       cfg)
+    except InputError as exc:
+        print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
+        return InputError.exit_code
+
+
+def _case_from_args(args) -> CaseConfig:
+    if args.sigma is not None:
+        sigma = Known(args.sigma)
+    elif args.sigma_prior == "halfnormal":
+        if args.sigma_scale is None:
+            raise InputError("--sigma-prior halfnormal needs --sigma-scale S")
+        sigma = HalfNormal(args.sigma_scale)
+    else:
+        if args.sigma_scale is not None:
+            raise InputError("--sigma-scale only applies with --sigma-prior halfnormal")
+        sigma = HalfFlat()
+    return CaseConfig(name=args.data.stem, family=args.family, intercept=not args.no_intercept,
+                      prior_scale=args.prior_scale, sigma=sigma)
+
+
+def _list() -> int:
+    from analyses.cases import CASES
+
+    for name, case in CASES.items():
+        print(f"{name:12s} {case.config.family:10s} {case.description}")
+    return 0

@@ -1,0 +1,156 @@
+"""Result values shared by the estimators, the comparison, results.json and the report.
+
+``CaseResult.to_json()`` is the results.json contract (keep its keys; add freely)::
+
+    {"family", "target", "n_obs", "parameters": [names],
+     "estimates": {"<method>_<prior>": {"mean": {name: value}, "sd": {name: value},
+                                         "mcse_mean": {name: value}}},
+     "agreement": [{"left", "right", "parameter", "abs_diff", "tolerance", "tier", "ok"}],
+     "warnings": [...]}
+
+method is one of closed_form, exact_posterior, find_map, laplace, nuts, statsmodels, sklearn;
+prior is flat or gaussian.  "mean" is the point estimate (the mode for closed_form, find_map,
+laplace); "sd" is the classical standard error for closed_form_flat, the Laplace sd for laplace,
+the posterior sd for nuts and exact_posterior.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+METHODS = (
+    "closed_form",
+    "exact_posterior",
+    "find_map",
+    "laplace",
+    "nuts",
+    "statsmodels",
+    "sklearn",
+)
+PRIORS = ("flat", "gaussian")
+
+
+@dataclass
+class Estimate:
+    """One estimator's answer under one prior.
+
+    ``mean``/``sd``/``mcse_mean`` map parameter name -> float (``sd``/``mcse_mean`` may be
+    partial or empty).  ``status`` is "ok", or "unavailable"/"failed" with ``reason``; an estimate
+    that does not exist is a value with a reason, never a silent number.
+    """
+
+    method: str
+    prior: str
+    mean: dict[str, float] = field(default_factory=dict)
+    sd: dict[str, float] = field(default_factory=dict)
+    mcse_mean: dict[str, float] = field(default_factory=dict)
+    status: str = "ok"
+    reason: str = ""
+    info: dict[str, Any] = field(default_factory=dict)  # diagnostics, settings, timings
+
+    @property
+    def key(self) -> str:
+        return f"{self.method}_{self.prior}"
+
+    def to_json(self) -> dict:
+        return {
+            "mean": _clean(self.mean),
+            "sd": _clean(self.sd),
+            "mcse_mean": _clean(self.mcse_mean),
+            "status": self.status,
+            "reason": self.reason,
+            "info": _clean(self.info),
+        }
+
+
+@dataclass
+class AgreementRow:
+    """One comparison of ``left`` and ``right`` on one parameter (or quantity).
+
+    ``kind`` is "agree" (|left - right| <= tolerance) or "gap" (theory predicts a difference
+    ``expected``; ``abs_diff`` is then |observed gap - expected gap|).
+    """
+
+    left: str
+    right: str
+    parameter: str
+    left_value: float
+    right_value: float
+    abs_diff: float
+    tolerance: float
+    tier: str
+    ok: bool
+    kind: str = "agree"
+    expected: float | None = None
+    note: str = ""
+
+    def to_json(self) -> dict:
+        return _clean(
+            {
+                "left": self.left,
+                "right": self.right,
+                "parameter": self.parameter,
+                "left_value": self.left_value,
+                "right_value": self.right_value,
+                "abs_diff": self.abs_diff,
+                "tolerance": self.tolerance,
+                "tier": self.tier,
+                "ok": bool(self.ok),
+                "kind": self.kind,
+                "expected": self.expected,
+                "note": self.note,
+            }
+        )
+
+
+@dataclass
+class CaseResult:
+    """Everything one case (built-in or ``fit``) produced; read by results.json and the report."""
+
+    case: str
+    family: str
+    target: str
+    n_obs: int
+    parameters: list[str]
+    estimates: dict[str, Estimate]
+    agreement: list[AgreementRow]
+    warnings: list[str]
+    model: dict[str, Any]  # math strings: likelihood, priors, loss, penalty, translation table
+    ledger: list[dict[str, Any]]  # loss-ledger rows
+    provenance: dict[str, Any]
+    dataset: dict[str, Any]  # name, description, source, feature names, truth
+    idata: Any = None  # NUTS DataTree (posterior, sample_stats, observed_data, posterior_predictive)
+    idata_prior: str | None = None  # which prior the saved posterior used
+
+    def to_json(self) -> dict:
+        return _clean(
+            {
+                "case": self.case,
+                "family": self.family,
+                "target": self.target,
+                "n_obs": self.n_obs,
+                "parameters": list(self.parameters),
+                "estimates": {k: e.to_json() for k, e in self.estimates.items()},
+                "agreement": [r.to_json() for r in self.agreement],
+                "warnings": list(self.warnings),
+                "model": self.model,
+                "ledger": self.ledger,
+                "provenance": self.provenance,
+                "dataset": self.dataset,
+            }
+        )
+
+
+def _clean(obj):
+    """Make ``obj`` strict-JSON safe: numpy scalars -> Python, non-finite floats -> None."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "ndim", 1) == 0:
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

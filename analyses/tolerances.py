@@ -1,0 +1,80 @@
+"""Tolerance tiers: every agreement row gets one, and each states where its size comes from.
+
+A row passes when ``|left - right| <= tolerance`` (or, for a predicted gap, when
+``|observed gap - expected gap| <= tolerance``).  Nothing here is tuned to make a comparison
+pass; a failing row means a real disagreement or a bug (see README, "Reading an agreement table").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPS = float(np.finfo(np.float64).eps)
+
+# ---------------------------------------------------------------- tier 1: linear algebra
+# Two backward-stable solvers of the same least-squares problem (our refined QR vs statsmodels'
+# pinv/SVD, scikit-learn's lstsq/Cholesky) can differ by the forward error of the worse one.
+# For the normal equations, the worst path used by a reference library (sklearn Ridge
+# 'cholesky'), ||d beta|| / ||beta|| <= c * p * eps * kappa^2 (Golub & Van Loan, *Matrix
+# Computations*, 4th ed., §5.3.7-5.3.8), kappa the 2-norm condition number of the design as the
+# library sees it.  c = 10 absorbs the constant of the bound.  Normwise, so the scale is
+# ||beta||_2 over the coefficients compared (sd columns: ||sd||_2).
+LINALG_C = 10.0
+# Quadrature vs closed form (1-D trapezoid in log sigma, 4001 points over +-60 nats):
+# the trapezoid rule converges geometrically here; measured agreement is ~1e-13 relative.
+QUADRATURE_RTOL = 1e-8
+
+# ---------------------------------------------------------------- tier 2: optimiser
+# pm.find_MAP runs L-BFGS-B with ftol = 1e-15 and gtol = 1e-12 on the whitened
+# parametrisation (isotropic curvature).  Stopping on a relative objective reduction below ftol
+# bounds the relative error of a locally quadratic minimiser by about sqrt(ftol) ~ 3e-8 in the
+# whitened coordinates; mapping back to the original coefficients can amplify that by the
+# design's conditioning, so we allow 1e-6 relative to max(|value|, sd): six significant digits,
+# the accuracy promised for find_MAP (measured: 7.3 digits on NIST StRD Filip, scaled
+# condition number 3.8e9).
+FIND_MAP_FTOL = 1e-15
+FIND_MAP_GTOL = 1e-12
+OPTIMISER_RTOL = 1e-6
+
+# ---------------------------------------------------------------- tier 3: Monte Carlo
+# NUTS estimates of a posterior mean (or sd) against an exact value: within Z Monte Carlo
+# standard errors as ArviZ reports them (mcse_mean / mcse_sd, Vehtari et al. 2021).  Z = 4:
+# a two-sided false alarm probability of 6e-5 per row, ~2e-3 for the ~30 rows of a report.
+MCSE_Z = 4.0
+
+TIERS = {
+    "linear algebra": "c·p·ε·κ²·‖ref‖ (Golub & Van Loan §5.3, normal-equations forward error)",
+    "quadrature": f"{QUADRATURE_RTOL:g} × max(|ref|, sd) (trapezoid rule on 4001 points)",
+    "optimiser": f"{OPTIMISER_RTOL:g} × max(|ref|, sd) (L-BFGS-B ftol={FIND_MAP_FTOL:g}, "
+    f"gtol={FIND_MAP_GTOL:g})",
+    "monte carlo": f"{MCSE_Z:g} × MCSE (ArviZ mcse_mean / mcse_sd)",
+}
+
+
+def linear_algebra(kappa: float, p: int, norm_ref: float) -> float:
+    """Normwise forward-error bound for two least-squares solvers on one problem."""
+    return LINALG_C * p * EPS * kappa**2 * norm_ref
+
+
+def optimiser(ref: float, sd: float | None) -> float:
+    return OPTIMISER_RTOL * max(abs(ref), abs(sd or 0.0))
+
+
+def quadrature(ref: float, sd: float | None) -> float:
+    return QUADRATURE_RTOL * max(abs(ref), abs(sd or 0.0))
+
+
+def monte_carlo(mcse: float) -> float:
+    return MCSE_Z * mcse
+
+# ---------------------------------------------------------------- arithmetic (loss ledger)
+# Two float64 evaluations of one sum of n terms differ by at most ~n·eps·sum|terms|
+# (Higham, *Accuracy and Stability of Numerical Algorithms*, §4.2); 16 covers the constant.
+ARITH_C = 16.0
+
+
+def arithmetic(n: int, magnitude: float) -> float:
+    return ARITH_C * n * EPS * max(abs(magnitude), 1.0)
+
+
+TIERS["arithmetic"] = "16·n·ε·max(|value|, 1) (Higham §4.2, floating-point summation)"

@@ -1,0 +1,28 @@
+"""The declaration of one agreement check; families list them, ``analyses.compare`` runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pair:
+    """``left`` vs ``right`` on ``stat`` ("mean" or "sd") for the parameters in ``params``.
+
+    ``params`` is "all", "coefficients" or "sigma".  ``tier`` names a tolerance tier of
+    ``analyses.tolerances``.  ``expected(estimates)`` returns the gap ``left - right`` theory
+    predicts, per parameter (a "gap" row); ``right_values(estimates)`` replaces the right-hand
+    estimate by a formula (then ``right`` is its label).  Keys of ``estimates`` are
+    "<method>_<prior>".
+    """
+
+    left: str
+    right: str
+    stat: str
+    tier: str
+    params: str = "all"
+    right_stat: str | None = None
+    expected: Callable[[dict], dict] | None = None
+    right_values: Callable[[dict], dict] | None = None
+    note: str = ""

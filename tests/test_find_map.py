@@ -1,0 +1,107 @@
+"""pm.find_MAP (through our reparametrised models) against 60-digit references on badly
+conditioned designs, under flat and Gaussian priors; Laplace against the exact Gaussian."""
+
+import numpy as np
+import pytest
+from reference import design_matrices, mp_lstsq
+from tolerances import FIND_MAP_RTOL
+
+from analyses import estimators as E
+from analyses.config import child_seed
+from models import linalg as la
+from models import normal
+from models.priors import Flat, Gaussian, HalfFlat, Known
+
+DESIGNS = design_matrices()
+# One compile per design shape; keep the list short (each costs 6-60 s of Numba).
+CHOSEN = ["poly10_filip_like", "longley", "near_collinear"]
+
+pytestmark = pytest.mark.slow
+
+
+def _ctx(name, spec, prior, cache):
+    X, y, _ = DESIGNS[name]
+    feats = [f"x{j}" for j in range(X.shape[1])]
+    seeds = {k: child_seed(0, name, prior, k) for k in ("find_map", "nuts", "ppc")}
+    return E.Context(family=normal, X=X, y=y, feature_names=feats, spec=spec, prior=prior,
+                     draws=0, tune=0, chains=0, seeds=seeds, cache=cache), feats
+
+
+def _scale(values, sds):
+    return np.maximum(np.abs(values), sds)
+
+
+@pytest.mark.parametrize("name", CHOSEN)
+@pytest.mark.parametrize("prior", ["flat", "gaussian"])
+def test_find_map_matches_reference(name, prior, model_cache):
+    X, y, intercept = DESIGNS[name]
+    A = la.design(X, intercept)
+    n, p = A.shape
+    beta_ref, cov, rss = mp_lstsq(A, y)
+    sigma_mle = np.sqrt(rss / n)
+    tau = 0.05 * np.max(np.abs(beta_ref[1:]))
+    spec = normal.NormalSpec(intercept=intercept, sigma=HalfFlat(),
+                             coef_prior=Gaussian(tau) if prior == "gaussian" else Flat())
+    if prior == "gaussian":
+        # reference: the exact joint mode (ridge at alpha = sigma*^2/tau^2, sigma*^2 = RSS/n)
+        taus = np.full(p, tau)
+        taus[0] = np.inf
+        sigma = sigma_mle
+        for _ in range(200):
+            L = np.where(np.isfinite(taus), sigma / taus, 0.0)
+            beta_ref, cov, _ = mp_lstsq(A, y, L)
+            r = y - A @ beta_ref
+            sigma_new = np.sqrt(r @ r / n)
+            if abs(sigma_new - sigma) <= 1e-15 * sigma:
+                break
+            sigma = sigma_new
+        sigma_ref = sigma_new
+    else:
+        sigma_ref = sigma_mle
+    ctx, feats = _ctx(name, spec, prior, model_cache)
+    fm, lap = E.find_map(ctx)
+    assert fm.status == "ok", fm.reason
+    got = np.array([fm.mean["intercept"]] + [fm.mean[f] for f in feats])
+    sd = sigma_ref * np.sqrt(np.diag(cov))
+    err = np.abs(got - beta_ref) / _scale(beta_ref, sd)
+    assert np.all(err <= FIND_MAP_RTOL), (name, prior, err)
+    assert abs(fm.mean["sigma"] - sigma_ref) <= FIND_MAP_RTOL * sigma_ref
+    if prior == "flat":  # Laplace at the MLE: sigma_MLE^2 inv(A^T A)
+        lap_sd = np.array([lap.sd["intercept"]] + [lap.sd[f] for f in feats])
+        assert np.all(np.abs(lap_sd - sd) <= FIND_MAP_RTOL * sd)
+
+
+def test_laplace_exact_for_known_sigma(model_cache):
+    """Known sigma and Gaussian prior: the posterior is Gaussian, so Laplace is exact."""
+    X, y, _ = DESIGNS["near_collinear"]
+    A = la.design(X, True)
+    spec = normal.NormalSpec(sigma=Known(1.0), coef_prior=Gaussian(0.2))
+    ctx, feats = _ctx("near_collinear", spec, "gaussian", model_cache)
+    fm, lap = E.find_map(ctx)
+    assert lap.status == "ok", lap.reason
+    tau = np.array([np.inf, 0.2, 0.2, 0.2])
+    post = la.gaussian_posterior_by_quadrature(A, y, tau, sigma_known=1.0)
+    got = np.array([lap.sd["intercept"]] + [lap.sd[f] for f in feats])
+    assert np.all(np.abs(got - post["beta_sd"]) <= FIND_MAP_RTOL * post["beta_sd"])
+
+
+def test_find_map_fails_loudly(model_cache, monkeypatch):
+    """A non-converged optimiser is reported as failed, never returned as an answer."""
+    from analyses import tolerances
+
+    monkeypatch.setattr(tolerances, "FIND_MAP_FTOL", 1e-300)
+    monkeypatch.setattr(tolerances, "FIND_MAP_GTOL", 1e-300)
+    import pymc as pm
+
+    real = pm.find_MAP
+
+    def starved(*args, **kwargs):
+        kwargs["options"] = dict(kwargs.get("options", {}), maxiter=2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pm, "find_MAP", starved)
+    spec = normal.NormalSpec()
+    ctx, _ = _ctx("longley", spec, "flat", model_cache)
+    fm, lap = E.find_map(ctx)
+    assert fm.status == "failed" and lap.status == "failed"
+    assert fm.mean == {} and "converge" in fm.reason
