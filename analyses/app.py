@@ -17,7 +17,7 @@ RESERVED = ("intercept", "sigma")
 
 
 def run_cases(names: list[str], out: Path, cfg: RunConfig) -> int:
-    """Run built-in cases (all when ``names`` is empty) into ``out/<case>/`` and ``out/index.html``."""
+    """Run built-in cases (all when ``names`` is empty) into ``out/<case>/``, ``out/index.html``."""
     from analyses.cases import CASES, get_case
     from analyses.estimators import ModelCache
     from analyses.pipeline import run_case, write_case

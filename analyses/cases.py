@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from analyses import datasets
 from analyses.config import CaseConfig
@@ -19,7 +19,7 @@ class Case:
 
 CASES: dict[str, Case] = {
     "synthetic": Case(
-        CaseConfig("synthetic", "normal", intercept=True, prior_scale=1.0, sigma=HalfFlat()),
+        CaseConfig("synthetic", "normal", intercept=True, prior_scale=0.25, sigma=HalfFlat()),
         lambda seed: datasets.synthetic_normal(seed),
         "Simulated like the derivation: a few distinct x values, several y per x, "
         "known w, b and sigma.",

@@ -6,6 +6,7 @@ Layering: NumPy/pandas/scikit-learn only; nothing here knows PyMC or reports.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -51,3 +52,179 @@ class Dataset:
     @property
     def n_features(self) -> int:
         return int(self.X.shape[1])
+
+
+# ----------------------------------------------------------------------------- built-in data
+def synthetic_normal(seed: int | np.random.Generator) -> Dataset:
+    """Data shaped like the derivation: a few distinct x values, several y per x.
+
+    y = 1.5 + 2.0 * x - 0.7 * z + N(0, 0.5^2), with x in {0, 1, ..., 5} (8 replicates each)
+    and a second, continuous feature z ~ N(0, 1); n = 48.
+    """
+    rng = np.random.default_rng(seed)
+    x = np.repeat(np.arange(6.0), 8)
+    z = rng.standard_normal(x.size)
+    truth = {"intercept": 1.5, "x": 2.0, "z": -0.7, "sigma": 0.5}
+    y = truth["intercept"] + truth["x"] * x + truth["z"] * z
+    y = y + truth["sigma"] * rng.standard_normal(x.size)
+    return Dataset(
+        name="synthetic",
+        X=np.column_stack([x, z]),
+        y=y,
+        feature_names=("x", "z"),
+        target="y",
+        description="Simulated: 6 distinct x values with 8 replicates each and a continuous z; "
+        "y = 1.5 + 2.0·x − 0.7·z + N(0, 0.5²).",
+        truth=truth,
+        source="analyses.datasets.synthetic_normal",
+    )
+
+
+def diabetes() -> Dataset:
+    """scikit-learn's diabetes data (ships with scikit-learn; no download).
+
+    442 patients, 10 baseline variables (age, sex, BMI, blood pressure, six serum measurements),
+    each mean-centred and scaled by sqrt(n) times its sd (unit Euclidean norm), as scikit-learn
+    provides them; target: a quantitative measure of disease progression one year after
+    baseline.  Source: Efron, Hastie, Johnstone & Tibshirani (2004), "Least Angle Regression",
+    Annals of Statistics 32(2), 407-499.
+    """
+    from sklearn.datasets import load_diabetes
+
+    d = load_diabetes()
+    return Dataset(
+        name="diabetes",
+        X=np.asarray(d.data, dtype=np.float64),
+        y=np.asarray(d.target, dtype=np.float64),
+        feature_names=tuple(d.feature_names),
+        target="disease_progression",
+        description="scikit-learn's diabetes data: 442 patients, 10 standardised baseline "
+        "variables; target: disease progression one year after baseline (Efron et al. 2004, "
+        "Annals of Statistics 32(2), 407–499).",
+        source="sklearn.datasets.load_diabetes",
+    )
+
+
+# ----------------------------------------------------------------------------- user CSV files
+def load_csv(
+    path,
+    target: str,
+    features: list[str] | None = None,
+    intercept: bool = True,
+    family: str = "normal",
+) -> Dataset:
+    """Read and validate a user's CSV; every problem is one ``InputError`` line naming it."""
+    import pandas as pd
+
+    from analyses.errors import InputError
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a CSV file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: cannot be read as CSV ({first})") from None
+    columns = [str(c).strip() for c in frame.columns]
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    raw_names = list(frame.columns)
+    if any(str(c).startswith("Unnamed: ") for c in raw_names):
+        raise InputError(f"{path}: a column has no name in the header")
+    if dupes or any(c != c.strip() and c.strip() in columns for c in map(str, raw_names)):
+        raise InputError(f"{path}: duplicate column name(s) {', '.join(map(repr, dupes))}")
+    frame.columns = columns
+    if frame.shape[0] == 0:
+        raise InputError(f"{path}: no data rows (header only)")
+    if target not in columns:
+        raise InputError(f"{path}: target column {target!r} not found; columns are "
+                         f"{_short_list(columns)}")
+    if features is None:
+        features = [c for c in columns if c != target]
+    else:
+        unknown = [f for f in features if f not in columns]
+        if unknown:
+            raise InputError(f"{path}: unknown feature column(s) {_short_list(unknown)}; "
+                             f"columns are {_short_list(columns)}")
+        if target in features:
+            raise InputError(f"{path}: target column {target!r} is also listed as a feature")
+        if len(set(features)) != len(features):
+            raise InputError(f"{path}: a feature column is listed twice")
+    if not features:
+        raise InputError(f"{path}: no feature columns besides the target {target!r}")
+    values = {c: _numeric_column(frame[c], c, path) for c in [*features, target]}
+    X = np.column_stack([values[c] for c in features])
+    y = values[target]
+    check_design(X, list(features), intercept, str(path))
+    return Dataset(name=path.stem, X=X, y=y, feature_names=tuple(features), target=target,
+                   description=f"User data from {path.name}: {X.shape[0]} rows, "
+                   f"{len(features)} feature(s).", source=str(path))
+
+
+def _short_list(names, limit: int = 8) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", … ({len(names)} in all)" if len(names) > limit else "")
+
+
+def _numeric_column(col, name, path) -> np.ndarray:
+    from analyses.errors import InputError
+
+    text = col.astype(str).str.strip()
+    out = np.empty(len(text))
+    for i, cell in enumerate(text):
+        row = i + 2  # 1-based line number in the file: header is line 1
+        if cell == "" or cell.lower() in ("nan", "na", "n/a", "null", "none"):
+            raise InputError(f"{path}: column {name!r} row {row}: missing value {cell!r}")
+        try:
+            v = float(cell)
+        except ValueError:
+            raise InputError(
+                f"{path}: column {name!r} row {row}: non-numeric value {cell[:40]!r}") from None
+        if not np.isfinite(v):
+            raise InputError(f"{path}: column {name!r} row {row}: non-finite value {cell!r}")
+        out[i] = v
+    return out
+
+
+def check_design(X, feature_names, intercept: bool, source: str) -> None:
+    """Reject designs that have no unique least-squares solution; keep ill-conditioned ones.
+
+    Constant columns are collinear with the intercept (allowed without one); all-zero columns
+    never carry information; exact or numerical collinearity is decided on the
+    column-equilibrated design (centred when there is an intercept) with numpy's matrix_rank
+    tolerance, s_max * max(n, p) * eps, so a design like NIST Filip (scaled condition number
+    ~4e9) passes while x3 = x1 + 2 x2 does not.
+    """
+    from analyses.errors import InputError
+
+    X = np.asarray(X, dtype=np.float64)
+    n, k = X.shape
+    p = k + int(intercept)
+    if n <= p:
+        raise InputError(f"{source}: {n} rows for {p} parameters (incl. intercept); "
+                         f"need more rows than parameters")
+    for j, name in enumerate(feature_names):
+        col = X[:, j]
+        if not np.any(col):
+            raise InputError(f"{source}: column {name!r} is all zero")
+        if intercept and np.all(col == col[0]):
+            raise InputError(f"{source}: constant column {name!r} (value {col[0]:g}) is "
+                             f"collinear with the intercept")
+    B = X - X.mean(axis=0) if intercept else X
+    B = B / np.linalg.norm(B, axis=0)
+    if intercept:
+        B = np.column_stack([np.full(n, 1 / np.sqrt(n)), B])
+    _, s, vt = np.linalg.svd(B, full_matrices=False)
+    tol = s[0] * max(B.shape) * np.finfo(np.float64).eps
+    null = vt[s <= tol]
+    if null.size:
+        weights = np.max(np.abs(null), axis=0)
+        names = (["(intercept)"] if intercept else []) + list(feature_names)
+        involved = [nm for nm, w in zip(names, weights, strict=True)
+                    if w > 1e-3 * weights.max()]
+        raise InputError(f"{source}: columns {', '.join(map(repr, involved))} are collinear "
+                         f"(a linear combination of them is zero)")

@@ -74,7 +74,11 @@ def run_case(data: Dataset, case: CaseConfig, cfg: RunConfig,
                 if est.method in want:
                     estimates[est.key] = est
         if "nuts" in want:
+            before = cache.compile_seconds
             est, idata = timed("nuts", E.nuts, ctx)
+            compiled = cache.compile_seconds - before
+            timings["nuts"] -= compiled
+            timings["nuts compile"] = timings.get("nuts compile", 0.0) + compiled
             estimates[est.key] = est
             posteriors[prior] = idata
         if "statsmodels" in want:

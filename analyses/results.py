@@ -121,7 +121,8 @@ class CaseResult:
     ledger: list[dict[str, Any]]  # loss-ledger rows
     provenance: dict[str, Any]
     dataset: dict[str, Any]  # name, description, source, feature names, truth
-    idata: Any = None  # NUTS DataTree (posterior, sample_stats, observed_data, posterior_predictive)
+    # prior -> NUTS DataTree (posterior, sample_stats, observed_data, posterior_predictive)
+    idata: Any = None
     idata_prior: str | None = None  # which prior the saved posterior used
 
     def to_json(self) -> dict:

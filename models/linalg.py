@@ -157,7 +157,8 @@ def penalised_lstsq(
         r_e, x_e = r.astype(_EXT), x.astype(_EXT)
         last = np.inf
         it = 0
-        for it in range(1, max_iter + 1):
+        while it < max_iter:
+            it += 1
             # residuals of the augmented system in extended precision
             rf = fe - r_e - Aa.astype(_EXT) @ x_e
             rg = ge - Aa.T.astype(_EXT) @ r_e

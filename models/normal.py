@@ -337,7 +337,8 @@ def laplace_sd(fit, built: Built, point, feature_names, spec: NormalSpec) -> dic
 def statsmodels_fit(X, y, feature_names, spec: NormalSpec, closed) -> dict:
     """statsmodels OLS (params, classical bse) for flat priors; for Gaussian priors its ridge,
     ``OLS.fit_regularized(L1_wt=0, alpha=a)``, which minimises RSS/(2n) + sum_j a_j beta_j^2 / 2,
-    so a_j = alpha_j / n with alpha_j = sigma^2 / tau_j^2 (sigma: known, or the closed-form mode)."""
+    so a_j = alpha_j / n with alpha_j = sigma^2 / tau_j^2 (sigma known, or the closed-form mode).
+    """
     import statsmodels.api as sm
 
     A = la.design(X, spec.intercept)
@@ -443,7 +444,7 @@ def agreement_pairs(spec: NormalSpec, n: int, p: int, prior: str) -> list:
             pairs.append(Pair("statsmodels" + k, "closed_form" + k, "mean", "optimiser", "sigma",
                               note="sqrt(RSS/n)"))
     if flat or known is not None:
-        # flat: E[beta | sigma, y] = OLS for every sigma; known sigma: Gaussian posterior mean = mode
+        # flat: E[beta | sigma, y] = OLS for every sigma; known sigma: Gaussian mean = mode
         pairs.append(Pair("exact_posterior" + k, "closed_form" + k, "mean", "linear algebra",
                           "coefficients", note="posterior mean = mode"))
     if known is not None:

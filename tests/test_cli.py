@@ -1,0 +1,173 @@
+"""The command line end to end, as subprocesses with tiny sampler settings, and bad input."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK = ["--quick", "--draws", "200", "--tune", "200", "--chains", "2"]
+
+
+def cli(*args, cwd=None):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "analyses", *map(str, args)], cwd=cwd or ROOT,
+                          capture_output=True, text=True, env=env, timeout=900)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def write_csv(path: Path, columns: dict[str, list]) -> Path:
+    names = list(columns)
+    rows = zip(*columns.values(), strict=True)
+    path.write_text(",".join(names) + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def good_csv(tmp_path_factory):
+    rng = np.random.default_rng(11)
+    n = 40
+    x = np.repeat(np.arange(8.0), 5)
+    z = rng.normal(size=n)
+    y = 0.5 + 1.5 * x - 2.0 * z + rng.normal(scale=0.7, size=n)
+    return write_csv(tmp_path_factory.mktemp("data") / "mine.csv",
+                     {"<b>x&amp</b>": x.tolist(), "z": z.round(6).tolist(),
+                      "y": y.round(6).tolist()})
+
+
+def test_list():
+    res = cli("list")
+    assert res.returncode == 0
+    assert "synthetic" in res.stdout and "diabetes" in res.stdout
+
+
+@pytest.mark.slow
+def test_run_quick_writes_reports(tmp_path):
+    res = cli("run", "synthetic", "--out", tmp_path / "rep", "--seed", "3", *QUICK)
+    assert res.returncode == 0, res.stderr
+    case = tmp_path / "rep" / "synthetic"
+    index = (tmp_path / "rep" / "index.html").read_text()
+    assert 'href="synthetic/index.html"' in index
+    result = json.loads((case / "results.json").read_text())
+    for key in ("family", "target", "n_obs", "parameters", "estimates", "agreement", "warnings"):
+        assert key in result
+    assert result["agreement"] and all(r["ok"] for r in result["agreement"])
+    assert (case / "posterior_flat.zarr").is_dir() and (case / "posterior_gaussian.zarr").is_dir()
+    html = (case / "index.html").read_text()
+    assert "data:image/png;base64" in html
+    assert "http://" not in html and "https://" not in html.replace("https://doi", "")
+
+
+@pytest.mark.slow
+def test_fit_end_to_end_and_escaping(tmp_path, good_csv):
+    out = tmp_path / "fit"
+    res = cli("fit", good_csv, "--family", "normal", "--target", "y", "--out", out,
+              "--prior-scale", "2", *QUICK)
+    assert res.returncode == 0, res.stderr
+    result = json.loads((out / "results.json").read_text())
+    assert result["parameters"] == ["intercept", "<b>x&amp</b>", "z", "sigma"]
+    assert result["n_obs"] == 40 and result["target"] == "y"
+    html = (out / "index.html").read_text()
+    assert "<b>x&amp</b>" not in html and "&lt;b&gt;x&amp;amp&lt;/b&gt;" in html
+    # the same seed gives the same numbers
+    again = tmp_path / "again"
+    res = cli("fit", good_csv, "--target", "y", "--out", again, "--prior-scale", "2", *QUICK)
+    assert res.returncode == 0, res.stderr
+    second = json.loads((again / "results.json").read_text())
+    assert second["estimates"] == result["estimates"]
+
+
+@pytest.mark.slow
+def test_fit_selected_estimators(tmp_path, good_csv):
+    out = tmp_path / "fm"
+    res = cli("fit", good_csv, "--target", "y", "--features", "z", "--priors", "flat",
+              "--estimators", "closed_form,find_map", "--out", out)
+    assert res.returncode == 0, res.stderr
+    result = json.loads((out / "results.json").read_text())
+    assert set(result["estimates"]) == {"closed_form_flat", "find_map_flat"}
+    assert result["parameters"] == ["intercept", "z", "sigma"]
+
+
+BAD = {
+    "missing file": ("nope.csv", ["--target", "y"], "nope.csv"),
+    "empty file": ("empty.csv", ["--target", "y"], "empty.csv"),
+    "unknown target": ("ok.csv", ["--target", "yy"], "yy"),
+    "unknown feature": ("ok.csv", ["--target", "y", "--features", "a,q"], "q"),
+    "non-numeric": ("text.csv", ["--target", "y"], "abc"),
+    "nan": ("nan.csv", ["--target", "y"], "a"),
+    "inf": ("inf.csv", ["--target", "y"], "inf"),
+    "constant column": ("const.csv", ["--target", "y"], "c"),
+    "collinear": ("collinear.csv", ["--target", "y"], "collinear"),
+    "n <= p": ("tiny.csv", ["--target", "y"], "tiny.csv"),
+    "prior scale 0": ("ok.csv", ["--target", "y", "--prior-scale", "0"], "prior-scale"),
+    "prior scale negative": ("ok.csv", ["--target", "y", "--prior-scale", "-1"], "prior-scale"),
+    "sigma 0": ("ok.csv", ["--target", "y", "--sigma", "0"], "sigma"),
+    "sigma negative": ("ok.csv", ["--target", "y", "--sigma", "-2"], "sigma"),
+    "sigma nan": ("ok.csv", ["--target", "y", "--sigma", "nan"], "sigma"),
+    "halfnormal without scale": ("ok.csv", ["--target", "y", "--sigma-prior", "halfnormal"],
+                                 "sigma-scale"),
+    "draws 0": ("ok.csv", ["--target", "y", "--draws", "0"], "draws"),
+    "unknown estimator": ("ok.csv", ["--target", "y", "--estimators", "magic"], "magic"),
+}
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    b = [0.5, -1.0, 2.5, 0.0, 1.0, 3.0]
+    y = [1.1, 2.3, 2.9, 4.2, 5.1, 5.8]
+    write_csv(d / "ok.csv", {"a": a, "b": b, "y": y})
+    (d / "empty.csv").write_text("")
+    write_csv(d / "text.csv", {"a": a[:3] + ["abc"] + a[4:], "b": b, "y": y})
+    write_csv(d / "nan.csv", {"a": a[:2] + ["nan"] + a[3:], "b": b, "y": y})
+    write_csv(d / "inf.csv", {"a": a, "b": b[:4] + ["inf"] + b[5:], "y": y})
+    write_csv(d / "const.csv", {"a": a, "c": [2.0] * 6, "y": y})
+    write_csv(d / "collinear.csv", {"a": a, "b": b, "s": [u + 2 * v for u, v in zip(a, b, strict=True)],
+                                    "y": y})
+    write_csv(d / "tiny.csv", {"a": a[:3], "b": b[:3], "y": y[:3]})
+    return d
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_one_line_exit_2(case, bad_files, tmp_path):
+    fname, args, mention = BAD[case]
+    out = tmp_path / "out"
+    res = cli("fit", bad_files / fname, *args, "--out", out)
+    assert res.returncode == 2, (case, res.stderr)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert "Traceback" not in res.stderr
+    assert mention in lines[0], lines[0]
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_bad_input_keeps_earlier_report(tmp_path, good_csv, bad_files):
+    out = tmp_path / "keep"
+    res = cli("fit", good_csv, "--target", "y", "--priors", "flat", "--estimators",
+              "closed_form,find_map", "--out", out)
+    assert res.returncode == 0, res.stderr
+    before = tree_digest(out)
+    res = cli("fit", bad_files / "text.csv", "--target", "y", "--out", out)
+    assert res.returncode == 2
+    assert tree_digest(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["keep"]  # no temporary folders left
+
+
+def test_refuses_to_replace_foreign_folder(tmp_path, bad_files):
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    res = cli("fit", bad_files / "ok.csv", "--target", "y", "--out", foreign)
+    assert res.returncode == 2 and "not empty" in res.stderr
+    assert (foreign / "thesis.tex").read_text() == "precious"
