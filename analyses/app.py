@@ -36,8 +36,7 @@ def run_cases(names: list[str], out: Path, cfg: RunConfig) -> int:
     return status
 
 
-def fit_csv(path: Path, case: CaseConfig, target: str, features, out: Path,
-            cfg: RunConfig) -> int:
+def fit_csv(path: Path, case: CaseConfig, target: str, features, out: Path, cfg: RunConfig) -> int:
     """The analysis of a built-in case, on a user's CSV file, into ``out``."""
     from analyses.datasets import load_csv
     from analyses.pipeline import run_case, write_case
@@ -53,11 +52,15 @@ def fit_csv(path: Path, case: CaseConfig, target: str, features, out: Path,
 def _check_fit_data(data: Dataset, path: Path) -> None:
     for name in data.feature_names:
         if name in RESERVED:
-            raise InputError(f"{path}: feature column {name!r} clashes with the model parameter "
-                             f"of that name; rename the column")
+            raise InputError(
+                f"{path}: feature column {name!r} clashes with the model parameter "
+                f"of that name; rename the column"
+            )
     if not np.ptp(data.y) > 0:
-        raise InputError(f"{path}: target column {data.target!r} is constant "
-                         f"(value {data.y[0]!r}); nothing to fit")
+        raise InputError(
+            f"{path}: target column {data.target!r} is constant "
+            f"(value {data.y[0]!r}); nothing to fit"
+        )
 
 
 def _check_out_dir(out: Path, allow_reports_root: bool = False) -> None:
@@ -67,15 +70,19 @@ def _check_out_dir(out: Path, allow_reports_root: bool = False) -> None:
     if allow_reports_root or not out.exists():
         return
     if any(out.iterdir()) and not (out / "results.json").is_file():
-        raise InputError(f"--out {out}: folder exists, is not empty and holds no earlier report "
-                         f"(results.json); choose a new folder")
+        raise InputError(
+            f"--out {out}: folder exists, is not empty and holds no earlier report "
+            f"(results.json); choose a new folder"
+        )
 
 
 def _summarise(result, out: Path) -> int:
     bad = [r for r in result.agreement if not r.ok]
     failed = [e.key for e in result.estimates.values() if e.status == "failed"]
-    print(f"{result.case}: {len(result.agreement) - len(bad)}/{len(result.agreement)} agreement "
-          f"rows ok -> {out / 'index.html'}")
+    print(
+        f"{result.case}: {len(result.agreement) - len(bad)}/{len(result.agreement)} agreement "
+        f"rows ok -> {out / 'index.html'}"
+    )
     for w in result.warnings:
         print(f"  warning: {w}", file=sys.stderr)
     return 1 if bad or failed else 0
@@ -93,14 +100,16 @@ def _write_index(out: Path) -> None:
         except (OSError, ValueError):
             continue
         rows = r.get("agreement", [])
-        entries.append({
-            "name": r.get("case", res.parent.name),
-            "href": f"{res.parent.name}/index.html",
-            "family": r.get("family", ""),
-            "n_obs": r.get("n_obs", ""),
-            "n_ok": sum(1 for row in rows if row.get("ok")),
-            "n_rows": len(rows),
-            "n_warnings": len(r.get("warnings", [])),
-            "description": r.get("dataset", {}).get("description", ""),
-        })
+        entries.append(
+            {
+                "name": r.get("case", res.parent.name),
+                "href": f"{res.parent.name}/index.html",
+                "family": r.get("family", ""),
+                "n_obs": r.get("n_obs", ""),
+                "n_ok": sum(1 for row in rows if row.get("ok")),
+                "n_rows": len(rows),
+                "n_warnings": len(r.get("warnings", [])),
+                "description": r.get("dataset", {}).get("description", ""),
+            }
+        )
     write_file_atomically(out / "index.html", render_index(entries))

@@ -23,8 +23,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m analyses",
-                description="Deep-learning losses as likelihoods: MLE/MAP/NUTS vs closed forms.")
+    p = _Parser(
+        prog="python -m analyses",
+        description="Deep-learning losses as likelihoods: MLE/MAP/NUTS vs closed forms.",
+    )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="list the built-in cases")
 
@@ -33,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--draws", type=_positive_int, default=1000)
         sp.add_argument("--tune", type=_positive_int, default=1000)
         sp.add_argument("--chains", type=_positive_int, default=4)
-        sp.add_argument("--quick", action="store_true",
-                        help="at most 400 draws, 400 tuning steps, 2 chains")
+        sp.add_argument(
+            "--quick", action="store_true", help="at most 400 draws, 400 tuning steps, 2 chains"
+        )
 
     run = sub.add_parser("run", help="run built-in cases into --out")
     run.add_argument("cases", nargs="*", metavar="CASE", help="default: all")
@@ -45,42 +48,63 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("data", type=Path, metavar="DATA.csv")
     fit.add_argument("--family", default="normal", choices=["normal"])
     fit.add_argument("--target", required=True)
-    fit.add_argument("--features", type=_csv_list, default=None,
-                     help="comma-separated; default: every other column")
+    fit.add_argument(
+        "--features",
+        type=_csv_list,
+        default=None,
+        help="comma-separated; default: every other column",
+    )
     fit.add_argument("--no-intercept", action="store_true")
     fit.add_argument("--priors", type=_choices(PRIORS), default=PRIORS)
-    fit.add_argument("--prior-scale", type=_positive_float, default=1.0, metavar="TAU",
-                     help="tau of the N(0, tau^2) prior on w (default 1)")
+    fit.add_argument(
+        "--prior-scale",
+        type=_positive_float,
+        default=1.0,
+        metavar="TAU",
+        help="tau of the N(0, tau^2) prior on w (default 1)",
+    )
+    fit.add_argument(
+        "--intercept-prior-scale",
+        type=_positive_float,
+        default=None,
+        metavar="TAU0",
+        help="give the intercept a N(0, TAU0^2) prior too (default: flat)",
+    )
     sig = fit.add_mutually_exclusive_group()
-    sig.add_argument("--sigma", type=_positive_float, default=None, metavar="VALUE",
-                     help="known noise sd")
+    sig.add_argument(
+        "--sigma", type=_positive_float, default=None, metavar="VALUE", help="known noise sd"
+    )
     sig.add_argument("--sigma-prior", choices=["flat", "halfnormal"], default=None)
-    fit.add_argument("--sigma-scale", type=_positive_float, default=None, metavar="S",
-                     help="scale of the HalfNormal sigma prior")
+    fit.add_argument(
+        "--sigma-scale",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help="scale of the HalfNormal sigma prior",
+    )
     fit.add_argument("--estimators", type=_choices(ESTIMATORS), default=ESTIMATORS)
     fit.add_argument("--out", type=Path, required=True, metavar="DIR")
     sampler_args(fit)
     return p
 
 
-def _positive_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
-    return v
+def _positive(kind):
+    """argparse type: a positive finite int or float, with a one-line message otherwise."""
+
+    def parse(text):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a valid {kind.__name__}: {text!r}") from None
+        if not (math.isfinite(v) and v > 0):
+            raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+        return v
+
+    return parse
 
 
-def _positive_float(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
-    return v
+_positive_int = _positive(int)
+_positive_float = _positive(float)
 
 
 def _csv_list(text):
@@ -96,7 +120,8 @@ def _choices(allowed):
         bad = [t for t in items if t not in allowed]
         if bad:
             raise argparse.ArgumentTypeError(
-                f"unknown {', '.join(map(repr, bad))}; choose from {', '.join(allowed)}")
+                f"unknown {', '.join(map(repr, bad))}; choose from {', '.join(allowed)}"
+            )
         return items
 
     return parse
@@ -107,9 +132,17 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "list":
             return _list()
-        cfg = RunConfig(seed=args.seed, draws=args.draws, tune=args.tune, chains=args.chains,
-                        **({"estimators": args.estimators, "priors": args.priors}
-                           if args.command == "fit" else {}))
+        cfg = RunConfig(
+            seed=args.seed,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            **(
+                {"estimators": args.estimators, "priors": args.priors}
+                if args.command == "fit"
+                else {}
+            ),
+        )
         if args.quick:
             cfg = cfg.quick()
         if args.command == "run":
@@ -118,8 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_cases(args.cases, args.out, cfg)
         from analyses.app import fit_csv
 
-        return fit_csv(args.data, _case_from_args(args), args.target, args.features, args.out,
-                       cfg)
+        return fit_csv(args.data, _case_from_args(args), args.target, args.features, args.out, cfg)
     except InputError as exc:
         print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
         return InputError.exit_code
@@ -136,8 +168,14 @@ def _case_from_args(args) -> CaseConfig:
         if args.sigma_scale is not None:
             raise InputError("--sigma-scale only applies with --sigma-prior halfnormal")
         sigma = HalfFlat()
-    return CaseConfig(name=args.data.stem, family=args.family, intercept=not args.no_intercept,
-                      prior_scale=args.prior_scale, sigma=sigma)
+    return CaseConfig(
+        name=args.data.stem,
+        family=args.family,
+        intercept=not args.no_intercept,
+        prior_scale=args.prior_scale,
+        sigma=sigma,
+        intercept_prior_scale=args.intercept_prior_scale,
+    )
 
 
 def _list() -> int:

@@ -38,9 +38,20 @@ def agreement(
         bad = [e for e in (left, right) if e is not None and e.status != "ok"]
         if bad:
             if any(e.status == "failed" for e in bad):
-                rows.append(AgreementRow(pair.left, pair.right, "(all)", np.nan, np.nan, np.nan,
-                                         np.nan, pair.tier, False,
-                                         note="; ".join(f"{e.key}: {e.reason}" for e in bad)))
+                rows.append(
+                    AgreementRow(
+                        pair.left,
+                        pair.right,
+                        "(all)",
+                        np.nan,
+                        np.nan,
+                        np.nan,
+                        np.nan,
+                        pair.tier,
+                        False,
+                        note="; ".join(f"{e.key}: {e.reason}" for e in bad),
+                    )
+                )
             continue
         lv = _values(left, pair.stat)
         if pair.right_values is not None:
@@ -64,17 +75,25 @@ def agreement(
             if expected is not None and exp_gap is None:
                 continue
             dev = abs(diff - (exp_gap or 0.0))
-            tolerance = _tolerance(pair, nm, left, rv[nm], scale_sd.get(nm), kappa,
-                                   len(names), ref_norm)
-            rows.append(AgreementRow(
-                left=pair.left, right=pair.right, parameter=nm,
-                left_value=float(lv[nm]), right_value=float(rv[nm]), abs_diff=float(dev),
-                tolerance=float(tolerance), tier=pair.tier,
-                ok=bool(np.isfinite(dev) and dev <= tolerance),
-                kind="gap" if expected is not None else "agree",
-                expected=None if exp_gap is None else float(exp_gap),
-                note=pair.note or ("" if pair.stat == "mean" else "sd"),
-            ))
+            tolerance = _tolerance(
+                pair, nm, left, rv[nm], scale_sd.get(nm), kappa, len(names), ref_norm
+            )
+            rows.append(
+                AgreementRow(
+                    left=pair.left,
+                    right=pair.right,
+                    parameter=nm,
+                    left_value=float(lv[nm]),
+                    right_value=float(rv[nm]),
+                    abs_diff=float(dev),
+                    tolerance=float(tolerance),
+                    tier=pair.tier,
+                    ok=bool(np.isfinite(dev) and dev <= tolerance),
+                    kind="gap" if expected is not None else "agree",
+                    expected=None if exp_gap is None else float(exp_gap),
+                    note=pair.note or ("" if pair.stat == "mean" else "sd"),
+                )
+            )
     return rows
 
 

@@ -9,8 +9,15 @@ import numpy as np
 
 from models.priors import HalfFlat, HalfNormal, Known
 
-ESTIMATORS = ("closed_form", "exact_posterior", "find_map", "laplace", "nuts", "statsmodels",
-              "sklearn")
+ESTIMATORS = (
+    "closed_form",
+    "exact_posterior",
+    "find_map",
+    "laplace",
+    "nuts",
+    "statsmodels",
+    "sklearn",
+)
 PRIORS = ("flat", "gaussian")
 
 
@@ -27,8 +34,9 @@ class RunConfig:
 
     def quick(self) -> RunConfig:
         """Fewer draws for smoke runs; MCSE tolerances widen accordingly (they are per-run)."""
-        return replace(self, draws=min(self.draws, 400), tune=min(self.tune, 400),
-                       chains=min(self.chains, 2))
+        return replace(
+            self, draws=min(self.draws, 400), tune=min(self.tune, 400), chains=min(self.chains, 2)
+        )
 
 
 @dataclass(frozen=True)

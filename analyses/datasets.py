@@ -141,15 +141,18 @@ def load_csv(
     if frame.shape[0] == 0:
         raise InputError(f"{path}: no data rows (header only)")
     if target not in columns:
-        raise InputError(f"{path}: target column {target!r} not found; columns are "
-                         f"{_short_list(columns)}")
+        raise InputError(
+            f"{path}: target column {target!r} not found; columns are {_short_list(columns)}"
+        )
     if features is None:
         features = [c for c in columns if c != target]
     else:
         unknown = [f for f in features if f not in columns]
         if unknown:
-            raise InputError(f"{path}: unknown feature column(s) {_short_list(unknown)}; "
-                             f"columns are {_short_list(columns)}")
+            raise InputError(
+                f"{path}: unknown feature column(s) {_short_list(unknown)}; "
+                f"columns are {_short_list(columns)}"
+            )
         if target in features:
             raise InputError(f"{path}: target column {target!r} is also listed as a feature")
         if len(set(features)) != len(features):
@@ -160,9 +163,15 @@ def load_csv(
     X = np.column_stack([values[c] for c in features])
     y = values[target]
     check_design(X, list(features), intercept, str(path))
-    return Dataset(name=path.stem, X=X, y=y, feature_names=tuple(features), target=target,
-                   description=f"User data from {path.name}: {X.shape[0]} rows, "
-                   f"{len(features)} feature(s).", source=str(path))
+    return Dataset(
+        name=path.stem,
+        X=X,
+        y=y,
+        feature_names=tuple(features),
+        target=target,
+        description=f"User data from {path.name}: {X.shape[0]} rows, {len(features)} feature(s).",
+        source=str(path),
+    )
 
 
 def _short_list(names, limit: int = 8) -> str:
@@ -183,7 +192,8 @@ def _numeric_column(col, name, path) -> np.ndarray:
             v = float(cell)
         except ValueError:
             raise InputError(
-                f"{path}: column {name!r} row {row}: non-numeric value {cell[:40]!r}") from None
+                f"{path}: column {name!r} row {row}: non-numeric value {cell[:40]!r}"
+            ) from None
         if not np.isfinite(v):
             raise InputError(f"{path}: column {name!r} row {row}: non-finite value {cell!r}")
         out[i] = v
@@ -205,15 +215,19 @@ def check_design(X, feature_names, intercept: bool, source: str) -> None:
     n, k = X.shape
     p = k + int(intercept)
     if n <= p:
-        raise InputError(f"{source}: {n} rows for {p} parameters (incl. intercept); "
-                         f"need more rows than parameters")
+        raise InputError(
+            f"{source}: {n} rows for {p} parameters (incl. intercept); "
+            f"need more rows than parameters"
+        )
     for j, name in enumerate(feature_names):
         col = X[:, j]
         if not np.any(col):
             raise InputError(f"{source}: column {name!r} is all zero")
         if intercept and np.all(col == col[0]):
-            raise InputError(f"{source}: constant column {name!r} (value {col[0]:g}) is "
-                             f"collinear with the intercept")
+            raise InputError(
+                f"{source}: constant column {name!r} (value {col[0]:g}) is "
+                f"collinear with the intercept"
+            )
     B = X - X.mean(axis=0) if intercept else X
     B = B / np.linalg.norm(B, axis=0)
     if intercept:
@@ -224,7 +238,8 @@ def check_design(X, feature_names, intercept: bool, source: str) -> None:
     if null.size:
         weights = np.max(np.abs(null), axis=0)
         names = (["(intercept)"] if intercept else []) + list(feature_names)
-        involved = [nm for nm, w in zip(names, weights, strict=True)
-                    if w > 1e-3 * weights.max()]
-        raise InputError(f"{source}: columns {', '.join(map(repr, involved))} are collinear "
-                         f"(a linear combination of them is zero)")
+        involved = [nm for nm, w in zip(names, weights, strict=True) if w > 1e-3 * weights.max()]
+        raise InputError(
+            f"{source}: columns {', '.join(map(repr, involved))} are collinear "
+            f"(a linear combination of them is zero)"
+        )

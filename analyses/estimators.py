@@ -18,6 +18,8 @@ import numpy as np
 from analyses import tolerances
 from analyses.results import Estimate
 
+PPC_DRAWS = 400  # posterior predictive replicates kept per fit
+
 
 @dataclass
 class Context:
@@ -134,8 +136,11 @@ def find_map(ctx: Context) -> tuple[Estimate, Estimate]:
             random_seed=ctx.seeds["find_map"],
             progressbar=False,
             compute_hessian=True,
-            options={"ftol": tolerances.FIND_MAP_FTOL, "gtol": tolerances.FIND_MAP_GTOL,
-                     "maxiter": 20000},
+            options={
+                "ftol": tolerances.FIND_MAP_FTOL,
+                "gtol": tolerances.FIND_MAP_GTOL,
+                "maxiter": 20000,
+            },
         )
     opt = mp["optimizer_result"].dataset
     messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
@@ -168,9 +173,12 @@ def find_map(ctx: Context) -> tuple[Estimate, Estimate]:
     fm = ctx.estimate("find_map", mean=mean, info=info)
     try:
         sd = ctx.family.laplace_sd(mp["fit"].dataset, built, point, ctx.feature_names, ctx.spec)
-        lap = ctx.estimate("laplace", mean=dict(mean), sd=sd,
-                           info={"hessian": "exact (Hessian-vector products) at the mode",
-                                 "warnings": messages})
+        lap = ctx.estimate(
+            "laplace",
+            mean=dict(mean),
+            sd=sd,
+            info={"hessian": "exact (Hessian-vector products) at the mode", "warnings": messages},
+        )
     except (ValueError, np.linalg.LinAlgError) as exc:
         lap = ctx.estimate("laplace", status="failed", reason=str(exc))
     return fm, lap
@@ -186,21 +194,37 @@ def nuts(ctx: Context) -> tuple[Estimate, object]:
     built, key = ctx.cache.model(ctx)
     with quiet():
         compiled = ctx.cache.nutpie(key, built.model, built.data)
-        idata = nutpie.sample(compiled, draws=ctx.draws, tune=ctx.tune, chains=ctx.chains,
-                              seed=ctx.seeds["nuts"], progress_bar=False, save_warmup=False)
+        idata = nutpie.sample(
+            compiled,
+            draws=ctx.draws,
+            tune=ctx.tune,
+            chains=ctx.chains,
+            seed=ctx.seeds["nuts"],
+            progress_bar=False,
+            save_warmup=False,
+        )
         with built.model, warnings.catch_warnings():
             # Our Potentials are the priors; they already shaped the posterior draws, and y
             # given a draw does not depend on them, so the predictive draws are exact.
             warnings.filterwarnings("ignore", message="The effect of Potentials")
-            pm.sample_posterior_predictive(idata, extend_inferencedata=True,
-                                           random_seed=ctx.seeds["ppc"], progressbar=False,
-                                           var_names=["y"])
+            # The check plots ~50 replicates; thinning to at most PPC_DRAWS draws keeps the
+            # saved posterior small when n is large (n x draws values otherwise).
+            thin = max(1, -(-ctx.draws * ctx.chains // PPC_DRAWS))
+            ppc = pm.sample_posterior_predictive(
+                idata.posterior.dataset.isel(draw=slice(None, None, thin)),
+                random_seed=ctx.seeds["ppc"],
+                progressbar=False,
+                var_names=["y"],
+            )
+        idata["posterior_predictive"] = ppc["posterior_predictive"]
+        idata["observed_data"] = ppc["observed_data"]
     var_names = [v for v in ctx.family.VAR_NAMES if v in idata.posterior.data_vars]
     summ = az.summary(idata, var_names=var_names, round_to="none")
     post = idata.posterior.dataset
     mean = ctx.family.params_from_posterior(post, ctx.feature_names, ctx.spec)
-    sd = ctx.family.params_from_posterior(post, ctx.feature_names, ctx.spec,
-                                          stat=lambda v: np.std(v, ddof=1))
+    sd = ctx.family.params_from_posterior(
+        post, ctx.feature_names, ctx.spec, stat=lambda v: np.std(v, ddof=1)
+    )
     rows = _summary_rows(summ, ctx)
     mcse = {name: float(summ.loc[row, "mcse_mean"]) for name, row in rows.items()}
     mcse_sd = {name: float(summ.loc[row, "mcse_sd"]) for name, row in rows.items()}

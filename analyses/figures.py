@@ -39,14 +39,20 @@ def _axes_for(pc, var: str, feature: str | None):
 def _layout(n_panels: int) -> dict:
     cols = 3 if n_panels <= 9 else 4
     rows = -(-n_panels // cols)
-    return {"col_wrap": cols,
-            "figure_kwargs": {"figsize": (3.4 * cols, 2.6 * rows + 0.6), "layout": "constrained"}}
+    return {
+        "col_wrap": cols,
+        "figure_kwargs": {"figsize": (3.4 * cols, 2.6 * rows + 0.6), "layout": "constrained"},
+    }
 
 
 def _n_panels(idata, var_names) -> int:
-    return sum(int(idata.posterior[v].size // (idata.posterior.sizes["chain"]
-                                                * idata.posterior.sizes["draw"]))
-               for v in var_names)
+    return sum(
+        int(
+            idata.posterior[v].size
+            // (idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"])
+        )
+        for v in var_names
+    )
 
 
 def posterior_densities(idata, var_names, references: dict[str, dict[str, float]]):
@@ -56,11 +62,16 @@ def posterior_densities(idata, var_names, references: dict[str, dict[str, float]
     {parameter name: value}; parameter names are "intercept", feature names (w[feature]) and
     "sigma".  A parameter missing from a reference simply gets no line for it.
     """
-    pc = azp.plot_dist(idata, var_names=var_names, backend="matplotlib",
-                       visuals={"point_estimate_text": False, "point_estimate": False},
-                       **_layout(_n_panels(idata, var_names)))
-    features = (list(idata.posterior["w"]["feature"].values)
-                if "w" in idata.posterior.data_vars else [])
+    pc = azp.plot_dist(
+        idata,
+        var_names=var_names,
+        backend="matplotlib",
+        visuals={"point_estimate_text": False, "point_estimate": False},
+        **_layout(_n_panels(idata, var_names)),
+    )
+    features = (
+        list(idata.posterior["w"]["feature"].values) if "w" in idata.posterior.data_vars else []
+    )
     handles, labels = [], []
     for label, values in references.items():
         colour, style = REF_STYLE.get(label, ("C4", "-."))
@@ -84,8 +95,9 @@ def posterior_densities(idata, var_names, references: dict[str, dict[str, float]
 
 def rank_plot(idata, var_names):
     """Rank ECDF plots per chain (uniform ranks = chains agree)."""
-    pc = azp.plot_rank(idata, var_names=var_names, backend="matplotlib",
-                       **_layout(_n_panels(idata, var_names)))
+    pc = azp.plot_rank(
+        idata, var_names=var_names, backend="matplotlib", **_layout(_n_panels(idata, var_names))
+    )
     return _figure(pc)
 
 
@@ -101,8 +113,13 @@ def pair_plot(idata, var_names):
         keep_w = max(MAX_PAIR - (total - idata.posterior["w"].sizes["feature"]), 1)
         coords = {"feature": list(idata.posterior["w"]["feature"].values[:keep_w])}
         title = f"pair plot (first {keep_w} features of {idata.posterior['w'].sizes['feature']})"
-    pm_ = azp.plot_pair(idata, var_names=chosen, coords=coords, backend="matplotlib",
-                        figure_kwargs={"figsize": (9, 9), "layout": "constrained"})
+    pm_ = azp.plot_pair(
+        idata,
+        var_names=chosen,
+        coords=coords,
+        backend="matplotlib",
+        figure_kwargs={"figsize": (9, 9), "layout": "constrained"},
+    )
     fig = _figure(pm_)
     fig.suptitle(title)
     return fig
@@ -110,8 +127,9 @@ def pair_plot(idata, var_names):
 
 def ppc_plot(idata):
     """Posterior predictive check: densities of replicated y against the observed y."""
-    pc = azp.plot_ppc_dist(idata, backend="matplotlib",
-                           figure_kwargs={"figsize": (6, 3.5), "layout": "constrained"})
+    pc = azp.plot_ppc_dist(
+        idata, backend="matplotlib", figure_kwargs={"figsize": (6, 3.5), "layout": "constrained"}
+    )
     return _figure(pc)
 
 

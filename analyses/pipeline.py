@@ -20,21 +20,43 @@ from analyses.results import AgreementRow, CaseResult, Estimate
 from models import get_family, linalg
 from models.priors import Flat, Gaussian
 
-PACKAGES = ("pymc", "pytensor", "nutpie", "arviz", "arviz-base", "arviz-stats", "arviz-plots",
-            "numpy", "scipy", "scikit-learn", "statsmodels", "pandas", "matplotlib", "jinja2",
-            "zarr")
+PACKAGES = (
+    "pymc",
+    "pytensor",
+    "nutpie",
+    "arviz",
+    "arviz-base",
+    "arviz-stats",
+    "arviz-plots",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "statsmodels",
+    "pandas",
+    "matplotlib",
+    "jinja2",
+    "zarr",
+)
 
 
 def make_spec(family, case: CaseConfig, prior: str):
     coef_prior = Gaussian(case.prior_scale) if prior == "gaussian" else Flat()
-    intercept_prior = (Gaussian(case.intercept_prior_scale)
-                       if prior == "gaussian" and case.intercept_prior_scale else Flat())
-    return family.NormalSpec(intercept=case.intercept, coef_prior=coef_prior,
-                             intercept_prior=intercept_prior, sigma=case.sigma)
+    intercept_prior = (
+        Gaussian(case.intercept_prior_scale)
+        if prior == "gaussian" and case.intercept_prior_scale
+        else Flat()
+    )
+    return family.NormalSpec(
+        intercept=case.intercept,
+        coef_prior=coef_prior,
+        intercept_prior=intercept_prior,
+        sigma=case.sigma,
+    )
 
 
-def run_case(data: Dataset, case: CaseConfig, cfg: RunConfig,
-             cache: E.ModelCache | None = None) -> CaseResult:
+def run_case(
+    data: Dataset, case: CaseConfig, cfg: RunConfig, cache: E.ModelCache | None = None
+) -> CaseResult:
     """Fit every requested estimator under every requested prior and compare them."""
     family = get_family(case.family)
     cache = cache or E.ModelCache()
@@ -55,12 +77,24 @@ def run_case(data: Dataset, case: CaseConfig, cfg: RunConfig,
 
     for prior in cfg.priors:
         spec = specs[prior] = make_spec(family, case, prior)
-        seeds = {k: child_seed(cfg.seed, case.name, prior, k) for k in ("find_map", "nuts", "ppc",
-                                                                         "ledger")}
+        seeds = {
+            k: child_seed(cfg.seed, case.name, prior, k)
+            for k in ("find_map", "nuts", "ppc", "ledger")
+        }
         seeds_used[prior] = seeds
-        ctx = E.Context(family=family, X=data.X, y=data.y, feature_names=names, spec=spec,
-                        prior=prior, draws=cfg.draws, tune=cfg.tune, chains=cfg.chains,
-                        seeds=seeds, cache=cache)
+        ctx = E.Context(
+            family=family,
+            X=data.X,
+            y=data.y,
+            feature_names=names,
+            spec=spec,
+            prior=prior,
+            draws=cfg.draws,
+            tune=cfg.tune,
+            chains=cfg.chains,
+            seeds=seeds,
+            cache=cache,
+        )
         # closed form is also the reference setting (sigma for the libraries' alpha)
         closed = timed("references", E.closed_form, ctx)
         if "closed_form" in want:
@@ -99,19 +133,40 @@ def run_case(data: Dataset, case: CaseConfig, cfg: RunConfig,
                 for nm, v in estimates[key].sd.items():
                     scale_sd.setdefault(nm, v)
         pairs = family.agreement_pairs(spec, n, p, prior)
-        rows += agreement(pairs, estimates, coef_names=family.coef_names(names, spec),
-                          kappa=kappa, scale_sd=scale_sd)
+        rows += agreement(
+            pairs,
+            estimates,
+            coef_names=family.coef_names(names, spec),
+            kappa=kappa,
+            scale_sd=scale_sd,
+        )
 
     main_spec = specs[cfg.priors[0]]
-    ledger = family.ledger(data.X, data.y, names, main_spec,
-                           {k: v for k, v in estimates.items() if k.endswith(cfg.priors[0])},
-                           child_seed(cfg.seed, case.name, "ledger"))
+    ledger = family.ledger(
+        data.X,
+        data.y,
+        names,
+        main_spec,
+        {k: v for k, v in estimates.items() if k.endswith(cfg.priors[0])},
+        child_seed(cfg.seed, case.name, "ledger"),
+    )
     for row in ledger:
         a, b = row["−log p(y|θ) (Normal density)"], row["n/2·log(2πσ²) + n·MSE/(2σ²)"]
         tolerance = tolerances.arithmetic(n, a)
-        rows.append(AgreementRow("−log p(y|θ)", "n/2·log(2πσ²)+n·MSE/(2σ²)",
-                                 f"loss at {row['at']}", a, b, abs(a - b), tolerance,
-                                 "arithmetic", abs(a - b) <= tolerance, note="loss ledger"))
+        rows.append(
+            AgreementRow(
+                "−log p(y|θ)",
+                "n/2·log(2πσ²)+n·MSE/(2σ²)",
+                f"loss at {row['at']}",
+                a,
+                b,
+                abs(a - b),
+                tolerance,
+                "arithmetic",
+                abs(a - b) <= tolerance,
+                note="loss ledger",
+            )
+        )
 
     warnings = _warnings(estimates, rows)
     spec_g = make_spec(family, case, "gaussian")
@@ -131,9 +186,15 @@ def run_case(data: Dataset, case: CaseConfig, cfg: RunConfig,
         model=model_math,
         ledger=ledger,
         provenance=_provenance(cfg, case, seeds_used, estimates, timings, kappa),
-        dataset={"name": data.name, "description": data.description, "source": data.source,
-                 "features": names, "target": data.target, "truth": data.truth,
-                 "n_obs": n},
+        dataset={
+            "name": data.name,
+            "description": data.description,
+            "source": data.source,
+            "features": names,
+            "target": data.target,
+            "truth": data.truth,
+            "n_obs": n,
+        },
         idata=posteriors,
     )
 
@@ -147,9 +208,11 @@ def _warnings(estimates, rows) -> list[str]:
             out.append(f"{est.key}: {problem}")
     bad = [r for r in rows if not r.ok]
     if bad:
-        out.append(f"{len(bad)} agreement row(s) outside tolerance: "
-                   + ", ".join(f"{r.left} vs {r.right} [{r.parameter}]" for r in bad[:5])
-                   + (" …" if len(bad) > 5 else ""))
+        out.append(
+            f"{len(bad)} agreement row(s) outside tolerance: "
+            + ", ".join(f"{r.left} vs {r.right} [{r.parameter}]" for r in bad[:5])
+            + (" …" if len(bad) > 5 else "")
+        )
     return out
 
 
@@ -168,21 +231,36 @@ def _provenance(cfg, case, seeds, estimates, timings, kappa) -> dict:
     for key, est in estimates.items():
         if est.method == "nuts" and est.status == "ok":
             i = est.info
-            diag[key] = {"divergences": i["divergences"], "max r_hat": i["max_r_hat"],
-                         "min ess_bulk": i["min_ess_bulk"], "min ess_tail": i["min_ess_tail"],
-                         "diagnostics ok": i["diagnostics_ok"]}
+            diag[key] = {
+                "divergences": i["divergences"],
+                "max r_hat": i["max_r_hat"],
+                "min ess_bulk": i["min_ess_bulk"],
+                "min ess_tail": i["min_ess_tail"],
+                "diagnostics ok": i["diagnostics_ok"],
+            }
         if est.method == "find_map":
             diag[key] = {k: est.info.get(k) for k in ("message", "iterations", "grad_max")}
             diag[key]["converged"] = est.status == "ok"
     return {
         "seed": cfg.seed,
         "derived seeds": seeds,
-        "sampler": {"name": "NUTS (nutpie)", "draws": cfg.draws, "tune": cfg.tune,
-                    "chains": cfg.chains},
-        "find_MAP": {"method": "L-BFGS-B", "ftol": tolerances.FIND_MAP_FTOL,
-                     "gtol": tolerances.FIND_MAP_GTOL, "start": "jittered initial point"},
-        "case settings": {"intercept": case.intercept, "prior scale tau": case.prior_scale,
-                          "sigma": case.sigma.describe()},
+        "sampler": {
+            "name": "NUTS (nutpie)",
+            "draws": cfg.draws,
+            "tune": cfg.tune,
+            "chains": cfg.chains,
+        },
+        "find_MAP": {
+            "method": "L-BFGS-B",
+            "ftol": tolerances.FIND_MAP_FTOL,
+            "gtol": tolerances.FIND_MAP_GTOL,
+            "start": "jittered initial point",
+        },
+        "case settings": {
+            "intercept": case.intercept,
+            "prior scale tau": case.prior_scale,
+            "sigma": case.sigma.describe(),
+        },
         "design condition number (2-norm)": kappa,
         "diagnostics": diag,
         "timings (s)": {k: round(v, 3) for k, v in timings.items()},
@@ -202,8 +280,9 @@ def write_case(result: CaseResult, out_dir: Path) -> None:
         "index.html": html,
     }
     for prior, idata in (result.idata or {}).items():
-        files[f"posterior_{prior}.zarr"] = (
-            lambda path, idata=idata: idata.to_zarr(path, consolidated=False))
+        files[f"posterior_{prior}.zarr"] = lambda path, idata=idata: idata.to_zarr(
+            path, consolidated=False
+        )
     outputs.write_dir_atomically(Path(out_dir), files)
 
 
@@ -212,9 +291,11 @@ def references_for_report(result: CaseResult) -> dict[str, dict[str, dict[str, f
     refs = {}
     for prior in ("flat", "gaussian"):
         r = {}
-        for label, key in (("closed form", f"closed_form_{prior}"),
-                           ("find_MAP", f"find_map_{prior}"),
-                           ("posterior mean", f"nuts_{prior}")):
+        for label, key in (
+            ("closed form", f"closed_form_{prior}"),
+            ("find_MAP", f"find_map_{prior}"),
+            ("posterior mean", f"nuts_{prior}"),
+        ):
             est = result.estimates.get(key)
             if est is not None and est.status == "ok":
                 r[label] = est.mean

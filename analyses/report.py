@@ -49,17 +49,20 @@ def _posterior_section(prior, idata, var_names, refs, warnings):
     except Exception as exc:  # a summary failure must not lose the report
         warnings.append(f"ArviZ summary ({prior}) unavailable: {exc}")
     plots = [
-        ("Posterior densities with closed form, find_MAP and posterior mean",
-         lambda: figures.posterior_densities(idata, var_names, refs)),
-        ("Rank plot (chains should look uniform and alike)",
-         lambda: figures.rank_plot(idata, var_names)),
+        (
+            "Posterior densities with closed form, find_MAP and posterior mean",
+            lambda: figures.posterior_densities(idata, var_names, refs),
+        ),
+        (
+            "Rank plot (chains should look uniform and alike)",
+            lambda: figures.rank_plot(idata, var_names),
+        ),
         ("Pair plot", lambda: figures.pair_plot(idata, var_names)),
         ("Posterior predictive check", lambda: figures.ppc_plot(idata)),
     ]
     for title, make in plots:
         try:
-            section["figures"].append({"title": title,
-                                       "uri": figures.figure_to_data_uri(make())})
+            section["figures"].append({"title": title, "uri": figures.figure_to_data_uri(make())})
         except Exception as exc:  # one broken figure must not lose the report
             msg = f"{type(exc).__name__}: {exc}".splitlines()[0]
             section["figures"].append({"title": title, "uri": None, "error": msg})
@@ -72,10 +75,14 @@ def render_case(result: CaseResult, references: dict[str, dict[str, dict[str, fl
     extra_warnings: list[str] = []
     posteriors = []
     for prior, idata in (result.idata or {}).items():
-        var_names = [v for v in result.model.get("var_names", ["intercept", "w", "sigma"])
-                     if v in idata.posterior.data_vars]
-        posteriors.append(_posterior_section(prior, idata, var_names,
-                                             references.get(prior, {}), extra_warnings))
+        var_names = [
+            v
+            for v in result.model.get("var_names", ["intercept", "w", "sigma"])
+            if v in idata.posterior.data_vars
+        ]
+        posteriors.append(
+            _posterior_section(prior, idata, var_names, references.get(prior, {}), extra_warnings)
+        )
     n_ok = sum(1 for row in result.agreement if row.ok)
     return _ENV.get_template("case.html").render(
         r=result,

@@ -67,6 +67,7 @@ def quadrature(ref: float, sd: float | None) -> float:
 def monte_carlo(mcse: float) -> float:
     return MCSE_Z * mcse
 
+
 # ---------------------------------------------------------------- arithmetic (loss ledger)
 # Two float64 evaluations of one sum of n terms differ by at most ~n·eps·sum|terms|
 # (Higham, *Accuracy and Stability of Numerical Algorithms*, §4.2); 16 covers the constant.

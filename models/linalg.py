@@ -182,8 +182,9 @@ def penalised_lstsq(
     resid = _ext_residual(A, beta, y)
     rss = float(np.sum(resid * resid))
     penalty = float(np.sum((L * beta) ** 2))
-    return LstsqResult(beta=beta, rss=rss, penalty=penalty, cov_unscaled=cov,
-                       iterations=iters, cond=pc.cond)
+    return LstsqResult(
+        beta=beta, rss=rss, penalty=penalty, cov_unscaled=cov, iterations=iters, cond=pc.cond
+    )
 
 
 def _augmented_preconditioner(Aa, intercept, n):
@@ -245,9 +246,16 @@ def ols(A: np.ndarray, y: np.ndarray, *, intercept: bool) -> PointEstimate:
     res = penalised_lstsq(A, y, intercept=intercept)
     s2 = res.rss / (n - p)
     se = np.sqrt(s2 * np.diag(res.cov_unscaled))
-    return PointEstimate(beta=res.beta, sigma=float(np.sqrt(res.rss / n)), rss=res.rss,
-                         alpha=np.zeros(p), se=se, cov_unscaled=res.cov_unscaled,
-                         cond=res.cond, iterations=res.iterations)
+    return PointEstimate(
+        beta=res.beta,
+        sigma=float(np.sqrt(res.rss / n)),
+        rss=res.rss,
+        alpha=np.zeros(p),
+        se=se,
+        cov_unscaled=res.cov_unscaled,
+        cond=res.cond,
+        iterations=res.iterations,
+    )
 
 
 def map_estimate(
@@ -288,9 +296,16 @@ def map_estimate(
         else:
             raise RuntimeError("closed-form MAP: sigma fixed point did not converge")
         res = penalised_lstsq(A, y, sigma * inv_tau, intercept=intercept)
-    return PointEstimate(beta=res.beta, sigma=sigma, rss=res.rss, alpha=(sigma * inv_tau) ** 2,
-                         se=None, cov_unscaled=res.cov_unscaled, cond=res.cond,
-                         iterations=res.iterations)
+    return PointEstimate(
+        beta=res.beta,
+        sigma=sigma,
+        rss=res.rss,
+        alpha=(sigma * inv_tau) ** 2,
+        se=None,
+        cov_unscaled=res.cov_unscaled,
+        cond=res.cond,
+        iterations=res.iterations,
+    )
 
 
 def multivariate_t_posterior(A: np.ndarray, y: np.ndarray, *, intercept: bool) -> dict:

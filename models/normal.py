@@ -59,9 +59,7 @@ class NormalSpec:
         tau = np.full(p, w_tau, dtype=float)
         if self.intercept:
             tau[0] = (
-                self.intercept_prior.scale
-                if isinstance(self.intercept_prior, Gaussian)
-                else np.inf
+                self.intercept_prior.scale if isinstance(self.intercept_prior, Gaussian) else np.inf
             )
         return tau
 
@@ -113,9 +111,14 @@ def closed_form(X, y, feature_names, spec: NormalSpec) -> dict:
         )
         sd = dict(zip(coef_names(feature_names, spec), map(float, fit.se), strict=True))
     else:
-        fit = la.map_estimate(A, y, tau, intercept=spec.intercept,
-                              sigma_known=spec.sigma_known,
-                              sigma_prior_scale=spec.sigma_prior_scale)
+        fit = la.map_estimate(
+            A,
+            y,
+            tau,
+            intercept=spec.intercept,
+            sigma_known=spec.sigma_known,
+            sigma_prior_scale=spec.sigma_prior_scale,
+        )
         sigma = fit.sigma
         sd = {}
     return {
@@ -129,8 +132,11 @@ def closed_form(X, y, feature_names, spec: NormalSpec) -> dict:
             "condition_number": fit.cond,
             "refinement_iterations": fit.iterations,
             "mle_cov_sd": dict(
-                zip(coef_names(feature_names, spec),
-                    map(float, np.sqrt(fit.rss / n * np.diag(fit.cov_unscaled))), strict=True)
+                zip(
+                    coef_names(feature_names, spec),
+                    map(float, np.sqrt(fit.rss / n * np.diag(fit.cov_unscaled))),
+                    strict=True,
+                )
             ),
         },
     }
@@ -150,14 +156,20 @@ def exact_posterior(X, y, feature_names, spec: NormalSpec) -> dict:
     tau = spec.prior_scales(p)
     sigma_prior = "halfnormal" if isinstance(spec.sigma, HalfNormal) else "halfflat"
     q = la.gaussian_posterior_by_quadrature(
-        A, y, tau, sigma_known=spec.sigma_known,
-        sigma_prior_scale=spec.sigma_prior_scale, sigma_prior=sigma_prior,
+        A,
+        y,
+        tau,
+        sigma_known=spec.sigma_known,
+        sigma_prior_scale=spec.sigma_prior_scale,
+        sigma_prior=sigma_prior,
     )
     out = {
         "mean": _to_params(q["beta_mean"], q["sigma_mean"], feature_names, spec),
         "sd": _to_params(q["beta_sd"], q["sigma_sd"], feature_names, spec),
-        "info": {"method": "conjugate Gaussian" if spec.sigma_known else "1-D quadrature",
-                 "grid_points": q["grid_points"]},
+        "info": {
+            "method": "conjugate Gaussian" if spec.sigma_known else "1-D quadrature",
+            "grid_points": q["grid_points"],
+        },
     }
     if np.all(np.isinf(tau)) and isinstance(spec.sigma, HalfFlat):
         t = la.multivariate_t_posterior(A, y, intercept=spec.intercept)
@@ -188,12 +200,14 @@ def translation(spec: NormalSpec, n: int, sigma: float | None) -> list[dict]:
         tau = spec.coef_prior.scale
         if sigma is not None:
             alpha = sigma**2 / tau**2
-            rows.append({
-                "prior": f"w ~ Normal(0, {tau:g}²)",
-                "penalty": f"+ α‖w‖² with α = σ²/τ² = {sigma:.6g}²/{tau:g}² = {alpha:.6g} "
-                f"(sklearn Ridge(alpha={alpha:.6g}); per-sample weight decay λ = α/n = "
-                f"{alpha / n:.6g} on the MSE)",
-            })
+            rows.append(
+                {
+                    "prior": f"w ~ Normal(0, {tau:g}²)",
+                    "penalty": f"+ α‖w‖² with α = σ²/τ² = {sigma:.6g}²/{tau:g}² = {alpha:.6g} "
+                    f"(sklearn Ridge(alpha={alpha:.6g}); per-sample weight decay λ = α/n = "
+                    f"{alpha / n:.6g} on the MSE)",
+                }
+            )
     return rows
 
 
@@ -291,8 +305,14 @@ def build_model(X, y, feature_names, spec: NormalSpec) -> Built:
             pm.Potential("sigma_prior", -0.5 * sigma_prec * sigma**2)
         mu = d["mu_offset"] + pt.dot(d["basis_matrix"], phi)
         pm.Normal("y", mu=mu, sigma=sigma, observed=y_obs, dims="obs")
-    return Built(model=model, key=structure_key(X, spec), data=data,
-                 A=la.design(X, spec.intercept), pre=pre, scale_y=scale_y)
+    return Built(
+        model=model,
+        key=structure_key(X, spec),
+        data=data,
+        A=la.design(X, spec.intercept),
+        pre=pre,
+        scale_y=scale_y,
+    )
 
 
 VAR_NAMES = ["intercept", "w", "sigma"]  # original-scale variables in the posterior
@@ -352,14 +372,25 @@ def statsmodels_fit(X, y, feature_names, spec: NormalSpec, closed) -> dict:
         sd = dict(zip(names, map(float, res.bse), strict=True))
         if spec.sigma_known is None and spec.sigma_prior_scale is None:
             mean["sigma"] = float(np.sqrt(res.ssr / n))
-        return {"mean": mean, "sd": sd, "info": {"call": "sm.OLS(y, [1, X]).fit()",
-                                                 "scale (s^2 = RSS/(n-p))": float(res.scale)}}
+        return {
+            "mean": mean,
+            "sd": sd,
+            "info": {
+                "call": "sm.OLS(y, [1, X]).fit()",
+                "scale (s^2 = RSS/(n-p))": float(res.scale),
+            },
+        }
     sigma = closed.mean.get("sigma", spec.sigma_known)
     alpha = np.where(np.isfinite(tau), sigma**2 / tau**2, 0.0)
     res = model.fit_regularized(method="elastic_net", alpha=alpha / n, L1_wt=0.0)
     mean = dict(zip(names, map(float, res.params), strict=True))
-    return {"mean": mean, "info": {"call": "sm.OLS(y, [1, X]).fit_regularized(L1_wt=0, "
-                                           "alpha=alpha/n)", "alpha": alpha.tolist()}}
+    return {
+        "mean": mean,
+        "info": {
+            "call": "sm.OLS(y, [1, X]).fit_regularized(L1_wt=0, alpha=alpha/n)",
+            "alpha": alpha.tolist(),
+        },
+    }
 
 
 def sklearn_fit(X, y, feature_names, spec: NormalSpec, closed) -> dict:
@@ -401,10 +432,13 @@ def ledger(X, y, feature_names, spec: NormalSpec, estimates: dict, seed: int) ->
     names = coef_names(feature_names, spec)
     base = points[0][1] if points else {nm: 0.0 for nm in names}
     for k in range(2):
-        arbitrary = {nm: float(base.get(nm, 0.0) + rng.normal(scale=1.0 + abs(base.get(nm, 0.0))))
-                     for nm in names}
-        arbitrary["sigma"] = float(abs(base.get("sigma", spec.sigma_known or 1.0))
-                                   * np.exp(rng.normal(scale=0.5)))
+        arbitrary = {
+            nm: float(base.get(nm, 0.0) + rng.normal(scale=1.0 + abs(base.get(nm, 0.0))))
+            for nm in names
+        }
+        arbitrary["sigma"] = float(
+            abs(base.get("sigma", spec.sigma_known or 1.0)) * np.exp(rng.normal(scale=0.5))
+        )
         points.append((f"arbitrary #{k + 1}", arbitrary))
     rows = []
     for label, params in points:
@@ -415,10 +449,16 @@ def ledger(X, y, feature_names, spec: NormalSpec, estimates: dict, seed: int) ->
         mse = mean_squared_error(y, yhat)
         direct = nll(X, y, b if spec.intercept else None, w, sigma)
         via_mse = nll_from_mse(mse, n, sigma)
-        rows.append({"at": label, "sigma": sigma, "MSE (sklearn)": mse,
-                     "−log p(y|θ) (Normal density)": direct,
-                     "n/2·log(2πσ²) + n·MSE/(2σ²)": via_mse,
-                     "|difference|": abs(direct - via_mse)})
+        rows.append(
+            {
+                "at": label,
+                "sigma": sigma,
+                "MSE (sklearn)": mse,
+                "−log p(y|θ) (Normal density)": direct,
+                "n/2·log(2πσ²) + n·MSE/(2σ²)": via_mse,
+                "|difference|": abs(direct - via_mse),
+            }
+        )
     return rows
 
 
@@ -430,65 +470,140 @@ def agreement_pairs(spec: NormalSpec, n: int, p: int, prior: str) -> list:
     halfflat = isinstance(spec.sigma, HalfFlat)
     known = spec.sigma_known
     pairs = [
-        Pair("find_map" + k, "closed_form" + k, "mean", "optimiser",
-             note="MLE/MAP = closed form"),
+        Pair("find_map" + k, "closed_form" + k, "mean", "optimiser", note="MLE/MAP = closed form"),
         Pair("statsmodels" + k, "closed_form" + k, "mean", "linear algebra", "coefficients"),
         Pair("sklearn" + k, "closed_form" + k, "mean", "linear algebra", "coefficients"),
         Pair("nuts" + k, "exact_posterior" + k, "mean", "monte carlo"),
         Pair("nuts" + k, "exact_posterior" + k, "sd", "monte carlo"),
     ]
     if flat:
-        pairs.append(Pair("statsmodels" + k, "closed_form" + k, "sd", "linear algebra",
-                          "coefficients", note="classical s.e."))
+        pairs.append(
+            Pair(
+                "statsmodels" + k,
+                "closed_form" + k,
+                "sd",
+                "linear algebra",
+                "coefficients",
+                note="classical s.e.",
+            )
+        )
         if halfflat:
-            pairs.append(Pair("statsmodels" + k, "closed_form" + k, "mean", "optimiser", "sigma",
-                              note="sqrt(RSS/n)"))
+            pairs.append(
+                Pair(
+                    "statsmodels" + k,
+                    "closed_form" + k,
+                    "mean",
+                    "optimiser",
+                    "sigma",
+                    note="sqrt(RSS/n)",
+                )
+            )
     if flat or known is not None:
         # flat: E[beta | sigma, y] = OLS for every sigma; known sigma: Gaussian mean = mode
-        pairs.append(Pair("exact_posterior" + k, "closed_form" + k, "mean", "linear algebra",
-                          "coefficients", note="posterior mean = mode"))
+        pairs.append(
+            Pair(
+                "exact_posterior" + k,
+                "closed_form" + k,
+                "mean",
+                "linear algebra",
+                "coefficients",
+                note="posterior mean = mode",
+            )
+        )
     if known is not None:
-        pairs.append(Pair("laplace" + k, "exact_posterior" + k, "sd", "linear algebra",
-                          "coefficients", note="Gaussian posterior: Laplace is exact"))
+        pairs.append(
+            Pair(
+                "laplace" + k,
+                "exact_posterior" + k,
+                "sd",
+                "linear algebra",
+                "coefficients",
+                note="Gaussian posterior: Laplace is exact",
+            )
+        )
     if flat and halfflat:
         # Student t (closed form) vs the quadrature: checks the derivation nu = n - p - 1
         pairs += [
-            Pair("exact_posterior" + k, "multivariate t", "mean", "quadrature",
-                 right_values=lambda e, k=k: e["exact_posterior" + k].info["student_t"]["mean"],
-                 note="quadrature = Student t"),
-            Pair("exact_posterior" + k, "multivariate t", "sd", "quadrature",
-                 right_values=lambda e, k=k: e["exact_posterior" + k].info["student_t"]["sd"],
-                 note="quadrature = Student t (sd)"),
+            Pair(
+                "exact_posterior" + k,
+                "multivariate t",
+                "mean",
+                "quadrature",
+                right_values=lambda e, k=k: e["exact_posterior" + k].info["student_t"]["mean"],
+                note="quadrature = Student t",
+            ),
+            Pair(
+                "exact_posterior" + k,
+                "multivariate t",
+                "sd",
+                "quadrature",
+                right_values=lambda e, k=k: e["exact_posterior" + k].info["student_t"]["sd"],
+                note="quadrature = Student t (sd)",
+            ),
         ]
         # classical s.e. use s^2 = RSS/(n-p); posterior sd uses RSS/(n-p-3); Laplace sigma_MLE^2
         post_ratio = np.sqrt((n - p) / (n - p - 3)) if n - p > 3 else np.nan
         lap_ratio = np.sqrt((n - p) / n)
 
         def gap(ratio, k=k):
-            return lambda e: {nm: se * (ratio - 1.0)
-                              for nm, se in e["closed_form" + k].sd.items()}
+            return lambda e: {nm: se * (ratio - 1.0) for nm, se in e["closed_form" + k].sd.items()}
 
         pairs += [
-            Pair("exact_posterior" + k, "closed_form" + k, "sd", "quadrature", "coefficients",
-                 expected=gap(post_ratio),
-                 note="posterior sd = s.e. × √((n−p)/(n−p−3))"),
-            Pair("nuts" + k, "closed_form" + k, "sd", "monte carlo", "coefficients",
-                 expected=gap(post_ratio),
-                 note="posterior sd = s.e. × √((n−p)/(n−p−3))"),
-            Pair("laplace" + k, "closed_form" + k, "sd", "optimiser", "coefficients",
-                 expected=gap(lap_ratio), note="Laplace sd = s.e. × √((n−p)/n)"),
-            Pair("laplace" + k, "σ̂/√(2n)", "sd", "optimiser", "sigma",
-                 right_values=lambda e, k=k: {
-                     "sigma": e["closed_form" + k].mean["sigma"] / np.sqrt(2 * n)},
-                 note="Laplace sd of σ = σ̂/√(2n) (delta method, var(log σ) = 1/(2n))"),
+            Pair(
+                "exact_posterior" + k,
+                "closed_form" + k,
+                "sd",
+                "quadrature",
+                "coefficients",
+                expected=gap(post_ratio),
+                note="posterior sd = s.e. × √((n−p)/(n−p−3))",
+            ),
+            Pair(
+                "nuts" + k,
+                "closed_form" + k,
+                "sd",
+                "monte carlo",
+                "coefficients",
+                expected=gap(post_ratio),
+                note="posterior sd = s.e. × √((n−p)/(n−p−3))",
+            ),
+            Pair(
+                "laplace" + k,
+                "closed_form" + k,
+                "sd",
+                "optimiser",
+                "coefficients",
+                expected=gap(lap_ratio),
+                note="Laplace sd = s.e. × √((n−p)/n)",
+            ),
+            Pair(
+                "laplace" + k,
+                "σ̂/√(2n)",
+                "sd",
+                "optimiser",
+                "sigma",
+                right_values=lambda e, k=k: {
+                    "sigma": e["closed_form" + k].mean["sigma"] / np.sqrt(2 * n)
+                },
+                note="Laplace sd of σ = σ̂/√(2n) (delta method, var(log σ) = 1/(2n))",
+            ),
         ]
     if known is None:
         # E[sigma | y] differs from the mode find_MAP returns: expected gap from the exact posterior
-        pairs.append(Pair(
-            "nuts" + k, "closed_form" + k, "mean", "monte carlo", "sigma",
-            expected=lambda e, k=k: {"sigma": e["exact_posterior" + k].mean["sigma"]
-                                     - e["closed_form" + k].mean["sigma"]},
-            note="posterior mean of σ vs its mode (expected gap from the exact posterior)"))
+        pairs.append(
+            Pair(
+                "nuts" + k,
+                "closed_form" + k,
+                "mean",
+                "monte carlo",
+                "sigma",
+                expected=lambda e, k=k: {
+                    "sigma": e["exact_posterior" + k].mean["sigma"]
+                    - e["closed_form" + k].mean["sigma"]
+                },
+                note="posterior mean of σ vs its mode (expected gap from the exact posterior)",
+            )
+        )
     return pairs
 
 
@@ -506,10 +621,10 @@ def model_math(spec: NormalSpec, n: int, sigma: float | None) -> dict:
         "priors": [p for p in priors if p],
         "loss": LOSS + "\n⇒ for fixed σ, maximising the likelihood = minimising the MSE.",
         "penalty": "Normal(0, τ²) prior on w  ⇔  + ‖w‖²/(2τ²) in −log p  ⇔  ridge "
-                   "‖y − ŷ‖² + α‖w‖² with α = σ²/τ² (sklearn Ridge alpha; statsmodels "
-                   "fit_regularized alpha = α/n; weight decay on the mean loss λ = α/n)",
+        "‖y − ŷ‖² + α‖w‖² with α = σ²/τ² (sklearn Ridge alpha; statsmodels "
+        "fit_regularized alpha = α/n; weight decay on the mean loss λ = α/n)",
         "translation": translation(spec, n, sigma),
         "reparametrisation": "sampled and optimised in an orthonormal basis of the centred, "
-                             "column-scaled design: μ = offset + s_y·Q·φ, (b, w) = m₀ + s_y·M·φ; "
-                             "reported on the original scale",
+        "column-scaled design: μ = offset + s_y·Q·φ, (b, w) = m₀ + s_y·M·φ; "
+        "reported on the original scale",
     }

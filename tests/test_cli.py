@@ -16,13 +16,22 @@ QUICK = ["--quick", "--draws", "200", "--tune", "200", "--chains", "2"]
 
 def cli(*args, cwd=None):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "analyses", *map(str, args)], cwd=cwd or ROOT,
-                          capture_output=True, text=True, env=env, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "analyses", *map(str, args)],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def write_csv(path: Path, columns: dict[str, list]) -> Path:
@@ -39,9 +48,10 @@ def good_csv(tmp_path_factory):
     x = np.repeat(np.arange(8.0), 5)
     z = rng.normal(size=n)
     y = 0.5 + 1.5 * x - 2.0 * z + rng.normal(scale=0.7, size=n)
-    return write_csv(tmp_path_factory.mktemp("data") / "mine.csv",
-                     {"<b>x&amp</b>": x.tolist(), "z": z.round(6).tolist(),
-                      "y": y.round(6).tolist()})
+    return write_csv(
+        tmp_path_factory.mktemp("data") / "mine.csv",
+        {"<b>x&amp</b>": x.tolist(), "z": z.round(6).tolist(), "y": y.round(6).tolist()},
+    )
 
 
 def test_list():
@@ -70,8 +80,19 @@ def test_run_quick_writes_reports(tmp_path):
 @pytest.mark.slow
 def test_fit_end_to_end_and_escaping(tmp_path, good_csv):
     out = tmp_path / "fit"
-    res = cli("fit", good_csv, "--family", "normal", "--target", "y", "--out", out,
-              "--prior-scale", "2", *QUICK)
+    res = cli(
+        "fit",
+        good_csv,
+        "--family",
+        "normal",
+        "--target",
+        "y",
+        "--out",
+        out,
+        "--prior-scale",
+        "2",
+        *QUICK,
+    )
     assert res.returncode == 0, res.stderr
     result = json.loads((out / "results.json").read_text())
     assert result["parameters"] == ["intercept", "<b>x&amp</b>", "z", "sigma"]
@@ -89,8 +110,20 @@ def test_fit_end_to_end_and_escaping(tmp_path, good_csv):
 @pytest.mark.slow
 def test_fit_selected_estimators(tmp_path, good_csv):
     out = tmp_path / "fm"
-    res = cli("fit", good_csv, "--target", "y", "--features", "z", "--priors", "flat",
-              "--estimators", "closed_form,find_map", "--out", out)
+    res = cli(
+        "fit",
+        good_csv,
+        "--target",
+        "y",
+        "--features",
+        "z",
+        "--priors",
+        "flat",
+        "--estimators",
+        "closed_form,find_map",
+        "--out",
+        out,
+    )
     assert res.returncode == 0, res.stderr
     result = json.loads((out / "results.json").read_text())
     assert set(result["estimates"]) == {"closed_form_flat", "find_map_flat"}
@@ -113,8 +146,11 @@ BAD = {
     "sigma 0": ("ok.csv", ["--target", "y", "--sigma", "0"], "sigma"),
     "sigma negative": ("ok.csv", ["--target", "y", "--sigma", "-2"], "sigma"),
     "sigma nan": ("ok.csv", ["--target", "y", "--sigma", "nan"], "sigma"),
-    "halfnormal without scale": ("ok.csv", ["--target", "y", "--sigma-prior", "halfnormal"],
-                                 "sigma-scale"),
+    "halfnormal without scale": (
+        "ok.csv",
+        ["--target", "y", "--sigma-prior", "halfnormal"],
+        "sigma-scale",
+    ),
     "draws 0": ("ok.csv", ["--target", "y", "--draws", "0"], "draws"),
     "unknown estimator": ("ok.csv", ["--target", "y", "--estimators", "magic"], "magic"),
 }
@@ -132,8 +168,10 @@ def bad_files(tmp_path_factory):
     write_csv(d / "nan.csv", {"a": a[:2] + ["nan"] + a[3:], "b": b, "y": y})
     write_csv(d / "inf.csv", {"a": a, "b": b[:4] + ["inf"] + b[5:], "y": y})
     write_csv(d / "const.csv", {"a": a, "c": [2.0] * 6, "y": y})
-    write_csv(d / "collinear.csv", {"a": a, "b": b, "s": [u + 2 * v for u, v in zip(a, b, strict=True)],
-                                    "y": y})
+    write_csv(
+        d / "collinear.csv",
+        {"a": a, "b": b, "s": [u + 2 * v for u, v in zip(a, b, strict=True)], "y": y},
+    )
     write_csv(d / "tiny.csv", {"a": a[:3], "b": b[:3], "y": y[:3]})
     return d
 
@@ -154,8 +192,18 @@ def test_bad_input_one_line_exit_2(case, bad_files, tmp_path):
 @pytest.mark.slow
 def test_bad_input_keeps_earlier_report(tmp_path, good_csv, bad_files):
     out = tmp_path / "keep"
-    res = cli("fit", good_csv, "--target", "y", "--priors", "flat", "--estimators",
-              "closed_form,find_map", "--out", out)
+    res = cli(
+        "fit",
+        good_csv,
+        "--target",
+        "y",
+        "--priors",
+        "flat",
+        "--estimators",
+        "closed_form,find_map",
+        "--out",
+        out,
+    )
     assert res.returncode == 0, res.stderr
     before = tree_digest(out)
     res = cli("fit", bad_files / "text.csv", "--target", "y", "--out", out)

@@ -23,8 +23,19 @@ def _ctx(name, spec, prior, cache):
     X, y, _ = DESIGNS[name]
     feats = [f"x{j}" for j in range(X.shape[1])]
     seeds = {k: child_seed(0, name, prior, k) for k in ("find_map", "nuts", "ppc")}
-    return E.Context(family=normal, X=X, y=y, feature_names=feats, spec=spec, prior=prior,
-                     draws=0, tune=0, chains=0, seeds=seeds, cache=cache), feats
+    return E.Context(
+        family=normal,
+        X=X,
+        y=y,
+        feature_names=feats,
+        spec=spec,
+        prior=prior,
+        draws=0,
+        tune=0,
+        chains=0,
+        seeds=seeds,
+        cache=cache,
+    ), feats
 
 
 def _scale(values, sds):
@@ -40,8 +51,11 @@ def test_find_map_matches_reference(name, prior, model_cache):
     beta_ref, cov, rss = mp_lstsq(A, y)
     sigma_mle = np.sqrt(rss / n)
     tau = 0.05 * np.max(np.abs(beta_ref[1:]))
-    spec = normal.NormalSpec(intercept=intercept, sigma=HalfFlat(),
-                             coef_prior=Gaussian(tau) if prior == "gaussian" else Flat())
+    spec = normal.NormalSpec(
+        intercept=intercept,
+        sigma=HalfFlat(),
+        coef_prior=Gaussian(tau) if prior == "gaussian" else Flat(),
+    )
     if prior == "gaussian":
         # reference: the exact joint mode (ridge at alpha = sigma*^2/tau^2, sigma*^2 = RSS/n)
         taus = np.full(p, tau)

@@ -29,22 +29,33 @@ def results(model_cache):
 def test_agreement(results, case, tier):
     rows = [r for r in results[case].agreement if r.tier == tier]
     assert rows, f"no {tier} rows for {case}"
-    bad = [f"{r.left} vs {r.right} [{r.parameter}] {r.note}: |diff| {r.abs_diff:.3g} > "
-           f"{r.tolerance:.3g}" for r in rows if not r.ok]
+    bad = [
+        f"{r.left} vs {r.right} [{r.parameter}] {r.note}: |diff| {r.abs_diff:.3g} > "
+        f"{r.tolerance:.3g}"
+        for r in rows
+        if not r.ok
+    ]
     assert not bad, "\n".join(bad)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_every_estimator_ran(results, case):
     res = results[case]
-    for method in ("closed_form", "exact_posterior", "find_map", "laplace", "nuts",
-                   "statsmodels", "sklearn"):
+    for method in (
+        "closed_form",
+        "exact_posterior",
+        "find_map",
+        "laplace",
+        "nuts",
+        "statsmodels",
+        "sklearn",
+    ):
         for prior in ("flat", "gaussian"):
             est = res.estimates[f"{method}_{prior}"]
             assert est.status == "ok", (est.key, est.reason)
             assert set(est.mean) == set(res.parameters) - (
-                {"sigma"} if method in ("sklearn", "statsmodels") and prior == "gaussian"
-                else set()) - ({"sigma"} if method == "sklearn" else set())
+                {"sigma"} if method in ("sklearn", "statsmodels") and prior == "gaussian" else set()
+            ) - ({"sigma"} if method == "sklearn" else set())
     nuts = res.estimates["nuts_flat"].info
     assert nuts["divergences"] == 0 and nuts["max_r_hat"] < 1.01
 
@@ -52,14 +63,16 @@ def test_every_estimator_ran(results, case):
 def test_pairs_cover_the_theory(results):
     """The rows the issue asks for are all present (not silently skipped)."""
     rows = {(r.left, r.right, r.kind) for r in results["synthetic"].agreement}
-    for needed in [("find_map_flat", "closed_form_flat", "agree"),
-                   ("find_map_gaussian", "closed_form_gaussian", "agree"),
-                   ("nuts_flat", "exact_posterior_flat", "agree"),
-                   ("nuts_gaussian", "exact_posterior_gaussian", "agree"),
-                   ("statsmodels_flat", "closed_form_flat", "agree"),
-                   ("sklearn_gaussian", "closed_form_gaussian", "agree"),
-                   ("nuts_flat", "closed_form_flat", "gap"),
-                   ("laplace_flat", "closed_form_flat", "gap")]:
+    for needed in [
+        ("find_map_flat", "closed_form_flat", "agree"),
+        ("find_map_gaussian", "closed_form_gaussian", "agree"),
+        ("nuts_flat", "exact_posterior_flat", "agree"),
+        ("nuts_gaussian", "exact_posterior_gaussian", "agree"),
+        ("statsmodels_flat", "closed_form_flat", "agree"),
+        ("sklearn_gaussian", "closed_form_gaussian", "agree"),
+        ("nuts_flat", "closed_form_flat", "gap"),
+        ("laplace_flat", "closed_form_flat", "gap"),
+    ]:
         assert needed in rows, needed
 
 

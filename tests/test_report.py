@@ -17,26 +17,51 @@ def result():
     rng = np.random.default_rng(0)
     feats = [EVIL, "z"]
     idata = az.from_dict(
-        {"posterior": {"intercept": rng.normal(size=(2, 50)), "w": rng.normal(size=(2, 50, 2)),
-                       "sigma": np.abs(rng.normal(size=(2, 50))) + 0.1},
-         "posterior_predictive": {"y": rng.normal(size=(2, 50, 20))},
-         "observed_data": {"y": rng.normal(size=20)}},
-        dims={"w": ["feature"], "y": ["obs"]}, coords={"feature": feats})
-    est = Estimate("closed_form", "flat", mean={"intercept": 0.1, EVIL: 0.2, "z": 0.3,
-                                                "sigma": 1.0})
-    rows = [AgreementRow("find_map_flat", "closed_form_flat", EVIL, 0.2, 0.2, 0.0, 1e-6,
-                         "optimiser", True),
-            AgreementRow("nuts_flat", "exact_posterior_flat", "z", 0.3, 0.5, 0.2, 0.01,
-                         "monte carlo", False)]
+        {
+            "posterior": {
+                "intercept": rng.normal(size=(2, 50)),
+                "w": rng.normal(size=(2, 50, 2)),
+                "sigma": np.abs(rng.normal(size=(2, 50))) + 0.1,
+            },
+            "posterior_predictive": {"y": rng.normal(size=(2, 50, 20))},
+            "observed_data": {"y": rng.normal(size=20)},
+        },
+        dims={"w": ["feature"], "y": ["obs"]},
+        coords={"feature": feats},
+    )
+    est = Estimate(
+        "closed_form", "flat", mean={"intercept": 0.1, EVIL: 0.2, "z": 0.3, "sigma": 1.0}
+    )
+    rows = [
+        AgreementRow(
+            "find_map_flat", "closed_form_flat", EVIL, 0.2, 0.2, 0.0, 1e-6, "optimiser", True
+        ),
+        AgreementRow(
+            "nuts_flat", "exact_posterior_flat", "z", 0.3, 0.5, 0.2, 0.01, "monte carlo", False
+        ),
+    ]
     return CaseResult(
-        case="a & b", family="normal", target="y<t>", n_obs=20,
-        parameters=["intercept", EVIL, "z", "sigma"], estimates={"closed_form_flat": est},
-        agreement=rows, warnings=[f"warning about {EVIL}"],
-        model={"likelihood": "y ~ Normal", "priors": ["w ~ Flat()"], "loss": "MSE",
-               "penalty": "none", "translation": [{"prior": "flat", "penalty": "none"}],
-               "var_names": ["intercept", "w", "sigma"]},
-        ledger=[{"at": EVIL, "value": 1.0}], provenance={"seed": 0, "nested": {"k": EVIL}},
-        dataset={"description": EVIL, "source": "file.csv"}, idata={"flat": idata})
+        case="a & b",
+        family="normal",
+        target="y<t>",
+        n_obs=20,
+        parameters=["intercept", EVIL, "z", "sigma"],
+        estimates={"closed_form_flat": est},
+        agreement=rows,
+        warnings=[f"warning about {EVIL}"],
+        model={
+            "likelihood": "y ~ Normal",
+            "priors": ["w ~ Flat()"],
+            "loss": "MSE",
+            "penalty": "none",
+            "translation": [{"prior": "flat", "penalty": "none"}],
+            "var_names": ["intercept", "w", "sigma"],
+        },
+        ledger=[{"at": EVIL, "value": 1.0}],
+        provenance={"seed": 0, "nested": {"k": EVIL}},
+        dataset={"description": EVIL, "source": "file.csv"},
+        idata={"flat": idata},
+    )
 
 
 def test_escaped_and_self_contained(result):
@@ -52,8 +77,20 @@ def test_escaped_and_self_contained(result):
 
 
 def test_index_escapes():
-    html = render_index([{"name": EVIL, "href": "x/index.html", "family": "normal", "n_obs": 3,
-                          "n_ok": 1, "n_rows": 2, "n_warnings": 0, "description": EVIL}])
+    html = render_index(
+        [
+            {
+                "name": EVIL,
+                "href": "x/index.html",
+                "family": "normal",
+                "n_obs": 3,
+                "n_ok": 1,
+                "n_rows": 2,
+                "n_warnings": 0,
+                "description": EVIL,
+            }
+        ]
+    )
     assert EVIL not in html and 'href="x/index.html"' in html
 
 
