@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import xarray as xr
 
 from analyses import tolerances
 from analyses.results import Estimate
@@ -168,11 +169,19 @@ def find_map(ctx: Context) -> tuple[Estimate, Estimate]:
     if problem:
         failed = {"status": "failed", "reason": problem, "info": info}
         return ctx.estimate("find_map", **failed), ctx.estimate("laplace", **failed)
-    point = mp.posterior.dataset.squeeze(("chain", "draw"), drop=True)
+    lbfgs_point = mp.posterior.dataset.squeeze(("chain", "draw"), drop=True)
+    fit = mp["fit"].dataset
+    try:
+        point, polish = _newton_polish(model, fit, ctx.family.VAR_NAMES)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        failed = {"status": "failed", "reason": f"Newton refinement failed: {exc}", "info": info}
+        return ctx.estimate("find_map", **failed), ctx.estimate("laplace", **failed)
+    info["newton_refinement"] = polish
+    info["lbfgs_mean"] = ctx.family.params_from_posterior(lbfgs_point, ctx.feature_names, ctx.spec)
     mean = ctx.family.params_from_posterior(point, ctx.feature_names, ctx.spec)  # one draw
     fm = ctx.estimate("find_map", mean=mean, info=info)
     try:
-        sd = ctx.family.laplace_sd(mp["fit"].dataset, built, point, ctx.feature_names, ctx.spec)
+        sd = ctx.family.laplace_sd(fit, built, point, ctx.feature_names, ctx.spec)
         lap = ctx.estimate(
             "laplace",
             mean=dict(mean),
@@ -182,6 +191,64 @@ def find_map(ctx: Context) -> tuple[Estimate, Estimate]:
     except (ValueError, np.linalg.LinAlgError) as exc:
         lap = ctx.estimate("laplace", status="failed", reason=str(exc))
     return fm, lap
+
+
+def _newton_polish(model, fit, var_names, max_steps: int = 20):
+    """Newton steps on the model's own log density from find_MAP's optimum.
+
+    L-BFGS-B stops on the relative reduction of the objective, which cannot resolve the mode
+    more finely than about sqrt(n * eps) posterior sds (the objective's rounding noise); a
+    coefficient far smaller than its sd (NIST Wampler5: beta = 1, sd = 2e7) then gets few correct
+    digits.  Newton steps x <- x + Cov @ grad log p, with the exact gradient (PyTensor) and the
+    exact inverse Hessian find_MAP computed at its optimum, depend on the gradient only and
+    converge to its rounding floor (~eps sds).  This refines find_MAP's own answer; it never sees
+    another estimator's.  Stops when the step, in sds, no longer shrinks.
+    """
+    from pymc.blocking import DictToArrayBijection, RaveledVars
+
+    labels = [str(v) for v in fit["rows"].values]
+    x = np.asarray(fit["mean_vector"].values, dtype=float)
+    cov = np.asarray(fit["covariance_matrix"].values, dtype=float)
+    sd = np.sqrt(np.diag(cov))
+    if not (np.all(np.isfinite(cov)) and np.all(sd > 0)):
+        raise ValueError("the Hessian at the optimum is not positive definite")
+    info = DictToArrayBijection.map(model.initial_point()).point_map_info
+    if [entry[0] for entry in info] != [v.name for v in model.value_vars]:
+        raise ValueError("unexpected layout of the unconstrained point")
+
+    def point(vec):
+        return DictToArrayBijection.rmap(RaveledVars(vec, info))
+
+    dlogp = model.compile_dlogp(jacobian=False)
+    steps, last = [], np.inf
+    for _ in range(max_steps):
+        step = cov @ np.asarray(dlogp(point(x)), dtype=float)
+        size = float(np.max(np.abs(step) / sd))
+        if not np.isfinite(size) or size >= last:
+            break
+        x, last = x + step, size
+        steps.append(size)
+        if size <= 4 * np.finfo(float).eps:
+            break
+    outs = [model[v] for v in var_names if v in model.named_vars]
+    fn = model.compile_fn(
+        model.replace_rvs_by_values(outs),
+        inputs=model.value_vars,
+        on_unused_input="ignore",
+        point_fn=True,
+    )
+    values = fn(point(x))
+
+    ds = xr.Dataset(
+        {
+            o.name: (model.named_vars_to_dims.get(o.name, ()), np.asarray(v))
+            for o, v in zip(outs, values, strict=True)
+        },
+        coords={
+            d: list(model.coords[d]) for o in outs for d in model.named_vars_to_dims.get(o.name, ())
+        },
+    )
+    return ds, {"steps (in sds)": steps, "unconstrained labels": labels}
 
 
 # ------------------------------------------------------------------------------ NUTS

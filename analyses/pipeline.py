@@ -202,6 +202,8 @@ def run_case(
 def _warnings(estimates, rows) -> list[str]:
     out = []
     for est in estimates.values():
+        if est.info.get("warning"):
+            out.append(f"{est.key}: {est.info['warning']}")
         if est.status == "failed":
             out.append(f"{est.key} failed: {est.reason}")
         for problem in est.info.get("diagnostics_problems", []) if est.status == "ok" else []:

@@ -205,6 +205,12 @@ def _augmented_preconditioner(Aa, intercept, n):
     return Preconditioner(Q=Q, M=np.empty((0, 0)), R=R, T=T, cond=cond)
 
 
+def is_exact_fit(rss: float, y: np.ndarray) -> bool:
+    """RSS at rounding level: the residuals are float64 noise (NIST Wampler1/2 style data)."""
+    y = np.asarray(y, dtype=np.float64)
+    return bool(rss <= (y.size * EPS) ** 2 * float(y @ y))
+
+
 def sigma_mode(rss: float, n: int, sigma_prior_scale: float | None) -> float:
     """Maximiser over sigma of  -n log(sigma) - rss / (2 sigma^2) + log p(sigma), no Jacobian.
 
@@ -406,6 +412,10 @@ def gaussian_posterior_by_quadrature(
         while log_post(np.array([lo]))[0] > peak - 60:
             lo -= 1.0
             peak = max(peak, log_post(np.array([lo]))[0])
+            if centre - lo > 200:
+                raise ValueError(
+                    "posterior of sigma is improper at 0 (the data are fitted exactly)"
+                )
         while log_post(np.array([hi]))[0] > peak - 60:
             hi += 1.0
             peak = max(peak, log_post(np.array([hi]))[0])

@@ -121,10 +121,19 @@ def closed_form(X, y, feature_names, spec: NormalSpec) -> dict:
         )
         sigma = fit.sigma
         sd = {}
+    info = {}
+    if spec.sigma_known is None and la.is_exact_fit(fit.rss, y):
+        # sigma's mode is 0, where the likelihood is unbounded: no finite estimate exists
+        sigma = None
+        info["warning"] = (
+            f"the data are fitted exactly (RSS = {fit.rss:.3g}): the mode of σ is 0, where "
+            "the likelihood is unbounded, so σ has no estimate and no posterior"
+        )
     return {
         "mean": _to_params(fit.beta, sigma, feature_names, spec),
         "sd": sd,
-        "info": {
+        "info": info
+        | {
             "rss": fit.rss,
             "s2_unbiased": fit.rss / (n - p),
             "sigma_mle": float(np.sqrt(fit.rss / n)),
@@ -427,7 +436,8 @@ def ledger(X, y, feature_names, spec: NormalSpec, estimates: dict, seed: int) ->
     rng = np.random.default_rng(seed)
     points = []
     for key, est in estimates.items():
-        if est.status == "ok" and key.split("_")[0] in ("closed", "find") and est.mean:
+        has_sigma = spec.sigma_known is not None or "sigma" in est.mean
+        if est.status == "ok" and key.split("_")[0] in ("closed", "find") and has_sigma:
             points.append((key, est.mean))
     names = coef_names(feature_names, spec)
     base = points[0][1] if points else {nm: 0.0 for nm in names}

@@ -23,6 +23,14 @@ def design_matrices():
     x = np.arange(21.0)
     y = np.polyval(np.ones(6), x) + 1e4 * rng.standard_normal(x.size)
     out["poly5_wampler_like"] = (np.column_stack([x**k for k in range(1, 6)]), y, True)
+    # Wampler5-like: the same design, noise so large that the coefficients (~1) are 1e-7 of
+    # their standard errors; digits relative to the coefficient itself are then hard to get.
+    noise = (-1.0) ** np.arange(21) * 2e7 * (1 + np.abs(rng.standard_normal(21)))
+    out["poly5_wampler5_like"] = (
+        np.column_stack([x**k for k in range(1, 6)]),
+        np.polyval(np.ones(6), x) + noise,
+        True,
+    )
     # Longley (1967): the classic near-collinear economic regression (NIST StRD Longley).
     from statsmodels.datasets import longley
 

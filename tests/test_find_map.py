@@ -85,6 +85,38 @@ def test_find_map_matches_reference(name, prior, model_cache):
         assert np.all(np.abs(lap_sd - sd) <= FIND_MAP_RTOL * sd)
 
 
+def test_find_map_digits_relative_to_tiny_coefficients(model_cache):
+    """NIST Wampler5 shape: |beta| ~ 1e-7 sd.  Six significant digits of beta itself need the
+    mode to 1e-13 sds: beyond L-BFGS-B's objective-based stop, reached by the Newton refinement."""
+    name = "poly5_wampler5_like"
+    X, y, _ = DESIGNS[name]
+    beta_ref, _, _ = mp_lstsq(la.design(X, True), y)
+    ctx, feats = _ctx(name, normal.NormalSpec(), "flat", model_cache)
+    fm, _ = E.find_map(ctx)
+    assert fm.status == "ok", fm.reason
+    got = np.array([fm.mean["intercept"]] + [fm.mean[f] for f in feats])
+    assert np.all(np.abs(got - beta_ref) <= FIND_MAP_RTOL * np.abs(beta_ref))
+
+
+def test_exact_fit_has_no_sigma(model_cache):
+    """NIST Wampler1: y = 1 + x + ... + x^5 exactly; the MLE of sigma is 0 (does not exist)."""
+    from analyses.config import CaseConfig, RunConfig
+    from analyses.datasets import Dataset
+    from analyses.pipeline import run_case
+
+    x = np.arange(21.0)
+    X = np.column_stack([x**k for k in range(1, 6)])
+    data = Dataset("wampler1", X, np.polyval(np.ones(6), x), tuple(f"x{k}" for k in range(5)), "y")
+    cfg = RunConfig(estimators=("closed_form", "find_map"), priors=("flat",))
+    res = run_case(data, CaseConfig("wampler1"), cfg, model_cache)
+    assert "sigma" not in res.estimates["closed_form_flat"].mean
+    assert any("fitted exactly" in w for w in res.warnings)
+    fm = res.estimates["find_map_flat"].mean
+    for k in ["intercept"] + list(data.feature_names):
+        assert abs(fm[k] - 1.0) <= FIND_MAP_RTOL
+    assert all(r.ok for r in res.agreement)
+
+
 def test_laplace_exact_for_known_sigma(model_cache):
     """Known sigma and Gaussian prior: the posterior is Gaussian, so Laplace is exact."""
     X, y, _ = DESIGNS["near_collinear"]
