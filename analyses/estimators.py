@@ -75,7 +75,9 @@ class ModelCache:
         if key not in self._nutpie:
             t0 = time.perf_counter()
             self.compiles += 1
-            self._nutpie[key] = nutpie.compile_pymc_model(model)
+            # freeze_model=False: 8.5 s instead of 12-25 s per structure here (measured, warm
+            # cache); the pm.Data stay shared variables, so with_data() swaps datasets/priors.
+            self._nutpie[key] = nutpie.compile_pymc_model(model, freeze_model=False)
             self.compile_seconds += time.perf_counter() - t0
         compiled = self._nutpie[key]
         # nutpie only knows the pm.Data that the log density actually uses

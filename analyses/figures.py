@@ -22,6 +22,7 @@ REF_STYLE = {  # label -> (colour, linestyle); order = legend order
     "posterior mean": ("k", ":"),
 }
 MAX_PAIR = 6
+MAX_PLOT_DRAWS = 250  # per chain, for the rank and pair plots
 
 
 def _figure(pc):
@@ -93,8 +94,16 @@ def posterior_densities(idata, var_names, references: dict[str, dict[str, float]
     return fig
 
 
+def _thinned(idata, max_draws: int = MAX_PLOT_DRAWS):
+    """Every k-th draw so that at most ``max_draws`` per chain are plotted (scatter and rank
+    plots cost time and bytes per point; their message does not need every draw)."""
+    k = max(1, -(-idata.posterior.sizes["draw"] // max_draws))
+    return idata if k == 1 else idata.isel(draw=slice(None, None, k))
+
+
 def rank_plot(idata, var_names):
     """Rank ECDF plots per chain (uniform ranks = chains agree)."""
+    idata = _thinned(idata)
     pc = azp.plot_rank(
         idata, var_names=var_names, backend="matplotlib", **_layout(_n_panels(idata, var_names))
     )
@@ -113,6 +122,7 @@ def pair_plot(idata, var_names):
         keep_w = max(MAX_PAIR - (total - idata.posterior["w"].sizes["feature"]), 1)
         coords = {"feature": list(idata.posterior["w"]["feature"].values[:keep_w])}
         title = f"pair plot (first {keep_w} features of {idata.posterior['w'].sizes['feature']})"
+    idata = _thinned(idata)
     pm_ = azp.plot_pair(
         idata,
         var_names=chosen,
