@@ -18,7 +18,6 @@ from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.datasets import Dataset
 from analyses.results import AgreementRow, CaseResult, Estimate
 from models import get_family, linalg
-from models.priors import Flat, Gaussian
 
 PACKAGES = (
     "pymc",
@@ -37,21 +36,6 @@ PACKAGES = (
     "jinja2",
     "zarr",
 )
-
-
-def make_spec(family, case: CaseConfig, prior: str):
-    coef_prior = Gaussian(case.prior_scale) if prior == "gaussian" else Flat()
-    intercept_prior = (
-        Gaussian(case.intercept_prior_scale)
-        if prior == "gaussian" and case.intercept_prior_scale
-        else Flat()
-    )
-    return family.NormalSpec(
-        intercept=case.intercept,
-        coef_prior=coef_prior,
-        intercept_prior=intercept_prior,
-        sigma=case.sigma,
-    )
 
 
 def run_case(
@@ -76,11 +60,8 @@ def run_case(
         return out
 
     for prior in cfg.priors:
-        spec = specs[prior] = make_spec(family, case, prior)
-        seeds = {
-            k: child_seed(cfg.seed, case.name, prior, k)
-            for k in ("find_map", "nuts", "ppc", "ledger")
-        }
+        spec = specs[prior] = family.make_spec(case, prior)
+        seeds = {k: child_seed(cfg.seed, case.name, prior, k) for k in ("find_map", "nuts", "ppc")}
         seeds_used[prior] = seeds
         ctx = E.Context(
             family=family,
@@ -169,7 +150,7 @@ def run_case(
         )
 
     warnings = _warnings(estimates, rows)
-    spec_g = make_spec(family, case, "gaussian")
+    spec_g = family.make_spec(case, "gaussian")
     closed_g = estimates.get("closed_form_gaussian")
     sigma = closed_g.mean.get("sigma") if closed_g is not None else None
     model_math = family.model_math(spec_g, n, sigma or spec_g.sigma_known)

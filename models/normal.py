@@ -72,6 +72,18 @@ class NormalSpec:
         return self.sigma.scale if isinstance(self.sigma, HalfNormal) else None
 
 
+def make_spec(case, prior: str) -> NormalSpec:
+    """The spec for one prior of a case (``analyses.config.CaseConfig``): "flat" or "gaussian"."""
+    gaussian = prior == "gaussian"
+    tau0 = case.intercept_prior_scale
+    return NormalSpec(
+        intercept=case.intercept,
+        coef_prior=Gaussian(case.prior_scale) if gaussian else Flat(),
+        intercept_prior=Gaussian(tau0) if gaussian and tau0 else Flat(),
+        sigma=case.sigma,
+    )
+
+
 def parameter_names(feature_names, spec: NormalSpec) -> list[str]:
     """Result parameter names: ``intercept``, the feature names, ``sigma`` when estimated."""
     names = (["intercept"] if spec.intercept else []) + list(feature_names)
