@@ -11,7 +11,7 @@ import contextlib
 import logging
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -37,7 +37,6 @@ class Context:
     chains: int
     seeds: dict[str, int]
     cache: ModelCache
-    info: dict = field(default_factory=dict)
 
     def estimate(self, method: str, **kw) -> Estimate:
         return Estimate(method=method, prior=self.prior, **kw)
@@ -53,7 +52,6 @@ class ModelCache:
     def __init__(self):
         self._models: dict[tuple, object] = {}
         self._nutpie: dict[tuple, object] = {}
-        self.compiles = 0
         self.compile_seconds = 0.0  # nutpie compilation, for the benchmark
 
     def model(self, ctx: Context):
@@ -74,7 +72,6 @@ class ModelCache:
 
         if key not in self._nutpie:
             t0 = time.perf_counter()
-            self.compiles += 1
             # freeze_model=False: 8.5 s instead of 12-25 s per structure here (measured, warm
             # cache); the pm.Data stay shared variables, so with_data() swaps datasets/priors.
             self._nutpie[key] = nutpie.compile_pymc_model(model, freeze_model=False)

@@ -20,16 +20,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-METHODS = (
-    "closed_form",
-    "exact_posterior",
-    "find_map",
-    "laplace",
-    "nuts",
-    "statsmodels",
-    "sklearn",
-)
-PRIORS = ("flat", "gaussian")
+# method: closed_form, exact_posterior, find_map, laplace, nuts, statsmodels, sklearn
+# prior: flat, gaussian (analyses.config.ESTIMATORS / PRIORS)
 
 
 @dataclass
@@ -123,7 +115,6 @@ class CaseResult:
     dataset: dict[str, Any]  # name, description, source, feature names, truth
     # prior -> NUTS DataTree (posterior, sample_stats, observed_data, posterior_predictive)
     idata: Any = None
-    idata_prior: str | None = None  # which prior the saved posterior used
 
     def to_json(self) -> dict:
         return _clean(
@@ -150,6 +141,8 @@ def _clean(obj):
         return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [_clean(v) for v in obj]
+    if hasattr(obj, "tolist") and getattr(obj, "ndim", 0) > 0:  # numpy arrays
+        return _clean(obj.tolist())
     if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "ndim", 1) == 0:
         obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
