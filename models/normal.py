@@ -549,19 +549,14 @@ def agreement_pairs(spec: NormalSpec, n: int, p: int, prior: str) -> list:
             Pair(
                 "exact_posterior" + k,
                 "multivariate t",
-                "mean",
+                stat,
                 "quadrature",
-                right_values=lambda e, k=k: e["exact_posterior" + k].info["student_t"]["mean"],
-                note="quadrature = Student t",
-            ),
-            Pair(
-                "exact_posterior" + k,
-                "multivariate t",
-                "sd",
-                "quadrature",
-                right_values=lambda e, k=k: e["exact_posterior" + k].info["student_t"]["sd"],
-                note="quadrature = Student t (sd)",
-            ),
+                right_values=lambda e, k=k, stat=stat: e["exact_posterior" + k].info["student_t"][
+                    stat
+                ],
+                note=f"quadrature = Student t ({stat})",
+            )
+            for stat in ("mean", "sd")
         ]
         # classical s.e. use s^2 = RSS/(n-p); posterior sd uses RSS/(n-p-3); Laplace sigma_MLE^2
         post_ratio = np.sqrt((n - p) / (n - p - 3)) if n - p > 3 else np.nan

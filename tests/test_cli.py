@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["--quick", "--draws", "200", "--tune", "200", "--chains", "2"]
+FLAT_FIND_MAP = ["--priors", "flat", "--estimators", "closed_form,find_map"]
 
 
 def cli(*args, cwd=None):
@@ -117,10 +118,7 @@ def test_fit_selected_estimators(tmp_path, good_csv):
         "y",
         "--features",
         "z",
-        "--priors",
-        "flat",
-        "--estimators",
-        "closed_form,find_map",
+        *FLAT_FIND_MAP,
         "--out",
         out,
     )
@@ -197,10 +195,7 @@ def test_bad_input_keeps_earlier_report(tmp_path, good_csv, bad_files):
         good_csv,
         "--target",
         "y",
-        "--priors",
-        "flat",
-        "--estimators",
-        "closed_form,find_map",
+        *FLAT_FIND_MAP,
         "--out",
         out,
     )
