@@ -52,6 +52,7 @@ class ModelCache:
     def __init__(self):
         self._models: dict[tuple, object] = {}
         self._nutpie: dict[tuple, object] = {}
+        self._functions: dict[tuple, object] = {}
         self.compile_seconds = 0.0  # nutpie compilation, for the benchmark
 
     def model(self, ctx: Context):
@@ -66,6 +67,14 @@ class ModelCache:
                 pm.set_data(built.data)
             built.model = self._models[key]
         return built, key
+
+    def function(self, model, name: str, compile_fn):
+        """A compiled PyTensor function of ``model``, built once: it reads the model's pm.Data
+        (shared variables) at call time, so new data and priors need no recompilation."""
+        key = (id(model), name)
+        if key not in self._functions:
+            self._functions[key] = compile_fn()
+        return self._functions[key]
 
     def nutpie(self, key, model, data):
         import nutpie
@@ -171,7 +180,7 @@ def find_map(ctx: Context) -> tuple[Estimate, Estimate]:
     lbfgs_point = mp.posterior.dataset.squeeze(("chain", "draw"), drop=True)
     fit = mp["fit"].dataset
     try:
-        point, polish = _newton_polish(model, fit, ctx.family.VAR_NAMES)
+        point, polish = _newton_polish(model, fit, ctx.family.VAR_NAMES, ctx.cache)
     except (ValueError, np.linalg.LinAlgError) as exc:
         failed = {"status": "failed", "reason": f"Newton refinement failed: {exc}", "info": info}
         return ctx.estimate("find_map", **failed), ctx.estimate("laplace", **failed)
@@ -192,7 +201,7 @@ def find_map(ctx: Context) -> tuple[Estimate, Estimate]:
     return fm, lap
 
 
-def _newton_polish(model, fit, var_names, max_steps: int = 20):
+def _newton_polish(model, fit, var_names, cache: ModelCache, max_steps: int = 20):
     """Newton steps on the model's own log density from find_MAP's optimum.
 
     L-BFGS-B stops on the relative reduction of the objective, which cannot resolve the mode
@@ -218,7 +227,7 @@ def _newton_polish(model, fit, var_names, max_steps: int = 20):
     def point(vec):
         return DictToArrayBijection.rmap(RaveledVars(vec, info))
 
-    dlogp = model.compile_dlogp(jacobian=False)
+    dlogp = cache.function(model, "dlogp", lambda: model.compile_dlogp(jacobian=False))
     steps, last = [], np.inf
     for _ in range(max_steps):
         step = cov @ np.asarray(dlogp(point(x)), dtype=float)
@@ -230,11 +239,15 @@ def _newton_polish(model, fit, var_names, max_steps: int = 20):
         if size <= 4 * np.finfo(float).eps:
             break
     outs = [model[v] for v in var_names if v in model.named_vars]
-    fn = model.compile_fn(
-        model.replace_rvs_by_values(outs),
-        inputs=model.value_vars,
-        on_unused_input="ignore",
-        point_fn=True,
+    fn = cache.function(
+        model,
+        "deterministics",
+        lambda: model.compile_fn(
+            model.replace_rvs_by_values(outs),
+            inputs=model.value_vars,
+            on_unused_input="ignore",
+            point_fn=True,
+        ),
     )
     values = fn(point(x))
 

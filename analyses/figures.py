@@ -21,7 +21,7 @@ REF_STYLE = {  # label -> (colour, linestyle); order = legend order
     "find_MAP": ("C2", "--"),
     "posterior mean": ("k", ":"),
 }
-MAX_PAIR = 6
+MAX_PAIR = 5
 MAX_PLOT_DRAWS = 250  # per chain, for the rank and pair plots
 
 
@@ -111,7 +111,7 @@ def rank_plot(idata, var_names):
 
 
 def pair_plot(idata, var_names):
-    """Pairwise scatter of up to six parameters (the first six when there are more)."""
+    """Pairwise scatter of up to MAX_PAIR parameters (intercept, the first features, sigma)."""
     import numpy as np  # noqa: F401  (kept local: figures import cheaply)
 
     coords = None
@@ -128,7 +128,7 @@ def pair_plot(idata, var_names):
         var_names=chosen,
         coords=coords,
         backend="matplotlib",
-        figure_kwargs={"figsize": (9, 9), "layout": "constrained"},
+        figure_kwargs={"figsize": (7.5, 7.5), "layout": "constrained"},
     )
     fig = _figure(pm_)
     fig.suptitle(title)
@@ -143,7 +143,7 @@ def ppc_plot(idata):
     return _figure(pc)
 
 
-def figure_to_data_uri(fig, dpi: int = 80) -> str:
+def figure_to_data_uri(fig, dpi: int = 72) -> str:
     """PNG as a ``data:`` URI (the page stays self-contained); closes the figure."""
     buf = io.BytesIO()
     try:
