@@ -91,10 +91,20 @@ def agreement(
                     ok=bool(np.isfinite(dev) and dev <= tolerance),
                     kind="gap" if expected is not None else "agree",
                     expected=None if exp_gap is None else float(exp_gap),
-                    note=pair.note or ("" if pair.stat == "mean" else "sd"),
+                    note=_note(pair, tolerance, ref_norm, kappa),
                 )
             )
     return rows
+
+
+def _note(pair, tolerance, ref_norm, kappa) -> str:
+    note = pair.note or ("" if pair.stat == "mean" else "sd")
+    if pair.tier == "linear algebra" and tolerance >= ref_norm > 0:
+        # Say so when the bound is wider than the values: the row then cannot fail.
+        note = (note + "; " if note else "") + (
+            f"uninformative: κ = {kappa:.2g} makes the tolerance exceed the values"
+        )
+    return note
 
 
 def _selected(name, which, coef_names):

@@ -27,6 +27,7 @@ potential ``-sigma^2 / (2 S^2)`` (1/S^2 = 0 = HalfFlat).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -388,7 +389,10 @@ def statsmodels_fit(X, y, feature_names, spec: NormalSpec, closed) -> dict:
     names = coef_names(feature_names, spec)
     model = sm.OLS(np.asarray(y, float), A)
     if np.all(np.isinf(tau)):
-        res = model.fit()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = model.fit()
+        said = sorted({str(w.message).splitlines()[0] for w in caught})
         mean = dict(zip(names, map(float, res.params), strict=True))
         sd = dict(zip(names, map(float, res.bse), strict=True))
         if spec.sigma_known is None and spec.sigma_prior_scale is None:
@@ -399,7 +403,8 @@ def statsmodels_fit(X, y, feature_names, spec: NormalSpec, closed) -> dict:
             "info": {
                 "call": "sm.OLS(y, [1, X]).fit()",
                 "scale (s^2 = RSS/(n-p))": float(res.scale),
-            },
+            }
+            | ({"warning": "statsmodels says: " + "; ".join(said)} if said else {}),
         }
     sigma = closed.mean.get("sigma", spec.sigma_known)
     alpha = np.where(np.isfinite(tau), sigma**2 / tau**2, 0.0)
@@ -509,17 +514,6 @@ def agreement_pairs(spec: NormalSpec, n: int, p: int, prior: str) -> list:
                 note="classical s.e.",
             )
         )
-        if halfflat:
-            pairs.append(
-                Pair(
-                    "statsmodels" + k,
-                    "closed_form" + k,
-                    "mean",
-                    "optimiser",
-                    "sigma",
-                    note="sqrt(RSS/n)",
-                )
-            )
     if flat or known is not None:
         # flat: E[beta | sigma, y] = OLS for every sigma; known sigma: Gaussian mean = mode
         pairs.append(
