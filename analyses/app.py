@@ -7,13 +7,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from analyses.config import CaseConfig, RunConfig, child_seed
-from analyses.datasets import Dataset
 from analyses.errors import InputError
-
-RESERVED = ("intercept", "sigma")
 
 
 def run_cases(names: list[str], out: Path, cfg: RunConfig) -> int:
@@ -40,27 +35,34 @@ def fit_csv(path: Path, case: CaseConfig, target: str, features, out: Path, cfg:
     """The analysis of a built-in case, on a user's CSV file, into ``out``."""
     from analyses.datasets import load_csv
     from analyses.pipeline import run_case, write_case
+    from models import get_family
 
+    family = get_family(case.family)
+    for flag, asked, offered in (
+        ("--priors", cfg.priors, family.priors),
+        ("--estimators", cfg.estimators, family.methods),
+    ):
+        unknown = [a for a in asked or () if a not in offered]
+        if unknown:
+            raise InputError(
+                f"{flag}: unknown {', '.join(map(repr, unknown))} for --family {family.name}; "
+                f"choose from {', '.join(offered)}"
+            )
     _check_out_dir(out)
-    data = load_csv(path, target, features, intercept=case.intercept, family=case.family)
-    _check_fit_data(data, path)
-    result = run_case(data, replace(case, name=data.name or case.name), cfg)
-    write_case(result, out)
-    return _summarise(result, out)
-
-
-def _check_fit_data(data: Dataset, path: Path) -> None:
+    options = case.settings.options or family.Options()
+    data = load_csv(
+        path, target, features, intercept=case.settings.intercept, family=family, options=options
+    )
+    reserved = family.reserved_names(options)
     for name in data.feature_names:
-        if name in RESERVED:
+        if name in reserved:
             raise InputError(
                 f"{path}: feature column {name!r} clashes with the model parameter "
                 f"of that name; rename the column"
             )
-    if not np.ptp(data.y) > 0:
-        raise InputError(
-            f"{path}: target column {data.target!r} is constant "
-            f"(value {data.y[0]!r}); nothing to fit"
-        )
+    result = run_case(data, replace(case, name=data.name or case.name), cfg)
+    write_case(result, out)
+    return _summarise(result, out)
 
 
 def _check_out_dir(out: Path, allow_reports_root: bool = False) -> None:

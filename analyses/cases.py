@@ -1,4 +1,4 @@
-"""Built-in cases: (family, dataset, settings), one line each."""
+"""Built-in cases: (family, dataset, settings), one entry each."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from analyses import datasets
 from analyses.config import CaseConfig
-from models.priors import HalfFlat
+from models.family import Settings
 
 
 @dataclass(frozen=True)
@@ -19,13 +19,13 @@ class Case:
 
 CASES: dict[str, Case] = {
     "synthetic": Case(
-        CaseConfig("synthetic", "normal", intercept=True, prior_scale=0.25, sigma=HalfFlat()),
+        CaseConfig("synthetic", "normal", Settings(prior_scale=0.25)),
         lambda seed: datasets.synthetic_normal(seed),
         "Simulated like the derivation: a few distinct x values, several y per x, "
         "known w, b and sigma.",
     ),
     "diabetes": Case(
-        CaseConfig("diabetes", "normal", intercept=True, prior_scale=200.0, sigma=HalfFlat()),
+        CaseConfig("diabetes", "normal", Settings(prior_scale=200.0)),
         lambda seed: datasets.diabetes(),
         "scikit-learn's diabetes data (442 patients, 10 standardised baseline variables).",
     ),

@@ -12,9 +12,10 @@ import math
 import sys
 from pathlib import Path
 
-from analyses.config import ESTIMATORS, PRIORS, CaseConfig, RunConfig
+from analyses.config import CaseConfig, RunConfig
 from analyses.errors import InputError
-from models.priors import HalfFlat, HalfNormal, Known
+from models import FAMILIES
+from models.family import Settings
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit = sub.add_parser("fit", help="the same analysis on your own CSV file")
     fit.add_argument("data", type=Path, metavar="DATA.csv")
-    fit.add_argument("--family", default="normal", choices=["normal"])
+    fit.add_argument("--family", default="normal", choices=sorted(FAMILIES))
     fit.add_argument("--target", required=True)
     fit.add_argument(
         "--features",
@@ -55,13 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated; default: every other column",
     )
     fit.add_argument("--no-intercept", action="store_true")
-    fit.add_argument("--priors", type=_choices(PRIORS), default=PRIORS)
+    fit.add_argument(
+        "--priors", type=_csv_list, default=None, help="default: every prior the family offers"
+    )
     fit.add_argument(
         "--prior-scale",
         type=_positive_float,
         default=1.0,
         metavar="TAU",
-        help="tau of the N(0, tau^2) prior on w (default 1)",
+        help="tau of the N(0, tau^2) prior on the weights (default 1)",
     )
     fit.add_argument(
         "--intercept-prior-scale",
@@ -70,21 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TAU0",
         help="give the intercept a N(0, TAU0^2) prior too (default: flat)",
     )
-    sig = fit.add_mutually_exclusive_group()
-    sig.add_argument(
-        "--sigma", type=_positive_float, default=None, metavar="VALUE", help="known noise sd"
-    )
-    sig.add_argument("--sigma-prior", choices=["flat", "halfnormal"], default=None)
     fit.add_argument(
-        "--sigma-scale",
-        type=_positive_float,
+        "--estimators",
+        type=_csv_list,
         default=None,
-        metavar="S",
-        help="scale of the HalfNormal sigma prior",
+        help="default: every estimator the family offers",
     )
-    fit.add_argument("--estimators", type=_choices(ESTIMATORS), default=ESTIMATORS)
     fit.add_argument("--out", type=Path, required=True, metavar="DIR")
     sampler_args(fit)
+    owned = {}
+    for name, family in FAMILIES.items():
+        group = fit.add_argument_group(f"--family {name} options")
+        owned[name] = family.add_cli_arguments(group)
+    p.set_defaults(family_flags=owned)
     return p
 
 
@@ -111,20 +112,7 @@ def _csv_list(text):
     items = [t.strip() for t in text.split(",")]
     if not all(items):
         raise argparse.ArgumentTypeError(f"empty name in list {text!r}")
-    return items
-
-
-def _choices(allowed):
-    def parse(text):
-        items = tuple(dict.fromkeys(_csv_list(text)))
-        bad = [t for t in items if t not in allowed]
-        if bad:
-            raise argparse.ArgumentTypeError(
-                f"unknown {', '.join(map(repr, bad))}; choose from {', '.join(allowed)}"
-            )
-        return items
-
-    return parse
+    return tuple(dict.fromkeys(items))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,23 +146,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _case_from_args(args) -> CaseConfig:
-    if args.sigma is not None:
-        sigma = Known(args.sigma)
-    elif args.sigma_prior == "halfnormal":
-        if args.sigma_scale is None:
-            raise InputError("--sigma-prior halfnormal needs --sigma-scale S")
-        sigma = HalfNormal(args.sigma_scale)
-    else:
-        if args.sigma_scale is not None:
-            raise InputError("--sigma-scale only applies with --sigma-prior halfnormal")
-        sigma = HalfFlat()
+    family = FAMILIES[args.family]
+    for other, dests in args.family_flags.items():
+        for dest in dests:
+            if other != args.family and getattr(args, dest) is not None:
+                flag = "--" + dest.replace("_", "-")
+                raise InputError(f"{flag} applies to --family {other} only, not {args.family}")
+    try:
+        options = family.options_from_args(args)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     return CaseConfig(
         name=args.data.stem,
         family=args.family,
-        intercept=not args.no_intercept,
-        prior_scale=args.prior_scale,
-        sigma=sigma,
-        intercept_prior_scale=args.intercept_prior_scale,
+        settings=Settings(
+            intercept=not args.no_intercept,
+            prior_scale=args.prior_scale,
+            intercept_prior_scale=args.intercept_prior_scale,
+            options=options,
+        ),
     )
 
 
@@ -183,4 +173,10 @@ def _list() -> int:
 
     for name, case in CASES.items():
         print(f"{name:12s} {case.config.family:10s} {case.description}")
+    print()
+    for name, family in FAMILIES.items():
+        print(
+            f"family {name}: {family.summary}; priors {', '.join(family.priors)}; "
+            f"estimators {', '.join(family.methods)}"
+        )
     return 0

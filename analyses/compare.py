@@ -11,6 +11,7 @@ import numpy as np
 
 from analyses import tolerances as tol
 from analyses.results import AgreementRow, Estimate
+from models.family import ParamLayout
 from models.pairs import Pair
 
 __all__ = ["Pair", "agreement"]
@@ -24,7 +25,7 @@ def agreement(
     pairs: list[Pair],
     estimates: dict[str, Estimate],
     *,
-    coef_names: list[str],
+    layout: ParamLayout,
     kappa: float,
     scale_sd: dict[str, float],
 ) -> list[AgreementRow]:
@@ -61,7 +62,8 @@ def agreement(
                 continue
         else:
             rv = _values(right, pair.right_stat or pair.stat)
-        names = [nm for nm in lv if nm in rv and _selected(nm, pair.params, coef_names)]
+        selected = set(layout.group(pair.params))
+        names = [nm for nm in lv if nm in rv and nm in selected]
         if not names:
             continue
         try:
@@ -105,14 +107,6 @@ def _note(pair, tolerance, ref_norm, kappa) -> str:
             f"uninformative: κ = {kappa:.2g} makes the tolerance exceed the values"
         )
     return note
-
-
-def _selected(name, which, coef_names):
-    if which == "all":
-        return True
-    if which == "sigma":
-        return name == "sigma"
-    return name in coef_names
 
 
 def _tolerance(pair, name, left, ref, sd, kappa, p, ref_norm):

@@ -7,30 +7,22 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from models.priors import HalfFlat, HalfNormal, Known
-
-ESTIMATORS = (
-    "closed_form",
-    "exact_posterior",
-    "find_map",
-    "laplace",
-    "nuts",
-    "statsmodels",
-    "sklearn",
-)
-PRIORS = ("flat", "gaussian")
+from models.family import Settings
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Sampler and estimator settings shared by every case of a run."""
+    """Sampler and estimator settings shared by every case of a run.
+
+    ``estimators`` / ``priors``: None means every one the case's family offers.
+    """
 
     seed: int = 0
     draws: int = 1000
     tune: int = 1000
     chains: int = 4
-    estimators: tuple[str, ...] = ESTIMATORS
-    priors: tuple[str, ...] = PRIORS
+    estimators: tuple[str, ...] | None = None
+    priors: tuple[str, ...] | None = None
 
     def quick(self) -> RunConfig:
         """Fewer draws for smoke runs; MCSE tolerances widen accordingly (they are per-run)."""
@@ -41,14 +33,11 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class CaseConfig:
-    """What to fit: family, intercept, prior scale tau for the Gaussian prior, sigma."""
+    """What to fit: a name, the family and the user's settings for it."""
 
     name: str
     family: str = "normal"
-    intercept: bool = True
-    prior_scale: float = 1.0
-    sigma: HalfFlat | HalfNormal | Known = field(default_factory=HalfFlat)
-    intercept_prior_scale: float | None = None  # None: flat intercept
+    settings: Settings = field(default_factory=Settings)
 
 
 def child_seed(master: int, *labels: str) -> int:

@@ -30,7 +30,9 @@ class Dataset:
     description : str
         One paragraph for the report.
     truth : dict or None
-        Generating parameter values for synthetic data (``intercept``, feature names, ``sigma``).
+        Generating parameter values for synthetic data, by parameter name.
+    target_info : dict
+        What the family's target encoding found (e.g. which label is 1); empty for numbers.
     source : str
         Where the data came from (path or generator), for provenance.
     """
@@ -43,7 +45,7 @@ class Dataset:
     description: str = ""
     truth: dict[str, float] | None = None
     source: str = ""
-    meta: dict = field(default_factory=dict)
+    target_info: dict = field(default_factory=dict)
 
     @property
     def n_obs(self) -> int:
@@ -111,9 +113,15 @@ def load_csv(
     target: str,
     features: list[str] | None = None,
     intercept: bool = True,
-    family: str = "normal",
+    family=None,
+    options=None,
 ) -> Dataset:
-    """Read and validate a user's CSV; every problem is one ``InputError`` line naming it."""
+    """Read and validate a user's CSV; every problem is one ``InputError`` line naming it.
+
+    Features must be numbers; the target is encoded by ``family.encode_target`` (numbers for
+    the normal family, two labels for a binary one, ...), whose ``ValueError`` names the column
+    and the values found.
+    """
     import pandas as pd
 
     from analyses.errors import InputError
@@ -159,9 +167,18 @@ def load_csv(
             raise InputError(f"{path}: a feature column is listed twice")
     if not features:
         raise InputError(f"{path}: no feature columns besides the target {target!r}")
-    values = {c: _numeric_column(frame[c], c, path) for c in [*features, target]}
+    if family is None:
+        from models import get_family
+
+        family = get_family("normal")
+    values = {c: _numeric_column(frame[c], c, path) for c in features}
     X = np.column_stack([values[c] for c in features])
-    y = values[target]
+    try:
+        y, target_info = family.encode_target(
+            list(frame[target].astype(str)), target, options or family.Options()
+        )
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from None
     check_design(X, list(features), intercept, str(path))
     return Dataset(
         name=path.stem,
@@ -171,6 +188,7 @@ def load_csv(
         target=target,
         description=f"User data from {path.name}: {X.shape[0]} rows, {len(features)} feature(s).",
         source=str(path),
+        target_info=target_info,
     )
 
 
@@ -181,23 +199,12 @@ def _short_list(names, limit: int = 8) -> str:
 
 def _numeric_column(col, name, path) -> np.ndarray:
     from analyses.errors import InputError
+    from models.family import parse_numeric
 
-    text = col.astype(str).str.strip()
-    out = np.empty(len(text))
-    for i, cell in enumerate(text):
-        row = i + 2  # 1-based line number in the file: header is line 1
-        if cell == "" or cell.lower() in ("nan", "na", "n/a", "null", "none"):
-            raise InputError(f"{path}: column {name!r} row {row}: missing value {cell!r}")
-        try:
-            v = float(cell)
-        except ValueError:
-            raise InputError(
-                f"{path}: column {name!r} row {row}: non-numeric value {cell[:40]!r}"
-            ) from None
-        if not np.isfinite(v):
-            raise InputError(f"{path}: column {name!r} row {row}: non-finite value {cell!r}")
-        out[i] = v
-    return out
+    try:
+        return parse_numeric(list(col.astype(str)), name)
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from None
 
 
 def check_design(X, feature_names, intercept: bool, source: str) -> None:

@@ -1,8 +1,11 @@
 """Estimators, each computed independently from the data and the model (none starts from
-another's answer): closed_form, exact_posterior, find_map, laplace, nuts, statsmodels, sklearn.
+another's answer): the family's references (closed forms, library fits) and the PyMC ones,
+find_map, laplace and nuts, which are the same for every family.
 
-Every function returns an ``Estimate`` (``analyses.results``); an estimate that cannot be had
-is returned with ``status`` "unavailable" or "failed" and a reason.
+Every estimator runs guarded: it returns an ``Estimate`` whose ``status`` is "ok",
+"unavailable" (the estimate does not exist here, or needs an input that does not; with the
+reason) or "failed" (an exception or a failed convergence check; with the reason).  Nothing
+raises out of this module for a problem in one estimator.
 """
 
 from __future__ import annotations
@@ -11,35 +14,53 @@ import contextlib
 import logging
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import xarray as xr
 
 from analyses import tolerances
 from analyses.results import Estimate
+from models.family import Problem, Support, Unavailable
 
 PPC_DRAWS = 400  # posterior predictive replicates kept per fit
 
 
+def configure_pytensor() -> None:
+    """Compile without fastmath, so a fresh compile and a cached one compute the same bits.
+
+    PyTensor's Numba linker defaults to fastmath (reassociation, contraction, ...), which lets
+    LLVM reorder floating-point sums differently from one compilation to the next; NUTS
+    amplifies a last-bit difference into different draws.  IEEE semantics make every
+    compilation evaluate the same expression in the same order.  Must run before the first
+    compile (it changes the generated code, hence also the cache entries used)."""
+    import pytensor
+
+    pytensor.config.numba__fastmath = False
+
+
 @dataclass
 class Context:
-    """What one (dataset, prior) fit needs: data, the family module, its spec, seeds, settings."""
+    """What one (dataset, prior) fit needs: the family, the problem, seeds, sampler settings."""
 
-    family: object  # a models.<family> module
-    X: np.ndarray
-    y: np.ndarray
-    feature_names: list[str]
-    spec: object
-    prior: str
+    family: object  # a models.family.Family
+    problem: Problem
     draws: int
     tune: int
     chains: int
     seeds: dict[str, int]
     cache: ModelCache
 
+    @property
+    def prior(self) -> str:
+        return self.problem.prior
+
     def estimate(self, method: str, **kw) -> Estimate:
         return Estimate(method=method, prior=self.prior, **kw)
+
+    def failed(self, method: str, exc: BaseException) -> Estimate:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return self.estimate(method, status="failed", reason=f"{type(exc).__name__}: {msg}")
 
 
 class ModelCache:
@@ -50,23 +71,24 @@ class ModelCache:
     """
 
     def __init__(self):
+        configure_pytensor()
         self._models: dict[tuple, object] = {}
         self._nutpie: dict[tuple, object] = {}
         self._functions: dict[tuple, object] = {}
         self.compile_seconds = 0.0  # nutpie compilation, for the benchmark
 
-    def model(self, ctx: Context):
-        built = ctx.family.build_model(ctx.X, ctx.y, ctx.feature_names, ctx.spec)
-        key = (built.key, tuple(ctx.feature_names))
+    def model(self, family, problem: Problem):
+        built = family.build_model(problem)
+        key = (built.key, tuple(problem.features))
         if key not in self._models:
-            self._models[key] = built.model
-        else:
-            import pymc as pm
+            self._models[key] = built
+            return built, key
+        import pymc as pm
 
-            with self._models[key]:
-                pm.set_data(built.data)
-            built.model = self._models[key]
-        return built, key
+        first = self._models[key]
+        with first.model:
+            pm.set_data(built.data)
+        return replace(built, model=first.model), key
 
     def function(self, model, name: str, compile_fn):
         """A compiled PyTensor function of ``model``, built once: it reads the model's pm.Data
@@ -110,111 +132,136 @@ def quiet():
             logger.setLevel(level)
 
 
-# ------------------------------------------------------------------------------ closed forms
-def closed_form(ctx: Context) -> Estimate:
-    r = ctx.family.closed_form(ctx.X, ctx.y, ctx.feature_names, ctx.spec)
-    return ctx.estimate("closed_form", mean=r["mean"], sd=r["sd"], info=r["info"])
-
-
-def exact_posterior(ctx: Context) -> Estimate:
+# ------------------------------------------------------------------------------ references
+def reference(ctx: Context, name: str, done: dict[str, Estimate]) -> Estimate:
+    """One of the family's declared references, guarded; ``done`` holds earlier estimates of
+    this prior (for its ``needs``)."""
+    ref = ctx.family.references()[name]
+    support = ctx.family.supports(name, ctx.problem)
+    if not support.ok:
+        return ctx.estimate(name, status="unavailable", reason=support.reason)
+    inputs = {}
+    for need in ref.needs:
+        est = done.get(f"{need}_{ctx.prior}")
+        if est is None or est.status != "ok":
+            why = "was not run" if est is None else f"is {est.status}: {est.reason}"
+            return ctx.estimate(name, status="unavailable", reason=f"needs {need}, which {why}")
+        inputs[need] = {"mean": est.mean, "sd": est.sd, "info": est.info}
     try:
-        r = ctx.family.exact_posterior(ctx.X, ctx.y, ctx.feature_names, ctx.spec)
-    except ValueError as exc:
-        return ctx.estimate("exact_posterior", status="unavailable", reason=str(exc))
-    info = dict(r["info"])
-    if "student_t" in r:
-        info["student_t"] = r["student_t"]
-    return ctx.estimate("exact_posterior", mean=r["mean"], sd=r["sd"], info=info)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            r = ref.fit(ctx.problem, inputs)
+    except Unavailable as exc:
+        return ctx.estimate(name, status="unavailable", reason=str(exc))
+    except Exception as exc:  # guarded: any error becomes a failed estimate with its reason
+        return ctx.failed(name, exc)
+    return ctx.estimate(name, mean=r["mean"], sd=r.get("sd", {}), info=r.get("info", {}))
 
 
 # ------------------------------------------------------------------------------ find_MAP
 def find_map(ctx: Context) -> tuple[Estimate, Estimate]:
-    """``pm.find_MAP`` (L-BFGS-B, tight tolerances, jittered start) and the Laplace approximation
-    from the exact Hessian at the mode (``compute_hessian=True``: n Hessian-vector products).
+    """``pm.find_MAP`` and the Laplace approximation at its mode, guarded.
 
-    The optimiser's answer is checked: scipy's success flag, a finite objective, and that the
-    point moved away from the (jittered) start; otherwise both estimates are "failed".
+    Accepted by what matters, not by the optimiser's message: after ``pm.find_MAP``
+    (trust-ncg, exact Hessian-vector products, jittered start) and Newton refinement on the
+    model's own gradient, the remaining Newton step max_j |(H^-1 g)_j| / sd_j at the final
+    point must be at most ``tolerances.FIND_MAP_STEP_TOL`` posterior sds.  "failed" means a
+    non-finite objective, a scaled gradient that stays large, or (for a log-concave family) a
+    Hessian that is not positive definite; the optimiser's own message is kept in ``info``.
     """
+    support = ctx.family.supports("find_map", ctx.problem)
+    if not support.ok:
+        un = {"status": "unavailable", "reason": support.reason}
+        return ctx.estimate("find_map", **un), ctx.estimate("laplace", **un)
+    try:
+        fm, lap = _find_map(ctx, support)
+    except Exception as exc:  # guarded: never a traceback out of an estimator
+        return ctx.failed("find_map", exc), ctx.failed("laplace", exc)
+    lap_support = ctx.family.supports("laplace", ctx.problem)
+    if fm.status == "ok" and not lap_support.ok:
+        lap = ctx.estimate("laplace", status="unavailable", reason=lap_support.reason)
+    return fm, lap
+
+
+def _find_map(ctx: Context, support: Support) -> tuple[Estimate, Estimate]:
     import pymc as pm
 
-    built, _ = ctx.cache.model(ctx)
+    problem = ctx.problem if support.spec is None else replace(ctx.problem, spec=support.spec)
+    built, _ = ctx.cache.model(ctx.family, problem)
     model = built.model
     with quiet(), warnings.catch_warnings(record=True) as caught, model:
         warnings.simplefilter("always", UserWarning)
-        start = model.initial_point(random_seed=ctx.seeds["find_map"])
         mp = pm.find_MAP(
-            method="L-BFGS-B",
+            method=tolerances.FIND_MAP_METHOD,
             return_inferencedata=True,
             jitter=True,
             random_seed=ctx.seeds["find_map"],
             progressbar=False,
             compute_hessian=True,
-            options={
-                "ftol": tolerances.FIND_MAP_FTOL,
-                "gtol": tolerances.FIND_MAP_GTOL,
-                "maxiter": 20000,
-            },
+            options=dict(tolerances.FIND_MAP_OPTIONS),
         )
     opt = mp["optimizer_result"].dataset
-    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
-    x = np.asarray(opt["x"].values, dtype=float)
-    x0 = np.concatenate([np.ravel(v) for v in start.values()])
+    messages = [
+        str(w.message).splitlines()[0] for w in caught if issubclass(w.category, UserWarning)
+    ]
     info = {
         "method": str(opt["method"].values),
-        "message": str(opt["message"].values),
+        "optimizer message": str(opt["message"].values),
+        "optimizer success flag": bool(opt["success"].values),
         "iterations": int(opt["nit"].values),
         "objective": float(opt["fun"].values),
-        "grad_max": float(np.max(np.abs(opt["jac"].values))),
-        "ftol": tolerances.FIND_MAP_FTOL,
-        "gtol": tolerances.FIND_MAP_GTOL,
         "warnings": messages,
     }
-    problem = None
-    if not bool(opt["success"].values):
-        problem = f"optimiser did not converge: {info['message']}"
-    elif not np.isfinite(info["objective"]):
-        problem = "optimiser returned a non-finite objective"
-    elif x.shape == x0.shape and np.allclose(x, x0, rtol=0, atol=0):
-        problem = "optimiser returned its starting point"
-    elif any("did not converge" in m for m in messages):
-        problem = "; ".join(messages)
-    if problem:
-        failed = {"status": "failed", "reason": problem, "info": info}
-        return ctx.estimate("find_map", **failed), ctx.estimate("laplace", **failed)
-    lbfgs_point = mp.posterior.dataset.squeeze(("chain", "draw"), drop=True)
+    if support.note:
+        info["note"] = support.note
+
+    def failed(reason):
+        f = {"status": "failed", "reason": reason, "info": info}
+        return ctx.estimate("find_map", **f), ctx.estimate("laplace", **f)
+
+    if not np.isfinite(info["objective"]):
+        return failed("the objective is not finite at the optimiser's final point")
+    if ctx.family.log_concave and any("not positive definite" in m for m in messages):
+        return failed(
+            "the Hessian at the final point is not positive definite, but the model's log "
+            "posterior is concave there: not a mode"
+        )
     fit = mp["fit"].dataset
-    try:
-        point, polish = _newton_polish(model, fit, ctx.family.VAR_NAMES, ctx.cache)
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        failed = {"status": "failed", "reason": f"Newton refinement failed: {exc}", "info": info}
-        return ctx.estimate("find_map", **failed), ctx.estimate("laplace", **failed)
-    info["newton_refinement"] = polish
-    info["lbfgs_mean"] = ctx.family.params_from_posterior(lbfgs_point, ctx.feature_names, ctx.spec)
-    mean = ctx.family.params_from_posterior(point, ctx.feature_names, ctx.spec)  # one draw
+    x, check = _newton_refine(model, fit, -np.asarray(opt["jac"].values, float), ctx.cache)
+    info["convergence"] = check
+    if not check["scaled_step"] <= tolerances.FIND_MAP_STEP_TOL:
+        return failed(
+            f"not at a mode: the remaining Newton step is {check['scaled_step']:.3g} posterior "
+            f"sds (> {tolerances.FIND_MAP_STEP_TOL:g}) after refinement"
+        )
+    layout = ctx.problem.layout
+    info["optimizer_mean"] = layout.reduce(mp.posterior.dataset.squeeze(("chain", "draw")))
+    point = _deterministics_at(model, x, layout.var_names, ctx.cache)
+    mean = layout.reduce(point)
     fm = ctx.estimate("find_map", mean=mean, info=info)
     try:
-        sd = ctx.family.laplace_sd(fit, built, point, ctx.feature_names, ctx.spec)
+        sd = ctx.family.laplace_sd(fit, built, point, problem)
         lap = ctx.estimate(
             "laplace",
             mean=dict(mean),
             sd=sd,
             info={"hessian": "exact (Hessian-vector products) at the mode", "warnings": messages},
         )
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        lap = ctx.estimate("laplace", status="failed", reason=str(exc))
+    except Exception as exc:  # guarded
+        lap = ctx.failed("laplace", exc)
     return fm, lap
 
 
-def _newton_polish(model, fit, var_names, cache: ModelCache, max_steps: int = 20):
-    """Newton steps on the model's own log density from find_MAP's optimum.
+def _newton_refine(model, fit, grad0, cache: ModelCache, max_steps: int = 20):
+    """Newton steps x <- x + C grad log p(x) from find_MAP's optimum, C the exact inverse
+    Hessian find_MAP computed there; returns the best point and the convergence check.
 
-    L-BFGS-B stops on the relative reduction of the objective, which cannot resolve the mode
-    more finely than about sqrt(n * eps) posterior sds (the objective's rounding noise); a
-    coefficient far smaller than its sd (NIST Wampler5: beta = 1, sd = 2e7) then gets few correct
-    digits.  Newton steps x <- x + Cov @ grad log p, with the exact gradient (PyTensor) and the
-    exact inverse Hessian find_MAP computed at its optimum, depend on the gradient only and
-    converge to its rounding floor (~eps sds).  This refines find_MAP's own answer; it never sees
-    another estimator's.  Stops when the step, in sds, no longer shrinks.
+    An optimiser that stops on the objective (trust-ncg's failed reduction ratio, L-BFGS-B's
+    ftol) cannot place the mode closer than about sqrt(eps |f|) sds: below that the objective's
+    rounding noise hides the improvement.  Newton steps depend on the gradient only and reach
+    its rounding floor (~eps sds in the whitened coordinates), which matters for coefficients
+    far smaller than their sd (NIST Wampler5: beta = 1, sd = 2e7).  Stops when the step, in
+    sds, no longer shrinks; the smallest one measured is the convergence criterion.
     """
     from pymc.blocking import DictToArrayBijection, RaveledVars
 
@@ -223,25 +270,44 @@ def _newton_polish(model, fit, var_names, cache: ModelCache, max_steps: int = 20
     cov = np.asarray(fit["covariance_matrix"].values, dtype=float)
     sd = np.sqrt(np.diag(cov))
     if not (np.all(np.isfinite(cov)) and np.all(sd > 0)):
-        raise ValueError("the Hessian at the optimum is not positive definite")
-    info = DictToArrayBijection.map(model.initial_point()).point_map_info
-    if [entry[0] for entry in info] != [v.name for v in model.value_vars]:
+        raise ValueError("the inverse Hessian at the optimum is not finite and positive")
+    layout_info = DictToArrayBijection.map(model.initial_point()).point_map_info
+    if [entry[0] for entry in layout_info] != [v.name for v in model.value_vars]:
         raise ValueError("unexpected layout of the unconstrained point")
 
     def point(vec):
-        return DictToArrayBijection.rmap(RaveledVars(vec, info))
+        return DictToArrayBijection.rmap(RaveledVars(vec, layout_info))
 
     dlogp = cache.function(model, "dlogp", lambda: model.compile_dlogp(jacobian=False))
-    steps, last = [], np.inf
+    first = float(np.max(np.abs(cov @ grad0) / sd))
+    best_x, best, sizes = x, np.inf, []
     for _ in range(max_steps):
         step = cov @ np.asarray(dlogp(point(x)), dtype=float)
         size = float(np.max(np.abs(step) / sd))
-        if not np.isfinite(size) or size >= last:
+        if not np.isfinite(size):
             break
-        x, last = x + step, size
-        steps.append(size)
+        sizes.append(size)
+        if size < best:
+            best_x, best = x, size
+        else:
+            break  # no longer shrinking: the rounding floor
         if size <= 4 * np.finfo(float).eps:
             break
+        x = x + step
+    check = {
+        "criterion": "max_j |(H⁻¹∇log p)_j| / sd_j at the final point (the Newton step still "
+        f"to go, in posterior sds) ≤ {tolerances.FIND_MAP_STEP_TOL:g}",
+        "decided by": "scaled gradient (not the optimiser's message)",
+        "scaled_step": best,
+        "scaled_step at the optimiser's point": first,
+        "newton steps (in sds)": sizes,
+        "unconstrained labels": labels,
+    }
+    return point(best_x), check
+
+
+def _deterministics_at(model, point, var_names, cache: ModelCache):
+    """The model's variables ``var_names`` at one unconstrained point, as an xarray Dataset."""
     outs = [model[v] for v in var_names if v in model.named_vars]
     fn = cache.function(
         model,
@@ -253,28 +319,33 @@ def _newton_polish(model, fit, var_names, cache: ModelCache, max_steps: int = 20
             point_fn=True,
         ),
     )
-    values = fn(point(x))
-
-    ds = xr.Dataset(
-        {
-            o.name: (model.named_vars_to_dims.get(o.name, ()), np.asarray(v))
-            for o, v in zip(outs, values, strict=True)
-        },
-        coords={
-            d: list(model.coords[d]) for o in outs for d in model.named_vars_to_dims.get(o.name, ())
-        },
+    values = fn(point)
+    dims = {o.name: model.named_vars_to_dims.get(o.name, ()) for o in outs}
+    return xr.Dataset(
+        {o.name: (dims[o.name], np.asarray(v)) for o, v in zip(outs, values, strict=True)},
+        coords={d: list(model.coords[d]) for o in outs for d in dims[o.name]},
     )
-    return ds, {"steps (in sds)": steps, "unconstrained labels": labels}
 
 
 # ------------------------------------------------------------------------------ NUTS
 def nuts(ctx: Context) -> tuple[Estimate, object]:
-    """NUTS (nutpie) on the compiled model, with ArviZ diagnostics and a posterior predictive."""
+    """NUTS (nutpie) on the compiled model, guarded; (estimate, DataTree or None)."""
+    support = ctx.family.supports("nuts", ctx.problem)
+    if not support.ok:
+        return ctx.estimate("nuts", status="unavailable", reason=support.reason), None
+    try:
+        return _nuts(ctx)
+    except Exception as exc:  # guarded
+        return ctx.failed("nuts", exc), None
+
+
+def _nuts(ctx: Context) -> tuple[Estimate, object]:
     import arviz as az
     import nutpie
     import pymc as pm
 
-    built, key = ctx.cache.model(ctx)
+    built, key = ctx.cache.model(ctx.family, ctx.problem)
+    layout = ctx.problem.layout
     with quiet():
         compiled = ctx.cache.nutpie(key, built.model, built.data)
         idata = nutpie.sample(
@@ -286,7 +357,7 @@ def nuts(ctx: Context) -> tuple[Estimate, object]:
             progress_bar=False,
             save_warmup=False,
         )
-        add_deterministics(idata, built.model, ctx.family.VAR_NAMES, ctx.cache)
+        add_deterministics(idata, built.model, layout.var_names, ctx.cache)
         with built.model, warnings.catch_warnings():
             # Our Potentials are the priors; they already shaped the posterior draws, and y
             # given a draw does not depend on them, so the predictive draws are exact.
@@ -298,24 +369,24 @@ def nuts(ctx: Context) -> tuple[Estimate, object]:
                 idata.posterior.dataset.isel(draw=slice(None, None, thin)),
                 random_seed=ctx.seeds["ppc"],
                 progressbar=False,
-                var_names=["y"],
+                var_names=[built.observed],
             )
         idata["posterior_predictive"] = ppc["posterior_predictive"]
         idata["observed_data"] = ppc["observed_data"]
-    var_names = [v for v in ctx.family.VAR_NAMES if v in idata.posterior.data_vars]
+    var_names = [v for v in layout.var_names if v in idata.posterior.data_vars]
     summ = az.summary(idata, var_names=var_names, round_to="none")
     post = idata.posterior.dataset
-    mean = ctx.family.params_from_posterior(post, ctx.feature_names, ctx.spec)
-    sd = ctx.family.params_from_posterior(
-        post, ctx.feature_names, ctx.spec, stat=lambda v: np.std(v, ddof=1)
+    mean = layout.reduce(post)
+    sd = layout.reduce(post, stat=lambda v: np.std(v, ddof=1))
+    rows = {p.name: p.label for p in layout.params if p.name in mean}
+
+    def column(col):
+        return {name: float(summ.loc[row, col]) for name, row in rows.items()}
+
+    mcse, r_hat, ess_bulk, ess_tail = (
+        column(c) for c in ("mcse_mean", "r_hat", "ess_bulk", "ess_tail")
     )
-    rows = _summary_rows(summ, ctx)
-    mcse = {name: float(summ.loc[row, "mcse_mean"]) for name, row in rows.items()}
-    mcse_sd = {name: float(summ.loc[row, "mcse_sd"]) for name, row in rows.items()}
     divergences = int(idata.sample_stats["diverging"].sum())
-    r_hat = {name: float(summ.loc[row, "r_hat"]) for name, row in rows.items()}
-    ess_bulk = {name: float(summ.loc[row, "ess_bulk"]) for name, row in rows.items()}
-    ess_tail = {name: float(summ.loc[row, "ess_tail"]) for name, row in rows.items()}
     info = {
         "sampler": f"nutpie {nutpie.__version__}",
         "draws": ctx.draws,
@@ -326,7 +397,7 @@ def nuts(ctx: Context) -> tuple[Estimate, object]:
         "max_r_hat": max(r_hat.values()),
         "min_ess_bulk": min(ess_bulk.values()),
         "min_ess_tail": min(ess_tail.values()),
-        "mcse_sd": mcse_sd,
+        "mcse_sd": column("mcse_sd"),
         "r_hat": r_hat,
         "ess_bulk": ess_bulk,
     }
@@ -339,8 +410,7 @@ def nuts(ctx: Context) -> tuple[Estimate, object]:
         problems.append(f"bulk ESS as low as {info['min_ess_bulk']:.0f}")
     info["diagnostics_ok"] = not problems
     info["diagnostics_problems"] = problems
-    est = ctx.estimate("nuts", mean=mean, sd=sd, mcse_mean=mcse, info=info)
-    return est, idata
+    return ctx.estimate("nuts", mean=mean, sd=sd, mcse_mean=mcse, info=info), idata
 
 
 def add_deterministics(idata, model, var_names, cache: ModelCache) -> None:
@@ -368,27 +438,3 @@ def add_deterministics(idata, model, var_names, cache: ModelCache) -> None:
         values = np.array([[results[c][d][k] for d in range(draws)] for c in range(chains)])
         coords = {d: list(model.coords[d]) for d in dims[2:]}
         idata["posterior"][out.name] = xr.DataArray(values, dims=dims, coords=coords)
-
-
-def _summary_rows(summ, ctx) -> dict[str, str]:
-    """Map parameter names to ArviZ summary row labels (feature ``x1`` is row ``w[x1]``)."""
-    names = ctx.family.parameter_names(ctx.feature_names, ctx.spec)
-    features = set(ctx.feature_names)
-    return {name: (f"w[{name}]" if name in features else name) for name in names}
-
-
-# ------------------------------------------------------------------------------ libraries
-def statsmodels(ctx: Context, closed: Estimate) -> Estimate:
-    r = ctx.family.statsmodels_fit(ctx.X, ctx.y, ctx.feature_names, ctx.spec, closed)
-    return _library_estimate(ctx, "statsmodels", r)
-
-
-def sklearn(ctx: Context, closed: Estimate) -> Estimate:
-    r = ctx.family.sklearn_fit(ctx.X, ctx.y, ctx.feature_names, ctx.spec, closed)
-    return _library_estimate(ctx, "sklearn", r)
-
-
-def _library_estimate(ctx, method, r):
-    if "unavailable" in r:
-        return ctx.estimate(method, status="unavailable", reason=r["unavailable"])
-    return ctx.estimate(method, mean=r["mean"], sd=r.get("sd", {}), info=r.get("info", {}))

@@ -16,11 +16,7 @@ import arviz_plots as azp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-REF_STYLE = {  # label -> (colour, linestyle); order = legend order
-    "closed form": ("C3", "-"),
-    "find_MAP": ("C2", "--"),
-    "posterior mean": ("k", ":"),
-}
+REF_STYLES = [("C3", "-"), ("C2", "--"), ("k", ":"), ("C4", "-.")]  # in reference order
 MAX_PAIR = 5
 MAX_PLOT_DRAWS = 250  # per chain, for the rank and pair plots
 
@@ -29,12 +25,13 @@ def _figure(pc):
     return pc.viz["figure"].item() if "figure" in pc.viz.data_vars else plt.gcf()
 
 
-def _axes_for(pc, var: str, feature: str | None):
+def _axes_for(pc, param):
+    """The Axes of one parameter (``models.family.Param``) in a PlotCollection, or None."""
     plots = pc.viz["plot"]
-    if var not in plots.data_vars:
+    if param.var not in plots.data_vars:
         return None
-    da = plots[var]
-    return (da.sel(feature=feature) if feature is not None else da).item()
+    da = plots[param.var]
+    return (da.sel(dict(param.sel)) if param.sel else da).item()
 
 
 def _layout(n_panels: int) -> dict:
@@ -56,13 +53,14 @@ def _n_panels(idata, var_names) -> int:
     )
 
 
-def posterior_densities(idata, var_names, references: dict[str, dict[str, float]]):
+def posterior_densities(idata, layout, references: dict[str, dict[str, float]]):
     """Marginal posterior densities with a vertical line per reference point estimate.
 
-    ``references`` maps a label ("closed form", "find_MAP", "posterior mean") to
-    {parameter name: value}; parameter names are "intercept", feature names (w[feature]) and
-    "sigma".  A parameter missing from a reference simply gets no line for it.
+    ``references`` maps a label (e.g. "closed_form", "find_MAP", "posterior mean") to
+    {parameter name: value}; ``layout`` (``models.family.ParamLayout``) says which panel shows
+    which parameter.  A parameter missing from a reference simply gets no line for it.
     """
+    var_names = [v for v in layout.var_names if v in idata.posterior.data_vars]
     pc = azp.plot_dist(
         idata,
         var_names=var_names,
@@ -70,18 +68,15 @@ def posterior_densities(idata, var_names, references: dict[str, dict[str, float]
         visuals={"point_estimate_text": False, "point_estimate": False},
         **_layout(_n_panels(idata, var_names)),
     )
-    features = (
-        list(idata.posterior["w"]["feature"].values) if "w" in idata.posterior.data_vars else []
-    )
     handles, labels = [], []
-    for label, values in references.items():
-        colour, style = REF_STYLE.get(label, ("C4", "-."))
+    for k, (label, values) in enumerate(references.items()):
+        colour, style = REF_STYLES[k % len(REF_STYLES)]
         drawn = False
         for name, value in values.items():
-            if name in features:
-                ax = _axes_for(pc, "w", name)
-            else:
-                ax = _axes_for(pc, name, None)
+            try:
+                ax = _axes_for(pc, layout.param(name))
+            except KeyError:
+                continue
             if ax is not None:
                 ax.axvline(value, color=colour, linestyle=style, linewidth=1.4)
                 drawn = True
@@ -101,8 +96,9 @@ def _thinned(idata, max_draws: int = MAX_PLOT_DRAWS):
     return idata if k == 1 else idata.isel(draw=slice(None, None, k))
 
 
-def rank_plot(idata, var_names):
+def rank_plot(idata, layout):
     """Rank ECDF plots per chain (uniform ranks = chains agree)."""
+    var_names = [v for v in layout.var_names if v in idata.posterior.data_vars]
     idata = _thinned(idata)
     pc = azp.plot_rank(
         idata, var_names=var_names, backend="matplotlib", **_layout(_n_panels(idata, var_names))
@@ -110,23 +106,23 @@ def rank_plot(idata, var_names):
     return _figure(pc)
 
 
-def pair_plot(idata, var_names):
-    """Pairwise scatter of up to MAX_PAIR parameters (intercept, the first features, sigma)."""
-    import numpy as np  # noqa: F401  (kept local: figures import cheaply)
+def pair_plot(idata, layout):
+    """Pairwise scatter of the first MAX_PAIR parameters of the layout, one panel per scalar
+    parameter whatever variable holds it."""
+    import xarray as xr
 
-    coords = None
-    chosen = list(var_names)
-    total = _n_panels(idata, var_names)
-    title = "pair plot"
-    if total > MAX_PAIR and "w" in var_names:
-        keep_w = max(MAX_PAIR - (total - idata.posterior["w"].sizes["feature"]), 1)
-        coords = {"feature": list(idata.posterior["w"]["feature"].values[:keep_w])}
-        title = f"pair plot (first {keep_w} features of {idata.posterior['w'].sizes['feature']})"
-    idata = _thinned(idata)
+    post = _thinned(idata).posterior.dataset
+    chosen = [p for p in layout.params if p.var in post.data_vars][:MAX_PAIR]
+
+    def scalar(p):
+        da = post[p.var].sel(dict(p.sel)) if p.sel else post[p.var]
+        return da.drop_vars([d for d, _ in p.sel], errors="ignore")
+
+    flat = xr.Dataset({p.name: scalar(p) for p in chosen})
+    total = sum(1 for p in layout.params if p.var in post.data_vars)
+    title = "pair plot" if total <= MAX_PAIR else f"pair plot (first {MAX_PAIR} of {total})"
     pm_ = azp.plot_pair(
-        idata,
-        var_names=chosen,
-        coords=coords,
+        xr.DataTree.from_dict({"posterior": flat}),
         backend="matplotlib",
         figure_kwargs={"figsize": (7.5, 7.5), "layout": "constrained"},
     )

@@ -17,7 +17,8 @@ from analyses.compare import agreement
 from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.datasets import Dataset
 from analyses.results import AgreementRow, CaseResult, Estimate
-from models import get_family, linalg
+from models import get_family
+from models.family import Problem
 
 PACKAGES = (
     "pymc",
@@ -38,20 +39,56 @@ PACKAGES = (
 )
 
 
+def make_problem(family, data: Dataset, settings, prior: str) -> Problem:
+    """The family's problem for one prior: spec, layout and the (already encoded) data."""
+    spec = family.make_spec(settings, prior)
+    features = tuple(data.feature_names)
+    layout = family.layout(features, data.target_info, spec)
+    return Problem(data.X, data.y, features, dict(data.target_info), prior, spec, layout)
+
+
+def _needed(family, want: set[str]) -> set[str]:
+    """The wanted estimators plus every reference they need as input (transitively)."""
+    refs = family.references()
+    out, todo = set(), list(want)
+    while todo:
+        m = todo.pop()
+        if m in out:
+            continue
+        out.add(m)
+        todo += list(refs[m].needs) if m in refs else []
+    if "laplace" in out:
+        out.add("find_map")  # Laplace is taken at find_MAP's mode
+    return out
+
+
 def run_case(
     data: Dataset, case: CaseConfig, cfg: RunConfig, cache: E.ModelCache | None = None
 ) -> CaseResult:
     """Fit every requested estimator under every requested prior and compare them."""
     family = get_family(case.family)
     cache = cache or E.ModelCache()
-    names = list(data.feature_names)
-    want = set(cfg.estimators)
+    priors = tuple(cfg.priors or family.priors)
+    want = set(cfg.estimators or family.methods)
+    for label, asked, offered in (
+        ("prior", priors, family.priors),
+        ("estimator", want, family.methods),
+    ):
+        unknown = [a for a in asked if a not in offered]
+        if unknown:
+            raise ValueError(
+                f"family {family.name!r} has no {label} {', '.join(map(repr, unknown))}; "
+                f"it offers {', '.join(offered)}"
+            )
+    run = _needed(family, want)
+    refs = family.references()
     estimates: dict[str, Estimate] = {}
+    computed: dict[str, Estimate] = {}  # also inputs that were not asked for
     posteriors: dict[str, object] = {}
     timings: dict[str, float] = {}
     seeds_used: dict[str, dict[str, int]] = {}
     rows: list[AgreementRow] = []
-    specs = {}
+    problems = {prior: make_problem(family, data, case.settings, prior) for prior in priors}
 
     def timed(stage, fn, *args):
         t0 = time.perf_counter()
@@ -59,125 +96,108 @@ def run_case(
         timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
         return out
 
-    for prior in cfg.priors:
-        spec = specs[prior] = family.make_spec(case, prior)
+    for prior, problem in problems.items():
         seeds = {k: child_seed(cfg.seed, case.name, prior, k) for k in ("find_map", "nuts", "ppc")}
         seeds_used[prior] = seeds
-        ctx = E.Context(
-            family=family,
-            X=data.X,
-            y=data.y,
-            feature_names=names,
-            spec=spec,
-            prior=prior,
-            draws=cfg.draws,
-            tune=cfg.tune,
-            chains=cfg.chains,
-            seeds=seeds,
-            cache=cache,
-        )
-        # closed form is also the reference setting (sigma for the libraries' alpha)
-        closed = timed("references", E.closed_form, ctx)
-        if "closed_form" in want:
-            estimates[closed.key] = closed
-        if "exact_posterior" in want:
-            est = timed("references", E.exact_posterior, ctx)
-            estimates[est.key] = est
-        if want & {"find_map", "laplace"}:
-            fm, lap = timed("find_map", E.find_map, ctx)
-            for est in (fm, lap):
+        ctx = E.Context(family, problem, cfg.draws, cfg.tune, cfg.chains, seeds, cache)
+        for method in family.methods:
+            if method not in run or (method == "laplace"):
+                continue
+            if method in refs:
+                new = [timed("references", E.reference, ctx, method, computed)]
+            elif method == "find_map":
+                new = list(timed("find_map", E.find_map, ctx))
+            elif method == "nuts":
+                before = cache.compile_seconds
+                est, idata = timed("nuts", E.nuts, ctx)
+                compiled = cache.compile_seconds - before
+                timings["nuts"] -= compiled
+                timings["nuts compile"] = timings.get("nuts compile", 0.0) + compiled
+                new = [est]
+                if idata is not None:
+                    posteriors[prior] = idata
+            else:
+                raise ValueError(f"family {family.name!r} lists unknown estimator {method!r}")
+            for est in new:
+                computed[est.key] = est
                 if est.method in want:
                     estimates[est.key] = est
-        if "nuts" in want:
-            before = cache.compile_seconds
-            est, idata = timed("nuts", E.nuts, ctx)
-            compiled = cache.compile_seconds - before
-            timings["nuts"] -= compiled
-            timings["nuts compile"] = timings.get("nuts compile", 0.0) + compiled
-            estimates[est.key] = est
-            posteriors[prior] = idata
-        if "statsmodels" in want:
-            est = timed("references", E.statsmodels, ctx, closed)
-            estimates[est.key] = est
-        if "sklearn" in want:
-            est = timed("references", E.sklearn, ctx, closed)
-            estimates[est.key] = est
 
-    A = linalg.design(data.X, case.intercept)
-    n, p = A.shape
-    sv = np.linalg.svd(A, compute_uv=False)
-    kappa = float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
-    for prior, spec in specs.items():
-        scale_sd = {}
-        for key in (f"exact_posterior_{prior}", f"closed_form_{prior}", "closed_form_flat"):
-            if key in estimates and estimates[key].status == "ok":
-                for nm, v in estimates[key].sd.items():
-                    scale_sd.setdefault(nm, v)
-        pairs = family.agreement_pairs(spec, n, p, prior)
+    main = problems[priors[0]]
+    kappa = family.conditioning(main)
+    for prior, problem in problems.items():
         rows += agreement(
-            pairs,
+            family.agreement_pairs(problem),
             estimates,
-            coef_names=family.coef_names(names, spec),
+            layout=problem.layout,
             kappa=kappa,
-            scale_sd=scale_sd,
+            scale_sd=_scale_sd(family, computed, prior, priors),
         )
 
-    main_spec = specs[cfg.priors[0]]
+    points = {k: e.mean for k, e in estimates.items() if e.prior == main.prior and e.status == "ok"}
     ledger = family.ledger(
-        data.X,
-        data.y,
-        names,
-        main_spec,
-        {k: v for k, v in estimates.items() if k.endswith(cfg.priors[0])},
-        child_seed(cfg.seed, case.name, "ledger"),
+        main, points, np.random.default_rng(child_seed(cfg.seed, case.name, "ledger"))
     )
     for row in ledger:
-        a, b = row["−log p(y|θ) (Normal density)"], row["n/2·log(2πσ²) + n·MSE/(2σ²)"]
-        tolerance = tolerances.arithmetic(n, a)
-        rows.append(
-            AgreementRow(
-                "−log p(y|θ)",
-                "n/2·log(2πσ²)+n·MSE/(2σ²)",
-                f"loss at {row['at']}",
-                a,
-                b,
-                abs(a - b),
-                tolerance,
-                "arithmetic",
-                abs(a - b) <= tolerance,
-                note="loss ledger",
+        for left, right in row.checks:
+            a, b = row.values[left], row.values[right]
+            magnitude = row.magnitude if row.magnitude is not None else max(abs(a), abs(b))
+            tolerance = tolerances.arithmetic(main.n, magnitude)
+            rows.append(
+                AgreementRow(
+                    left,
+                    right,
+                    f"loss at {row.at}",
+                    a,
+                    b,
+                    abs(a - b),
+                    tolerance,
+                    "arithmetic",
+                    bool(abs(a - b) <= tolerance),
+                    note="loss ledger",
+                )
             )
-        )
 
     warnings = _warnings(estimates, rows)
-    spec_g = family.make_spec(case, "gaussian")
-    closed_g = estimates.get("closed_form_gaussian")
-    sigma = closed_g.mean.get("sigma") if closed_g is not None else None
-    model_math = family.model_math(spec_g, n, sigma or spec_g.sigma_known)
-    model_math["var_names"] = list(family.VAR_NAMES)
+    model_text = family.describe(problems, computed)
     return CaseResult(
         case=case.name,
         family=case.family,
         target=data.target,
-        n_obs=n,
-        parameters=family.parameter_names(names, main_spec),
+        n_obs=main.n,
+        parameters=main.layout.names,
         estimates=estimates,
         agreement=rows,
         warnings=warnings,
-        model=model_math,
-        ledger=ledger,
-        provenance=_provenance(cfg, case, seeds_used, estimates, timings, kappa),
+        model=model_text,
+        ledger=[{"at": r.at, **r.values} for r in ledger],
+        provenance=_provenance(cfg, case, family, seeds_used, estimates, timings, kappa),
         dataset={
             "name": data.name,
             "description": data.description,
             "source": data.source,
-            "features": names,
+            "features": list(data.feature_names),
             "target": data.target,
+            "target_info": data.target_info,
             "truth": data.truth,
-            "n_obs": n,
+            "n_obs": main.n,
         },
+        layout=main.layout,
         idata=posteriors,
     )
+
+
+def _scale_sd(family, computed, prior, priors) -> dict[str, float]:
+    """Per parameter, the sd that scales the optimiser tier: from the family's preferred
+    estimators, this prior first, then the others."""
+    out: dict[str, float] = {}
+    for p in (prior, *[q for q in priors if q != prior]):
+        for method in family.sd_scale_methods:
+            est = computed.get(f"{method}_{p}")
+            if est is not None and est.status == "ok":
+                for nm, v in est.sd.items():
+                    out.setdefault(nm, v)
+    return out
 
 
 def _warnings(estimates, rows) -> list[str]:
@@ -187,6 +207,8 @@ def _warnings(estimates, rows) -> list[str]:
             out.append(f"{est.key}: {est.info['warning']}")
         if est.status == "failed":
             out.append(f"{est.key} failed: {est.reason}")
+        if est.status == "unavailable":
+            out.append(f"{est.key} unavailable: {est.reason}")
         for problem in est.info.get("diagnostics_problems", []) if est.status == "ok" else []:
             out.append(f"{est.key}: {problem}")
     bad = [r for r in rows if not r.ok]
@@ -209,7 +231,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _provenance(cfg, case, seeds, estimates, timings, kappa) -> dict:
+def _provenance(cfg, case, family, seeds, estimates, timings, kappa) -> dict:
     diag = {}
     for key, est in estimates.items():
         if est.method == "nuts" and est.status == "ok":
@@ -221,9 +243,16 @@ def _provenance(cfg, case, seeds, estimates, timings, kappa) -> dict:
                 "min ess_tail": i["min_ess_tail"],
                 "diagnostics ok": i["diagnostics_ok"],
             }
-        if est.method == "find_map":
-            diag[key] = {k: est.info.get(k) for k in ("message", "iterations", "grad_max")}
-            diag[key]["converged"] = est.status == "ok"
+        if est.method == "find_map" and est.status != "unavailable":
+            conv = est.info.get("convergence", {})
+            diag[key] = {
+                "optimizer message": est.info.get("optimizer message"),
+                "iterations": est.info.get("iterations"),
+                "scaled step (sds)": conv.get("scaled_step"),
+                "accepted": est.status == "ok",
+            }
+    settings = case.settings
+    options = settings.options or family.Options()
     return {
         "seed": cfg.seed,
         "derived seeds": seeds,
@@ -234,17 +263,21 @@ def _provenance(cfg, case, seeds, estimates, timings, kappa) -> dict:
             "chains": cfg.chains,
         },
         "find_MAP": {
-            "method": "L-BFGS-B",
-            "ftol": tolerances.FIND_MAP_FTOL,
-            "gtol": tolerances.FIND_MAP_GTOL,
+            "method": tolerances.FIND_MAP_METHOD,
+            "options": dict(tolerances.FIND_MAP_OPTIONS),
             "start": "jittered initial point",
+            "accepted when": f"Newton step ≤ {tolerances.FIND_MAP_STEP_TOL:g} posterior sd "
+            "after Newton refinement",
         },
+        "compilation": "PyTensor Numba backend, fastmath off (same bits cold and warm)",
         "case settings": {
-            "intercept": case.intercept,
-            "prior scale tau": case.prior_scale,
-            "sigma": case.sigma.describe(),
+            "family": family.name,
+            "intercept": settings.intercept,
+            "prior scale tau": settings.prior_scale,
+            "intercept prior scale": settings.intercept_prior_scale or "flat",
+            **options.describe(),
         },
-        "design condition number (2-norm)": kappa,
+        "condition number (2-norm)": kappa,
         "diagnostics": diag,
         "timings (s)": {k: round(v, 3) for k, v in timings.items()},
         "tolerance tiers": tolerances.TIERS,
@@ -270,17 +303,14 @@ def write_case(result: CaseResult, out_dir: Path) -> None:
 
 
 def references_for_report(result: CaseResult) -> dict[str, dict[str, dict[str, float]]]:
-    """Per prior: the point estimates drawn as vertical lines on the posterior densities."""
-    refs = {}
-    for prior in ("flat", "gaussian"):
-        r = {}
-        for label, key in (
-            ("closed form", f"closed_form_{prior}"),
-            ("find_MAP", f"find_map_{prior}"),
-            ("posterior mean", f"nuts_{prior}"),
-        ):
-            est = result.estimates.get(key)
-            if est is not None and est.status == "ok":
-                r[label] = est.mean
-        refs[prior] = r
+    """Per prior: the point estimates drawn as vertical lines on the posterior densities: the
+    family's first reference (its closed form or own solver), find_MAP, the posterior mean."""
+    refs: dict[str, dict[str, dict[str, float]]] = {}
+    family = get_family(result.family)
+    first_ref = next((m for m in family.methods if m in family.references()), None)
+    for est in result.estimates.values():
+        if est.status != "ok" or est.method not in (first_ref, "find_map", "nuts"):
+            continue
+        label = {"nuts": "posterior mean", "find_map": "find_MAP"}.get(est.method, est.method)
+        refs.setdefault(est.prior, {})[label] = est.mean
     return refs

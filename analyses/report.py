@@ -39,25 +39,26 @@ def _flatten(d, prefix=""):
             yield key, v
 
 
-def _posterior_section(prior, idata, var_names, refs, warnings):
+def _posterior_section(prior, idata, layout, refs, warnings):
     import arviz as az
 
     section = {"prior": prior, "summary": "", "figures": [], "ci": "89% equal-tailed intervals"}
     try:
+        var_names = [v for v in layout.var_names if v in idata.posterior.data_vars]
         summ = az.summary(idata, var_names=var_names, round_to=6, ci_kind="eti", ci_prob=0.89)
         section["summary"] = summ.to_html(classes="summary")
     except Exception as exc:  # a summary failure must not lose the report
         warnings.append(f"ArviZ summary ({prior}) unavailable: {exc}")
     plots = [
         (
-            "Posterior densities with closed form, find_MAP and posterior mean",
-            lambda: figures.posterior_densities(idata, var_names, refs),
+            "Posterior densities, with lines at the reference, find_MAP and posterior mean",
+            lambda: figures.posterior_densities(idata, layout, refs),
         ),
         (
             "Rank plot (chains should look uniform and alike)",
-            lambda: figures.rank_plot(idata, var_names),
+            lambda: figures.rank_plot(idata, layout),
         ),
-        ("Pair plot", lambda: figures.pair_plot(idata, var_names)),
+        ("Pair plot", lambda: figures.pair_plot(idata, layout)),
         ("Posterior predictive check", lambda: figures.ppc_plot(idata)),
     ]
     for title, make in plots:
@@ -75,13 +76,10 @@ def render_case(result: CaseResult, references: dict[str, dict[str, dict[str, fl
     extra_warnings: list[str] = []
     posteriors = []
     for prior, idata in (result.idata or {}).items():
-        var_names = [
-            v
-            for v in result.model.get("var_names", ["intercept", "w", "sigma"])
-            if v in idata.posterior.data_vars
-        ]
         posteriors.append(
-            _posterior_section(prior, idata, var_names, references.get(prior, {}), extra_warnings)
+            _posterior_section(
+                prior, idata, result.layout, references.get(prior, {}), extra_warnings
+            )
         )
     n_ok = sum(1 for row in result.agreement if row.ok)
     return _ENV.get_template("case.html").render(

@@ -8,10 +8,11 @@
      "agreement": [{"left", "right", "parameter", "abs_diff", "tolerance", "tier", "ok"}],
      "warnings": [...]}
 
-method is one of closed_form, exact_posterior, find_map, laplace, nuts, statsmodels, sklearn;
-prior is flat or gaussian.  "mean" is the point estimate (the mode for closed_form, find_map,
-laplace); "sd" is the classical standard error for closed_form_flat, the Laplace sd for laplace,
-the posterior sd for nuts and exact_posterior.
+method is one the family offers (``Family.methods``, e.g. closed_form, exact_posterior,
+find_map, laplace, nuts, statsmodels, sklearn); prior one of ``Family.priors``.  "mean" is
+the point estimate (the mode for find_map, laplace and the closed forms); "sd" is the Laplace
+sd for laplace, the posterior sd for nuts (the family says what its references' sd are).
+"status" is "ok", "unavailable" (does not exist here; "reason" says why) or "failed".
 """
 
 from __future__ import annotations
@@ -19,9 +20,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
-
-# method: closed_form, exact_posterior, find_map, laplace, nuts, statsmodels, sklearn
-# prior: flat, gaussian (analyses.config.ESTIMATORS / PRIORS)
 
 
 @dataclass
@@ -113,6 +111,7 @@ class CaseResult:
     ledger: list[dict[str, Any]]  # loss-ledger rows
     provenance: dict[str, Any]
     dataset: dict[str, Any]  # name, description, source, feature names, truth
+    layout: Any = None  # models.family.ParamLayout of the parameters
     # prior -> NUTS DataTree (posterior, sample_stats, observed_data, posterior_predictive)
     idata: Any = None
 
@@ -131,6 +130,7 @@ class CaseResult:
                 "ledger": self.ledger,
                 "provenance": self.provenance,
                 "dataset": self.dataset,
+                "layout": self.layout.to_json() if self.layout is not None else None,
             }
         )
 

@@ -60,7 +60,11 @@ def main() -> None:
         return
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, PYTENSOR_FLAGS=f"base_compiledir={tmp}/compiledir")
+        env = dict(
+            os.environ,
+            PYTENSOR_FLAGS=f"base_compiledir={tmp}/compiledir",
+            NUMBA_CACHE_DIR=f"{tmp}/numba",
+        )
         for label in ("cold", "warm"):
             cmd = [sys.executable, __file__, "--one", "--out", f"{tmp}/out"]
             cmd += ["--quick"] if args.quick else []

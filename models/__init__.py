@@ -1,18 +1,20 @@
 """Likelihood families: PyMC builders, closed forms, losses and the agreement theory promises.
 
 Layering: ``models`` knows NumPy, SciPy and PyMC (and, for the reference fits a family
-declares, statsmodels and scikit-learn); it knows nothing about reports, files or the CLI.
-``models.linalg`` depends on NumPy and SciPy only.  Each family is one module; ``FAMILIES``
-maps its name to it, and adding a family is one module plus one line here.
+declares, statsmodels and scikit-learn); it knows nothing about reports, files or the CLI, and
+imports nothing from ``analyses``.  ``models.linalg`` depends on NumPy and SciPy only.
+
+Each family is one module exposing ``FAMILY`` (an object satisfying ``models.family.Family``);
+``FAMILIES`` maps its name to it, so adding a family is one module plus one line here.
 """
 
 from models import normal
 
-FAMILIES = {normal.NAME: normal}
+FAMILIES = {f.name: f for f in (normal.FAMILY,)}
 
 
 def get_family(name: str):
-    """The family module called ``name``; fails loudly on an unknown name."""
+    """The family called ``name``; fails loudly on an unknown name."""
     try:
         return FAMILIES[name]
     except KeyError:

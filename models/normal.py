@@ -28,17 +28,41 @@ potential ``-sigma^2 / (2 S^2)`` (1/S^2 = 0 = HalfFlat).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from models import linalg as la
+from models.family import (
+    Built,
+    LedgerRow,
+    Param,
+    ParamLayout,
+    Problem,
+    Reference,
+    Settings,
+    Support,
+    Unavailable,
+    parse_numeric,
+)
 from models.pairs import Pair
 from models.priors import Flat, Gaussian, HalfFlat, HalfNormal, Known
 
 NAME = "normal"
 LIKELIHOOD = "y_i ~ Normal(intercept + x_i · w, σ)"
 LOSS = "−log p(y | w, b, σ) = n/2 · log(2πσ²) + n · MSE / (2σ²)"
+NLL_DENSITY = "−log p(y|θ) (Normal density)"
+NLL_MSE = "n/2·log(2πσ²) + n·MSE/(2σ²)"
+
+
+@dataclass(frozen=True)
+class NormalOptions:
+    """The Gaussian family's own option: what is known or assumed about sigma."""
+
+    sigma: HalfFlat | HalfNormal | Known = field(default_factory=HalfFlat)
+
+    def describe(self) -> dict[str, str]:
+        return {"sigma": self.sigma.describe()}
 
 
 @dataclass(frozen=True)
@@ -72,49 +96,44 @@ class NormalSpec:
     def sigma_prior_scale(self) -> float | None:
         return self.sigma.scale if isinstance(self.sigma, HalfNormal) else None
 
-
-def make_spec(case, prior: str) -> NormalSpec:
-    """The spec for one prior of a case (``analyses.config.CaseConfig``): "flat" or "gaussian"."""
-    gaussian = prior == "gaussian"
-    tau0 = case.intercept_prior_scale
-    return NormalSpec(
-        intercept=case.intercept,
-        coef_prior=Gaussian(case.prior_scale) if gaussian else Flat(),
-        intercept_prior=Gaussian(tau0) if gaussian and tau0 else Flat(),
-        sigma=case.sigma,
-    )
+    @property
+    def all_flat(self) -> bool:
+        return isinstance(self.coef_prior, Flat) and not isinstance(self.intercept_prior, Gaussian)
 
 
-def parameter_names(feature_names, spec: NormalSpec) -> list[str]:
-    """Result parameter names: ``intercept``, the feature names, ``sigma`` when estimated."""
-    names = (["intercept"] if spec.intercept else []) + list(feature_names)
-    if spec.sigma_known is None:
-        names.append("sigma")
-    return names
+def coef_names(features, spec: NormalSpec) -> list[str]:
+    return (["intercept"] if spec.intercept else []) + list(features)
 
 
-def coef_names(feature_names, spec: NormalSpec) -> list[str]:
-    return (["intercept"] if spec.intercept else []) + list(feature_names)
-
-
-def _to_params(beta, sigma, feature_names, spec) -> dict[str, float]:
-    out = dict(zip(coef_names(feature_names, spec), map(float, beta), strict=True))
-    if spec.sigma_known is None and sigma is not None:
+def _to_params(beta, sigma, problem: Problem) -> dict[str, float]:
+    out = dict(zip(coef_names(problem.features, problem.spec), map(float, beta), strict=True))
+    if problem.spec.sigma_known is None and sigma is not None:
         out["sigma"] = float(sigma)
     return out
 
 
+def _exact_fit(problem: Problem) -> float | None:
+    """RSS of the least-squares fit when it is at rounding level (NIST Wampler1/2), else None."""
+    fit = la.ols(
+        la.design(problem.X, problem.spec.intercept), problem.y, intercept=problem.spec.intercept
+    )
+    return fit.rss if la.is_exact_fit(fit.rss, problem.y) else None
+
+
 # ----------------------------------------------------------------------------- closed forms
-def closed_form(X, y, feature_names, spec: NormalSpec) -> dict:
+def closed_form(problem: Problem, inputs: dict) -> dict:
     """The posterior mode in closed form: OLS (flat) or ridge (Gaussian), see ``linalg``.
 
     Returns ``{"mean": params, "sd": params (classical s.e. for flat, else {}), "info": ...}``.
     Classical s.e. use s^2 = RSS / (n - p); the reported sigma is the mode find_MAP targets
     (``sqrt(RSS/n)`` for HalfFlat, the HalfNormal-shrunk root, or the known value).
     """
-    A = la.design(X, spec.intercept)
+    spec = problem.spec
+    A = la.design(problem.X, spec.intercept)
+    y = problem.y
     n, p = A.shape
     tau = spec.prior_scales(p)
+    names = coef_names(problem.features, spec)
     if np.all(np.isinf(tau)):
         fit = la.ols(A, y, intercept=spec.intercept)
         sigma = (
@@ -122,7 +141,7 @@ def closed_form(X, y, feature_names, spec: NormalSpec) -> dict:
             if spec.sigma_known is None
             else spec.sigma_known
         )
-        sd = dict(zip(coef_names(feature_names, spec), map(float, fit.se), strict=True))
+        sd = dict(zip(names, map(float, fit.se), strict=True))
     else:
         fit = la.map_estimate(
             A,
@@ -136,14 +155,16 @@ def closed_form(X, y, feature_names, spec: NormalSpec) -> dict:
         sd = {}
     info = {}
     if spec.sigma_known is None and la.is_exact_fit(fit.rss, y):
-        # sigma's mode is 0, where the likelihood is unbounded: no finite estimate exists
-        sigma = None
+        # sigma's mode is 0, where the likelihood is unbounded: no finite estimate exists;
+        # classical s.e. (s^2 = RSS/(n-p)) would be rounding noise, so none are reported
+        sigma, sd = None, {}
         info["warning"] = (
             f"the data are fitted exactly (RSS = {fit.rss:.3g}): the mode of σ is 0, where "
-            "the likelihood is unbounded, so σ has no estimate and no posterior"
+            "the likelihood is unbounded, so σ has no estimate and no posterior, and the "
+            "standard errors are rounding noise (not reported)"
         )
     return {
-        "mean": _to_params(fit.beta, sigma, feature_names, spec),
+        "mean": _to_params(fit.beta, sigma, problem),
         "sd": sd,
         "info": info
         | {
@@ -155,16 +176,14 @@ def closed_form(X, y, feature_names, spec: NormalSpec) -> dict:
             "refinement_iterations": fit.iterations,
             "mle_cov_sd": dict(
                 zip(
-                    coef_names(feature_names, spec),
-                    map(float, np.sqrt(fit.rss / n * np.diag(fit.cov_unscaled))),
-                    strict=True,
+                    names, map(float, np.sqrt(fit.rss / n * np.diag(fit.cov_unscaled))), strict=True
                 )
             ),
         },
     }
 
 
-def exact_posterior(X, y, feature_names, spec: NormalSpec) -> dict:
+def exact_posterior(problem: Problem, inputs: dict) -> dict:
     """Exact posterior mean and sd.
 
     Known sigma: Gaussian (conjugate).  Unknown sigma: one-dimensional quadrature over sigma of
@@ -173,34 +192,37 @@ def exact_posterior(X, y, feature_names, spec: NormalSpec) -> dict:
     nu = n - p - 1 degrees of freedom (``linalg.multivariate_t_posterior``, derivation there);
     both are returned so the report can show that they agree.
     """
-    A = la.design(X, spec.intercept)
-    n, p = A.shape
-    tau = spec.prior_scales(p)
+    spec = problem.spec
+    A = la.design(problem.X, spec.intercept)
+    tau = spec.prior_scales(A.shape[1])
     sigma_prior = "halfnormal" if isinstance(spec.sigma, HalfNormal) else "halfflat"
-    q = la.gaussian_posterior_by_quadrature(
-        A,
-        y,
-        tau,
-        sigma_known=spec.sigma_known,
-        sigma_prior_scale=spec.sigma_prior_scale,
-        sigma_prior=sigma_prior,
-    )
-    out = {
-        "mean": _to_params(q["beta_mean"], q["sigma_mean"], feature_names, spec),
-        "sd": _to_params(q["beta_sd"], q["sigma_sd"], feature_names, spec),
-        "info": {
-            "method": "conjugate Gaussian" if spec.sigma_known else "1-D quadrature",
-            "grid_points": q["grid_points"],
-        },
+    try:
+        q = la.gaussian_posterior_by_quadrature(
+            A,
+            problem.y,
+            tau,
+            sigma_known=spec.sigma_known,
+            sigma_prior_scale=spec.sigma_prior_scale,
+            sigma_prior=sigma_prior,
+        )
+    except ValueError as exc:  # e.g. too few degrees of freedom for a finite variance
+        raise Unavailable(str(exc)) from None
+    info = {
+        "method": "conjugate Gaussian" if spec.sigma_known else "1-D quadrature",
+        "grid_points": q["grid_points"],
     }
     if np.all(np.isinf(tau)) and isinstance(spec.sigma, HalfFlat):
-        t = la.multivariate_t_posterior(A, y, intercept=spec.intercept)
-        out["student_t"] = {
-            "mean": _to_params(t["beta_mean"], t["sigma_mean"], feature_names, spec),
-            "sd": _to_params(t["beta_sd"], t["sigma_sd"], feature_names, spec),
+        t = la.multivariate_t_posterior(A, problem.y, intercept=spec.intercept)
+        info["student_t"] = {
+            "mean": _to_params(t["beta_mean"], t["sigma_mean"], problem),
+            "sd": _to_params(t["beta_sd"], t["sigma_sd"], problem),
             "nu": t["nu"],
         }
-    return out
+    return {
+        "mean": _to_params(q["beta_mean"], q["sigma_mean"], problem),
+        "sd": _to_params(q["beta_sd"], q["sigma_sd"], problem),
+        "info": info,
+    }
 
 
 def nll(X, y, intercept, w, sigma) -> float:
@@ -234,28 +256,15 @@ def translation(spec: NormalSpec, n: int, sigma: float | None) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------- PyMC model
-@dataclass
-class Built:
-    """A compiled-once PyMC model plus the data that fill it for one dataset and prior."""
-
-    model: object
-    key: tuple
-    data: dict[str, np.ndarray]
-    A: np.ndarray
-    pre: la.Preconditioner
-    scale_y: float
-
-
 def structure_key(X, spec: NormalSpec) -> tuple:
     """What forces a new graph (and a new Numba compile): shapes, intercept, sigma known."""
     n, k = np.shape(X)
     return (NAME, n, k, spec.intercept, spec.sigma_known is not None)
 
 
-def model_data(X, y, spec: NormalSpec, coef_offset=None) -> tuple[dict, la.Preconditioner, float]:
-    """Values for every ``pm.Data`` of the model (from X, y and the priors; never from an estimate
-    of another method).  ``coef_offset`` re-centres the basis at a point (used by find_MAP's own
-    refinement pass)."""
+def model_data(X, y, spec: NormalSpec) -> tuple[dict, la.Preconditioner, float]:
+    """Values for every ``pm.Data`` of the model (from X, y and the priors; never from an
+    estimate of another method)."""
     A = la.design(X, spec.intercept)
     n, p = A.shape
     pre = la.precondition(A, spec.intercept)
@@ -264,12 +273,9 @@ def model_data(X, y, spec: NormalSpec, coef_offset=None) -> tuple[dict, la.Preco
     scale_y = float(np.sqrt(np.mean((y - centre) ** 2)))
     if not scale_y > 0:
         scale_y = 1.0
-    if coef_offset is None:
-        m0 = np.zeros(p)
-        if spec.intercept:
-            m0[0] = centre
-    else:
-        m0 = np.asarray(coef_offset, dtype=float)
+    m0 = np.zeros(p)
+    if spec.intercept:
+        m0[0] = centre
     offset = np.asarray(A.astype(np.longdouble) @ m0.astype(np.longdouble), dtype=float)
     tau = spec.prior_scales(p)
     prec = np.where(np.isfinite(tau), 1.0 / tau**2, 0.0)
@@ -290,14 +296,15 @@ def model_data(X, y, spec: NormalSpec, coef_offset=None) -> tuple[dict, la.Preco
     return data, pre, scale_y
 
 
-def build_model(X, y, feature_names, spec: NormalSpec) -> Built:
+def build_model(problem: Problem) -> Built:
     """The PyMC model (see the module docstring); every input that may change is ``pm.Data``."""
     import pymc as pm
     import pytensor.tensor as pt
 
-    data, pre, scale_y = model_data(X, y, spec)
+    spec = problem.spec
+    data, pre, scale_y = model_data(problem.X, problem.y, spec)
     n, p = pre.Q.shape
-    coords = {"feature": list(feature_names), "basis": list(range(p)), "obs": list(range(n))}
+    coords = {"feature": list(problem.features), "basis": list(range(p)), "obs": list(range(n))}
     with pm.Model(coords=coords) as model:
         d = {
             "basis_matrix": pm.Data("basis_matrix", data["basis_matrix"], dims=("obs", "basis")),
@@ -329,31 +336,14 @@ def build_model(X, y, feature_names, spec: NormalSpec) -> Built:
         pm.Normal("y", mu=mu, sigma=sigma, observed=y_obs, dims="obs")
     return Built(
         model=model,
-        key=structure_key(X, spec),
+        key=structure_key(problem.X, spec),
         data=data,
-        A=la.design(X, spec.intercept),
-        pre=pre,
-        scale_y=scale_y,
+        observed="y",
+        extra={"basis_to_coef": data["basis_to_coef"]},
     )
 
 
-VAR_NAMES = ["intercept", "w", "sigma"]  # original-scale variables in the posterior
-
-
-def params_from_posterior(ds, feature_names, spec: NormalSpec, stat=np.mean) -> dict[str, float]:
-    """Reduce a posterior Dataset (chain, draw, ...) to {parameter name: stat over draws}."""
-    out = {}
-    if spec.intercept:
-        out["intercept"] = float(stat(ds["intercept"].values))
-    w = ds["w"].transpose(..., "feature").values.reshape(-1, len(feature_names))
-    for j, name in enumerate(feature_names):
-        out[name] = float(stat(w[:, j]))
-    if spec.sigma_known is None:
-        out["sigma"] = float(stat(ds["sigma"].values))
-    return out
-
-
-def laplace_sd(fit, built: Built, point, feature_names, spec: NormalSpec) -> dict[str, float]:
+def laplace_sd(fit, built: Built, point, problem: Problem) -> dict[str, float]:
     """Laplace sd on the original scale from the exact inverse Hessian at the mode.
 
     ``fit.covariance_matrix`` is in the unconstrained space (phi, log sigma_std).  The map to
@@ -365,29 +355,40 @@ def laplace_sd(fit, built: Built, point, feature_names, spec: NormalSpec) -> dic
     if not np.all(np.isfinite(cov)):
         raise ValueError("Hessian at the mode is not finite")
     idx = [i for i, lab in enumerate(labels) if lab.startswith("phi")]
-    Ms = built.data["basis_to_coef"]
+    Ms = built.extra["basis_to_coef"]
     cov_beta = Ms @ cov[np.ix_(idx, idx)] @ Ms.T
     sd_beta = np.sqrt(np.clip(np.diag(cov_beta), 0.0, None))
     sigma = None
-    if spec.sigma_known is None:
+    if problem.spec.sigma_known is None and "sigma_std_log__" in labels:
         j = labels.index("sigma_std_log__")
         sigma = float(point["sigma"]) * np.sqrt(cov[j, j])
-    return _to_params(sd_beta, sigma, feature_names, spec)
+    return _to_params(sd_beta, sigma, problem)
 
 
 # ----------------------------------------------------------------------------- libraries
-def statsmodels_fit(X, y, feature_names, spec: NormalSpec, closed) -> dict:
+def _sigma_for_alpha(problem: Problem, closed: dict) -> float:
+    """sigma for the libraries' penalty alpha = sigma^2 / tau^2: known, or the closed-form mode."""
+    sigma = closed["mean"].get("sigma", problem.spec.sigma_known)
+    if sigma is None:
+        raise Unavailable(
+            "its penalty α = σ²/τ² needs σ, which has no estimate here (data fitted exactly)"
+        )
+    return float(sigma)
+
+
+def statsmodels_fit(problem: Problem, inputs: dict) -> dict:
     """statsmodels OLS (params, classical bse) for flat priors; for Gaussian priors its ridge,
     ``OLS.fit_regularized(L1_wt=0, alpha=a)``, which minimises RSS/(2n) + sum_j a_j beta_j^2 / 2,
     so a_j = alpha_j / n with alpha_j = sigma^2 / tau_j^2 (sigma known, or the closed-form mode).
     """
     import statsmodels.api as sm
 
-    A = la.design(X, spec.intercept)
+    spec = problem.spec
+    A = la.design(problem.X, spec.intercept)
     n, p = A.shape
     tau = spec.prior_scales(p)
-    names = coef_names(feature_names, spec)
-    model = sm.OLS(np.asarray(y, float), A)
+    names = coef_names(problem.features, spec)
+    model = sm.OLS(np.asarray(problem.y, float), A)
     if np.all(np.isinf(tau)):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -395,7 +396,10 @@ def statsmodels_fit(X, y, feature_names, spec: NormalSpec, closed) -> dict:
         said = sorted({str(w.message).splitlines()[0] for w in caught})
         mean = dict(zip(names, map(float, res.params), strict=True))
         sd = dict(zip(names, map(float, res.bse), strict=True))
-        if spec.sigma_known is None and spec.sigma_prior_scale is None:
+        exact = spec.sigma_known is None and la.is_exact_fit(float(res.ssr), problem.y)
+        if exact:
+            sd = {}  # rounding noise, as in closed_form
+        elif spec.sigma_known is None and spec.sigma_prior_scale is None:
             mean["sigma"] = float(np.sqrt(res.ssr / n))
         return {
             "mean": mean,
@@ -406,12 +410,11 @@ def statsmodels_fit(X, y, feature_names, spec: NormalSpec, closed) -> dict:
             }
             | ({"warning": "statsmodels says: " + "; ".join(said)} if said else {}),
         }
-    sigma = closed.mean.get("sigma", spec.sigma_known)
+    sigma = _sigma_for_alpha(problem, inputs["closed_form"])
     alpha = np.where(np.isfinite(tau), sigma**2 / tau**2, 0.0)
     res = model.fit_regularized(method="elastic_net", alpha=alpha / n, L1_wt=0.0)
-    mean = dict(zip(names, map(float, res.params), strict=True))
     return {
-        "mean": mean,
+        "mean": dict(zip(names, map(float, res.params), strict=True)),
         "info": {
             "call": "sm.OLS(y, [1, X]).fit_regularized(L1_wt=0, alpha=alpha/n)",
             "alpha": alpha.tolist(),
@@ -419,81 +422,33 @@ def statsmodels_fit(X, y, feature_names, spec: NormalSpec, closed) -> dict:
     }
 
 
-def sklearn_fit(X, y, feature_names, spec: NormalSpec, closed) -> dict:
-    """scikit-learn: ``LinearRegression`` (flat) or ``Ridge(alpha=sigma^2/tau^2)`` (Gaussian).
-
-    sklearn never penalises its intercept, so a Gaussian prior on the intercept has no match.
-    """
+def sklearn_fit(problem: Problem, inputs: dict) -> dict:
+    """scikit-learn: ``LinearRegression`` (flat) or ``Ridge(alpha=sigma^2/tau^2)`` (Gaussian)."""
     from sklearn.linear_model import LinearRegression, Ridge
 
-    names = coef_names(feature_names, spec)
+    spec = problem.spec
+    names = coef_names(problem.features, spec)
     if isinstance(spec.coef_prior, Flat):
         est = LinearRegression(fit_intercept=spec.intercept)
         call = f"LinearRegression(fit_intercept={spec.intercept})"
-    elif isinstance(spec.intercept_prior, Gaussian) and spec.intercept:
-        return {"unavailable": "scikit-learn Ridge cannot penalise the intercept"}
     else:
-        sigma = closed.mean.get("sigma", spec.sigma_known)
+        sigma = _sigma_for_alpha(problem, inputs["closed_form"])
         alpha = sigma**2 / spec.coef_prior.scale**2
         est = Ridge(alpha=alpha, fit_intercept=spec.intercept, solver="auto")
         call = f"Ridge(alpha={alpha:.10g}, fit_intercept={spec.intercept})"
-    est.fit(np.asarray(X, float), np.asarray(y, float))
+    est.fit(np.asarray(problem.X, float), np.asarray(problem.y, float))
     beta = ([float(est.intercept_)] if spec.intercept else []) + [float(c) for c in est.coef_]
     return {"mean": dict(zip(names, beta, strict=True)), "info": {"call": call}}
 
 
-# ----------------------------------------------------------------------------- ledger
-def ledger(X, y, feature_names, spec: NormalSpec, estimates: dict, seed: int) -> list[dict]:
-    """The loss ledger: -log p(y | params) two ways, at each point estimate and at arbitrary
-    parameter values.  ``sklearn.metrics.mean_squared_error`` supplies the MSE; the PyMC model's
-    own log-likelihood (``compile_logp``) is a third, independent evaluation."""
-    from sklearn.metrics import mean_squared_error
-
-    n = len(y)
-    rng = np.random.default_rng(seed)
-    points = []
-    for key, est in estimates.items():
-        has_sigma = spec.sigma_known is not None or "sigma" in est.mean
-        if est.status == "ok" and key.split("_")[0] in ("closed", "find") and has_sigma:
-            points.append((key, est.mean))
-    names = coef_names(feature_names, spec)
-    base = points[0][1] if points else {nm: 0.0 for nm in names}
-    for k in range(2):
-        arbitrary = {
-            nm: float(base.get(nm, 0.0) + rng.normal(scale=1.0 + abs(base.get(nm, 0.0))))
-            for nm in names
-        }
-        arbitrary["sigma"] = float(
-            abs(base.get("sigma", spec.sigma_known or 1.0)) * np.exp(rng.normal(scale=0.5))
-        )
-        points.append((f"arbitrary #{k + 1}", arbitrary))
-    rows = []
-    for label, params in points:
-        b = params.get("intercept", 0.0) if spec.intercept else 0.0
-        w = np.array([params[nm] for nm in feature_names])
-        sigma = params.get("sigma", spec.sigma_known)
-        yhat = b + np.asarray(X) @ w
-        mse = mean_squared_error(y, yhat)
-        direct = nll(X, y, b if spec.intercept else None, w, sigma)
-        via_mse = nll_from_mse(mse, n, sigma)
-        rows.append(
-            {
-                "at": label,
-                "sigma": sigma,
-                "MSE (sklearn)": mse,
-                "−log p(y|θ) (Normal density)": direct,
-                "n/2·log(2πσ²) + n·MSE/(2σ²)": via_mse,
-                "|difference|": abs(direct - via_mse),
-            }
-        )
-    return rows
-
-
 # ----------------------------------------------------------------------------- agreement
-def agreement_pairs(spec: NormalSpec, n: int, p: int, prior: str) -> list:
+def agreement_pairs(problem: Problem) -> list[Pair]:
     """Every pair theory says must agree, and every gap theory predicts, for one prior."""
-    k = f"_{prior}"
-    flat = isinstance(spec.coef_prior, Flat) and not isinstance(spec.intercept_prior, Gaussian)
+    spec = problem.spec
+    k = f"_{problem.prior}"
+    n = problem.n
+    p = np.shape(problem.X)[1] + int(spec.intercept)
+    flat = spec.all_flat
     halfflat = isinstance(spec.sigma, HalfFlat)
     known = spec.sigma_known
     pairs = [
@@ -618,24 +573,248 @@ def agreement_pairs(spec: NormalSpec, n: int, p: int, prior: str) -> list:
     return pairs
 
 
-def model_math(spec: NormalSpec, n: int, sigma: float | None) -> dict:
-    """The model, its loss and the prior <-> penalty translation, as text for the report."""
-    tau = spec.coef_prior.scale if isinstance(spec.coef_prior, Gaussian) else None
-    priors = [
-        "w_j ~ Flat()  (maximum likelihood)",
-        f"w_j ~ Normal(0, τ²), τ = {tau:g}  (MAP)" if tau else "",
-        "intercept ~ " + (spec.intercept_prior.describe() if spec.intercept else "(no intercept)"),
-        "σ: " + spec.sigma.describe(),
-    ]
-    return {
-        "likelihood": LIKELIHOOD if spec.intercept else "y_i ~ Normal(x_i · w, σ)",
-        "priors": [p for p in priors if p],
-        "loss": LOSS + "\n⇒ for fixed σ, maximising the likelihood = minimising the MSE.",
-        "penalty": "Normal(0, τ²) prior on w  ⇔  + ‖w‖²/(2τ²) in −log p  ⇔  ridge "
-        "‖y − ŷ‖² + α‖w‖² with α = σ²/τ² (sklearn Ridge alpha; statsmodels "
-        "fit_regularized alpha = α/n; weight decay on the mean loss λ = α/n)",
-        "translation": translation(spec, n, sigma),
-        "reparametrisation": "sampled and optimised in an orthonormal basis of the centred, "
-        "column-scaled design: μ = offset + s_y·Q·φ, (b, w) = m₀ + s_y·M·φ; "
-        "reported on the original scale",
-    }
+# ----------------------------------------------------------------------------- the family
+class NormalFamily:
+    """The Gaussian likelihood through the family contract (``models.family.Family``)."""
+
+    name = NAME
+    summary = "linear regression: minimising MSE is maximum likelihood; N(0, τ²) weights = ridge"
+    priors = ("flat", "gaussian")
+    methods = (
+        "closed_form",
+        "exact_posterior",
+        "find_map",
+        "laplace",
+        "nuts",
+        "statsmodels",
+        "sklearn",
+    )
+    sd_scale_methods = ("exact_posterior", "closed_form")
+    log_concave = True  # in (phi, log sigma): -log p is convex in phi, and in u = log sigma
+    Options = NormalOptions
+
+    # --- options, CLI and data
+    def add_cli_arguments(self, group) -> list[str]:
+        from argparse import ArgumentTypeError
+
+        def positive(text):
+            try:
+                v = float(text)
+            except ValueError:
+                raise ArgumentTypeError(f"not a valid float: {text!r}") from None
+            if not (np.isfinite(v) and v > 0):
+                raise ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+            return v
+
+        group.add_argument(
+            "--sigma", type=positive, default=None, metavar="VALUE", help="known noise sd"
+        )
+        group.add_argument(
+            "--sigma-prior",
+            choices=["flat", "halfnormal"],
+            default=None,
+            help="prior on unknown σ (default flat: HalfFlat)",
+        )
+        group.add_argument(
+            "--sigma-scale",
+            type=positive,
+            default=None,
+            metavar="S",
+            help="scale of the HalfNormal σ prior",
+        )
+        return ["sigma", "sigma_prior", "sigma_scale"]
+
+    def options_from_args(self, args) -> NormalOptions:
+        if args.sigma is not None:
+            if args.sigma_prior is not None or args.sigma_scale is not None:
+                raise ValueError("--sigma (known σ) excludes --sigma-prior and --sigma-scale")
+            return NormalOptions(Known(args.sigma))
+        if args.sigma_prior == "halfnormal":
+            if args.sigma_scale is None:
+                raise ValueError("--sigma-prior halfnormal needs --sigma-scale S")
+            return NormalOptions(HalfNormal(args.sigma_scale))
+        if args.sigma_scale is not None:
+            raise ValueError("--sigma-scale only applies with --sigma-prior halfnormal")
+        return NormalOptions(HalfFlat())
+
+    def encode_target(self, cells, column: str, options) -> tuple[np.ndarray, dict]:
+        y = parse_numeric(cells, column)
+        if not np.ptp(y) > 0:
+            raise ValueError(
+                f"target column {column!r} is constant (value {y[0]!r}); nothing to fit"
+            )
+        return y, {}
+
+    def reserved_names(self, options) -> frozenset[str]:
+        return frozenset({"intercept", "sigma"})
+
+    # --- specs, layouts, models
+    def make_spec(self, settings: Settings, prior: str) -> NormalSpec:
+        if prior not in self.priors:
+            raise ValueError(f"prior {prior!r} is not one of {self.priors}")
+        options = settings.options or NormalOptions()
+        gaussian = prior == "gaussian"
+        tau0 = settings.intercept_prior_scale
+        return NormalSpec(
+            intercept=settings.intercept,
+            coef_prior=Gaussian(settings.prior_scale) if gaussian else Flat(),
+            intercept_prior=Gaussian(tau0) if gaussian and tau0 else Flat(),
+            sigma=options.sigma,
+        )
+
+    def layout(self, features, target_info: dict, spec: NormalSpec) -> ParamLayout:
+        params = [Param("intercept", "intercept")] if spec.intercept else []
+        params += [Param(f, "w", (("feature", f),)) for f in features]
+        if spec.sigma_known is None:
+            params.append(Param("sigma", "sigma", group="sigma"))
+        return ParamLayout(tuple(params))
+
+    def supports(self, method: str, problem: Problem) -> Support:
+        spec = problem.spec
+        if method == "sklearn" and spec.intercept and isinstance(spec.intercept_prior, Gaussian):
+            return Support.unavailable("scikit-learn's Ridge never penalises the intercept")
+        if spec.sigma_known is None and method in (
+            "exact_posterior",
+            "laplace",
+            "nuts",
+            "find_map",
+        ):
+            rss = _exact_fit(problem)
+            if rss is not None:
+                why = (
+                    f"the data are fitted exactly (RSS = {rss:.3g}), so σ's likelihood is "
+                    "unbounded at σ = 0"
+                )
+                if method == "find_map" and spec.all_flat:
+                    # flat priors: the coefficient mode is least squares at every fixed sigma
+                    scale = float(np.std(problem.y)) or 1.0
+                    return Support(
+                        spec=replace(spec, sigma=Known(scale)),
+                        note=f"{why}: σ has no mode, so the coefficients are optimised at a "
+                        f"fixed σ = {scale:.6g} (with flat priors their mode does not depend on σ)",
+                    )
+                if method == "find_map":
+                    return Support.unavailable(
+                        f"{why}: the joint mode lies on the boundary σ = 0 and does not exist"
+                    )
+                return Support.unavailable(f"{why}: the posterior is improper")
+        return Support()
+
+    def references(self) -> dict[str, Reference]:
+        refs = [
+            Reference("closed_form", closed_form, description="refined-QR least squares / ridge"),
+            Reference("exact_posterior", exact_posterior, description="conjugate + quadrature"),
+            Reference(
+                "statsmodels",
+                statsmodels_fit,
+                needs=("closed_form",),
+                groups=("coefficients", "sigma"),
+                description="sm.OLS / fit_regularized",
+            ),
+            Reference(
+                "sklearn",
+                sklearn_fit,
+                needs=("closed_form",),
+                groups=("coefficients",),
+                description="LinearRegression / Ridge",
+            ),
+        ]
+        return {r.name: r for r in refs}
+
+    def build_model(self, problem: Problem) -> Built:
+        return build_model(problem)
+
+    def laplace_sd(self, fit, built: Built, point, problem: Problem) -> dict[str, float]:
+        return laplace_sd(fit, built, point, problem)
+
+    # --- checks and text
+    def conditioning(self, problem: Problem) -> float:
+        """2-norm condition number of the design as the libraries see it (``[1, X]``)."""
+        sv = np.linalg.svd(la.design(problem.X, problem.spec.intercept), compute_uv=False)
+        return float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
+
+    def ledger(self, problem: Problem, points: dict, rng) -> list[LedgerRow]:
+        """-log p(y | params) from the Normal density and from the MSE loss (MSE from
+        ``sklearn.metrics.mean_squared_error``), at each point estimate that has every
+        coefficient and sigma, and at two arbitrary parameter values."""
+        from sklearn.metrics import mean_squared_error
+
+        spec = problem.spec
+        names = coef_names(problem.features, spec)
+        usable = [
+            (label, pt_)
+            for label, pt_ in points.items()
+            if all(nm in pt_ for nm in names) and (spec.sigma_known or "sigma" in pt_)
+        ]
+        base = usable[0][1] if usable else {nm: 0.0 for nm in names}
+        for k in range(2):
+            arbitrary = {
+                nm: float(base.get(nm, 0.0) + rng.normal(scale=1.0 + abs(base.get(nm, 0.0))))
+                for nm in names
+            }
+            arbitrary["sigma"] = float(
+                abs(base.get("sigma", spec.sigma_known or np.std(problem.y) or 1.0))
+                * np.exp(rng.normal(scale=0.5))
+            )
+            usable.append((f"arbitrary #{k + 1}", arbitrary))
+        rows = []
+        X, y, n = problem.X, problem.y, problem.n
+        for label, params in usable:
+            b = params.get("intercept", 0.0) if spec.intercept else 0.0
+            w = np.array([params[f] for f in problem.features])
+            sigma = params.get("sigma", spec.sigma_known)
+            mse = mean_squared_error(y, b + np.asarray(X) @ w)
+            direct = nll(X, y, b if spec.intercept else None, w, sigma)
+            rows.append(
+                LedgerRow(
+                    at=label,
+                    values={
+                        "σ": sigma,
+                        "MSE (sklearn)": mse,
+                        NLL_DENSITY: direct,
+                        NLL_MSE: nll_from_mse(mse, n, sigma),
+                    },
+                    checks=((NLL_DENSITY, NLL_MSE),),
+                )
+            )
+        return rows
+
+    def agreement_pairs(self, problem: Problem) -> list[Pair]:
+        return agreement_pairs(problem)
+
+    def describe(self, problems: dict[str, Problem], estimates: dict) -> dict:
+        """The model, its loss and the prior <-> penalty translation, as text for the report."""
+        problem = problems.get("gaussian") or next(iter(problems.values()))
+        spec = problem.spec
+        closed = estimates.get("closed_form_gaussian")
+        sigma = spec.sigma_known
+        if sigma is None and closed is not None and closed.status == "ok":
+            sigma = closed.mean.get("sigma")
+        tau = spec.coef_prior.scale if isinstance(spec.coef_prior, Gaussian) else None
+        priors = [
+            "w_j ~ Flat()  (maximum likelihood)",
+            f"w_j ~ Normal(0, τ²), τ = {tau:g}  (MAP)" if tau else "",
+            "intercept ~ "
+            + (spec.intercept_prior.describe() if spec.intercept else "(no intercept)"),
+            "σ: " + spec.sigma.describe(),
+        ]
+        return {
+            "likelihood": LIKELIHOOD if spec.intercept else "y_i ~ Normal(x_i · w, σ)",
+            "priors": [p for p in priors if p],
+            "loss": LOSS + "\n⇒ for fixed σ, maximising the likelihood = minimising the MSE.",
+            "penalty": "Normal(0, τ²) prior on w  ⇔  + ‖w‖²/(2τ²) in −log p  ⇔  ridge "
+            "‖y − ŷ‖² + α‖w‖² with α = σ²/τ² (sklearn Ridge alpha; statsmodels "
+            "fit_regularized alpha = α/n; weight decay on the mean loss λ = α/n)",
+            "translation": translation(spec, problem.n, sigma),
+            "computation": "sampled and optimised in an orthonormal basis of the centred, "
+            "column-scaled design: μ = offset + s_y·Q·φ, (b, w) = m₀ + s_y·M·φ; "
+            "reported on the original scale",
+            "estimates_note": "closed_form_flat's sd is the classical standard error "
+            "(s² = RSS/(n−p)), exact_posterior's the exact posterior sd",
+            "ledger": "the negative log-likelihood from the Normal density and from the MSE "
+            "loss (MSE from sklearn.metrics.mean_squared_error), at the estimates and at "
+            "arbitrary parameter values",
+        }
+
+
+FAMILY = NormalFamily()

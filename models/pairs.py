@@ -10,8 +10,9 @@ from dataclasses import dataclass
 class Pair:
     """``left`` vs ``right`` on ``stat`` ("mean" or "sd") for the parameters in ``params``.
 
-    ``params`` is "all", "coefficients" or "sigma".  ``tier`` names a tolerance tier of
-    ``analyses.tolerances``.  ``expected(estimates)`` returns the gap ``left - right`` theory
+    ``params`` is "all" or a parameter group of the family's layout (e.g. "coefficients").
+    ``tier`` names a tolerance tier of ``analyses.tolerances``.  ``expected(estimates)``
+    returns the gap ``left - right`` theory
     predicts, per parameter (a "gap" row); ``right_values(estimates)`` replaces the right-hand
     estimate by a formula (then ``right`` is its label).  Keys of ``estimates`` are
     "<method>_<prior>".

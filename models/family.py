@@ -1,0 +1,282 @@
+"""The family contract: what a likelihood family provides, and the values it hands to analyses.
+
+A family is one module in ``models/`` exposing ``FAMILY``, an object satisfying ``Family``
+(checked for every entry of ``models.FAMILIES`` by ``tests/test_family_contract.py``).
+Fitting, reports, figures, the CLI and the tests only talk to a family through this contract;
+none of them names a parameter, a column or a sentence that belongs to one family.
+
+Why a Protocol of methods on one object rather than undeclared module attributes (the first
+Gaussian version): the contract is written down in one place, type checkers and the
+conformance test can check it, and a family can keep private helpers without them becoming
+part of the interface.
+
+This module imports nothing from ``analyses`` (layering: models -> analyses, never back).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from models.pairs import Pair
+
+# The estimators PyMC provides for every family (run generically by analyses.estimators);
+# everything else a family offers is a Reference it declares itself.
+PYMC_METHODS = ("find_map", "laplace", "nuts")
+
+
+class Unavailable(Exception):  # noqa: N818  (a result, not an error)
+    """An estimate that does not exist for these data and settings; the message is the reason
+    (e.g. "the MLE does not exist: x1 separates the classes"), shown in the report."""
+
+
+# ------------------------------------------------------------------------------ parameters
+@dataclass(frozen=True)
+class Param:
+    """One scalar parameter: its result name, the PyMC variable holding it, and where.
+
+    ``sel`` is a tuple of (dim, coordinate) pairs selecting the scalar inside ``var`` (empty for
+    a scalar variable).  ``group`` is what agreement pairs refer to ("coefficients", "sigma", ...).
+    """
+
+    name: str
+    var: str
+    sel: tuple[tuple[str, Any], ...] = ()
+    group: str = "coefficients"
+
+    @property
+    def label(self) -> str:
+        """ArviZ's row label for this parameter in ``az.summary`` (e.g. ``w[x1]``)."""
+        if not self.sel:
+            return self.var
+        return f"{self.var}[{', '.join(str(c) for _, c in self.sel)}]"
+
+
+@dataclass(frozen=True)
+class ParamLayout:
+    """The one source of parameter names for a (family, spec, features): result names,
+    posterior reduction, ArviZ row labels, figure variables and agreement groups."""
+
+    params: tuple[Param, ...]
+
+    def __post_init__(self):
+        names = [p.name for p in self.params]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate parameter names in layout: {names}")
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.params]
+
+    @property
+    def var_names(self) -> list[str]:
+        """PyMC variables holding the parameters, in order of first appearance."""
+        return list(dict.fromkeys(p.var for p in self.params))
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def group(self, group: str) -> list[str]:
+        """Names of the parameters in ``group`` ("all" = every parameter)."""
+        return [p.name for p in self.params if group == "all" or p.group == group]
+
+    @property
+    def groups(self) -> list[str]:
+        return list(dict.fromkeys(p.group for p in self.params))
+
+    def reduce(self, ds, stat: Callable[[np.ndarray], float] = np.mean) -> dict[str, float]:
+        """{name: stat over all draws} from a posterior Dataset (chain, draw, ...) or a single
+        point (a Dataset without chain/draw: stat of one value).  Parameters whose variable
+        is missing from ``ds`` are left out."""
+        out = {}
+        for p in self.params:
+            if p.var not in ds:
+                continue
+            da = ds[p.var]
+            if p.sel:
+                da = da.sel(dict(p.sel))
+            out[p.name] = float(stat(np.ravel(np.asarray(da.values, dtype=float))))
+        return out
+
+    def to_json(self) -> list[dict]:
+        return [
+            {"name": p.name, "var": p.var, "sel": [list(s) for s in p.sel], "group": p.group}
+            for p in self.params
+        ]
+
+
+# ------------------------------------------------------------------------------ problems
+@dataclass(frozen=True)
+class Settings:
+    """What the user chooses for every family (``options`` holds the family's own)."""
+
+    intercept: bool = True
+    prior_scale: float = 1.0  # tau of the N(0, tau^2) prior on the weights
+    intercept_prior_scale: float | None = None  # None: flat intercept
+    options: Any = None  # the family's Options dataclass (None: its defaults)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One fit: data (target encoded by the family), its spec for one prior, and its layout."""
+
+    X: np.ndarray
+    y: np.ndarray
+    features: tuple[str, ...]
+    target_info: dict
+    prior: str
+    spec: Any
+    layout: ParamLayout
+
+    @property
+    def n(self) -> int:
+        return int(np.shape(self.X)[0])
+
+
+@dataclass(frozen=True)
+class Support:
+    """Whether an estimator runs for a problem: ``ok``, or unavailable with ``reason``.
+
+    ``spec`` (optional) is the spec the PyMC model is built with when it differs from the
+    problem's (e.g. data fitted exactly: sigma has no mode, so find_MAP optimises the
+    coefficients at a fixed sigma); ``note`` says so in the estimate's info.
+    """
+
+    ok: bool = True
+    reason: str = ""
+    spec: Any = None
+    note: str = ""
+
+    @classmethod
+    def unavailable(cls, reason: str) -> Support:
+        return cls(ok=False, reason=reason)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A non-PyMC estimator a family declares (closed form, Newton solver, a library fit).
+
+    ``fit(problem, inputs)`` returns ``{"mean": {...}, "sd": {...}, "info": {...}}`` or raises
+    ``Unavailable``; ``inputs`` maps each name in ``needs`` to that estimator's result dict
+    (runs only after those, and is unavailable when one of them is).  ``groups`` lists the
+    parameter groups it estimates (None: all of the layout).
+    """
+
+    name: str
+    fit: Callable[[Problem, dict[str, dict]], dict]
+    needs: tuple[str, ...] = ()
+    groups: tuple[str, ...] | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Built:
+    """A PyMC model for a problem, with the values of its ``pm.Data`` and its structure key
+    (what forces a new graph and compile: shapes, which parameters exist)."""
+
+    model: Any
+    key: tuple
+    data: dict[str, np.ndarray]
+    observed: str  # name of the observed variable (posterior predictive)
+    extra: dict = field(default_factory=dict)  # family-private values (e.g. a basis)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """The loss evaluated several ways at one parameter point; ``checks`` names the pairs of
+    ``values`` keys that must agree to floating-point summation accuracy."""
+
+    at: str
+    values: dict[str, float]
+    checks: tuple[tuple[str, str], ...]
+    magnitude: float | None = None  # size of the summed terms (default: the larger value)
+
+
+# ------------------------------------------------------------------------------ the contract
+@runtime_checkable
+class Family(Protocol):
+    """What a likelihood family provides.  See ``models/normal.py`` for a full example."""
+
+    name: str
+    summary: str  # one line for ``list`` and the index page
+    priors: tuple[str, ...]  # prior names it supports, e.g. ("flat", "gaussian")
+    methods: tuple[str, ...]  # every estimator it offers, in run order
+    sd_scale_methods: tuple[str, ...]  # estimators whose sd scales the optimiser tier
+    log_concave: bool  # the log posterior is concave: a non-PD Hessian at the mode is a failure
+    Options: ClassVar[type]
+
+    # --- options, CLI and data
+    def add_cli_arguments(self, group: argparse._ArgumentGroup) -> list[str]:
+        """Add the family's own flags; return their argparse ``dest`` names."""
+        ...
+
+    def options_from_args(self, args: argparse.Namespace) -> Any:
+        """The Options value from parsed flags; ``ValueError`` (one line) on a bad combination."""
+        ...
+
+    def encode_target(self, cells: Sequence[str], column: str, options: Any) -> tuple:
+        """(y as float64 array, target_info dict) from the raw CSV cells of the target;
+        ``ValueError`` naming the column and the offending value(s) otherwise."""
+        ...
+
+    def reserved_names(self, options: Any) -> frozenset[str]:
+        """Names a feature column may not have (they are parameter names)."""
+        ...
+
+    # --- specs, layouts, models
+    def make_spec(self, settings: Settings, prior: str) -> Any: ...
+
+    def layout(self, features: Sequence[str], target_info: dict, spec: Any) -> ParamLayout: ...
+
+    def supports(self, method: str, problem: Problem) -> Support: ...
+
+    def references(self) -> dict[str, Reference]: ...
+
+    def build_model(self, problem: Problem) -> Built: ...
+
+    def laplace_sd(self, fit, built: Built, point, problem: Problem) -> dict[str, float]:
+        """Laplace sd per parameter from find_MAP's ``fit`` group (unconstrained covariance)."""
+        ...
+
+    # --- checks and text
+    def conditioning(self, problem: Problem) -> float:
+        """The condition number the linear-algebra tier scales with (inf if not applicable)."""
+        ...
+
+    def ledger(
+        self, problem: Problem, points: dict[str, dict[str, float]], rng: np.random.Generator
+    ) -> list[LedgerRow]: ...
+
+    def agreement_pairs(self, problem: Problem) -> list[Pair]: ...
+
+    def describe(self, problems: dict[str, Problem], estimates: dict) -> dict:
+        """Model text for the report: likelihood, priors, loss, penalty, translation rows."""
+        ...
+
+
+def parse_numeric(cells: Sequence[str], column: str) -> np.ndarray:
+    """Floats from CSV cells; ``ValueError`` naming the column, the 1-based file line (header =
+    line 1) and the value on the first missing, non-numeric or non-finite cell."""
+    out = np.empty(len(cells))
+    for i, cell in enumerate(cells):
+        cell = str(cell).strip()
+        row = i + 2
+        if cell == "" or cell.lower() in ("nan", "na", "n/a", "null", "none"):
+            raise ValueError(f"column {column!r} row {row}: missing value {cell!r}")
+        try:
+            v = float(cell)
+        except ValueError:
+            raise ValueError(
+                f"column {column!r} row {row}: non-numeric value {cell[:40]!r}"
+            ) from None
+        if not np.isfinite(v):
+            raise ValueError(f"column {column!r} row {row}: non-finite value {cell!r}")
+        out[i] = v
+    return out

@@ -1,0 +1,78 @@
+"""What a new machine sees: ``python -m analyses run --quick`` of every built-in case in a
+subprocess with empty PyTensor and Numba compile caches, then the same run again with the caches
+now warm.  Both must exit 0 with every agreement row ok, and give identical estimates (fastmath
+off: a fresh compile and a cached one compute the same bits)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analyses.cases import CASES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+
+def run_quick(out: Path, caches: Path) -> subprocess.CompletedProcess:
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        PYTENSOR_FLAGS=f"base_compiledir={caches / 'pytensor'}",
+        NUMBA_CACHE_DIR=str(caches / "numba"),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "analyses", "run", "--quick", "--seed", "5", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+
+
+@pytest.fixture(scope="module")
+def cold_and_warm(tmp_path_factory):
+    base = tmp_path_factory.mktemp("cold")
+    caches = base / "caches"
+    caches.mkdir()
+    cold = run_quick(base / "cold", caches)
+    warm = run_quick(base / "warm", caches)
+    return base, cold, warm
+
+
+def _results(folder: Path) -> dict[str, dict]:
+    return {name: json.loads((folder / name / "results.json").read_text()) for name in CASES}
+
+
+def test_cold_run_exits_0_with_every_row_ok(cold_and_warm):
+    base, cold, _ = cold_and_warm
+    assert cold.returncode == 0, cold.stderr[-3000:]
+    assert "Traceback" not in cold.stderr
+    for name, result in _results(base / "cold").items():
+        bad = [r for r in result["agreement"] if not r["ok"]]
+        assert result["agreement"] and not bad, (name, bad[:3])
+        failed = {k: e["reason"] for k, e in result["estimates"].items() if e["status"] == "failed"}
+        assert not failed, (name, failed)
+        case = base / "cold" / name
+        html = (case / "index.html").read_text()
+        assert "data:image/png;base64" in html
+        assert "http://" not in html and "https://" not in html
+        assert list(case.glob("posterior_*.zarr")), name
+    index = (base / "cold" / "index.html").read_text()
+    assert all(f'href="{name}/index.html"' in index for name in CASES)
+
+
+def test_warm_run_gives_identical_estimates(cold_and_warm):
+    base, cold, warm = cold_and_warm
+    assert cold.returncode == 0 and warm.returncode == 0, warm.stderr[-3000:]
+    a, b = _results(base / "cold"), _results(base / "warm")
+    for name in CASES:
+        for key, est in a[name]["estimates"].items():
+            other = b[name]["estimates"][key]
+            for field in ("status", "mean", "sd", "mcse_mean"):
+                assert est[field] == other[field], (name, key, field)
