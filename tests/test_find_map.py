@@ -113,7 +113,7 @@ def test_exact_fit_has_no_sigma(model_cache):
         est = res.estimates[key]
         assert est.status == "unavailable" and est.reason, key
     assert not any(e.status == "failed" for e in res.estimates.values())
-    assert all(r.ok for r in res.agreement)
+    assert all(r.ok for r in res.agreement), [r for r in res.agreement if not r.ok]
 
 
 def test_laplace_exact_for_known_sigma(model_cache):
