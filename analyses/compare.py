@@ -119,4 +119,6 @@ def _tolerance(pair, name, left, ref, sd, kappa, p, ref_norm):
     if pair.tier == "monte carlo":
         mcse = left.mcse_mean if pair.stat == "mean" else left.info.get("mcse_sd", {})
         return tol.monte_carlo(mcse.get(name, np.nan))
+    if pair.tier == "arithmetic":  # a sum over the p parameters of the two estimates
+        return tol.arithmetic(p, ref)
     raise ValueError(f"unknown tolerance tier {pair.tier!r}")

@@ -20,8 +20,9 @@ import numpy as np
 import xarray as xr
 
 from analyses import tolerances
+from analyses.config import child_seed
 from analyses.results import Estimate
-from models.family import Problem, Support, Unavailable
+from models.family import Built, Problem, Start, Support, Unavailable
 
 PPC_DRAWS = 400  # posterior predictive replicates kept per fit
 
@@ -184,21 +185,98 @@ def find_map(ctx: Context) -> tuple[Estimate, Estimate]:
 
 
 def _find_map(ctx: Context, support: Support) -> tuple[Estimate, Estimate]:
-    import pymc as pm
-
+    """Run find_MAP from each of the family's starts; keep the accepted mode with the highest
+    log posterior; list every start (its objective, criterion or reason) in ``info``."""
     problem = ctx.problem if support.spec is None else replace(ctx.problem, spec=support.spec)
     built, _ = ctx.cache.model(ctx.family, problem)
+    starts = ctx.family.map_starts(problem)
+    seeds = [ctx.seeds["find_map"]] + [
+        child_seed(ctx.seeds["find_map"], "start", str(k)) for k in range(1, len(starts))
+    ]
+    runs, listing = [], []
+    for start, seed in zip(starts, seeds, strict=True):
+        label = start.label
+        try:
+            r = _one_start(ctx, built, start, seed)
+        except Exception as exc:  # guarded per start; all starts failing fails the estimate
+            r = {"reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+        runs.append((label, r))
+        listing.append(
+            {"start": label, "seed": seed}
+            | {k: r[k] for k in ("objective", "reason") if k in r}
+            | ({"scaled_step": r["info"]["convergence"]["scaled_step"]} if "x" in r else {})
+        )
+    accepted = [(label, r) for label, r in runs if "x" in r]
+    if not accepted:
+        first = runs[0][1]
+        info = dict(first.get("info", {}))
+        if len(runs) > 1:
+            info["starts"] = listing
+        reason = (
+            "; ".join(f"{label}: {r['reason']}" for label, r in runs)
+            if len(runs) > 1
+            else first["reason"]
+        )
+        f = {"status": "failed", "reason": reason, "info": info}
+        return ctx.estimate("find_map", **f), ctx.estimate("laplace", **f)
+    label, best = min(accepted, key=lambda lr: lr[1]["objective"])
+    info = best["info"]
+    if len(runs) > 1:
+        info["starts"] = listing
+        info["kept"] = label
+        distinct = {round(r["objective"], 6) for _, r in accepted}
+        if len(distinct) > 1:
+            info.setdefault("warnings", []).append(
+                f"{len(distinct)} different modes from {len(runs)} starts; the highest "
+                f"(from '{label}') is kept"
+            )
+    layout = ctx.problem.layout
+    point = _deterministics_at(built.model, best["x"], layout.var_names, ctx.cache)
+    mean = layout.reduce(point)
+    fm = ctx.estimate("find_map", mean=mean, info=info)
+    try:
+        sd = ctx.family.laplace_sd(best["fit"], built, point, problem)
+        lap = ctx.estimate(
+            "laplace",
+            mean=dict(mean),
+            sd=sd,
+            info={
+                "hessian": "exact (Hessian-vector products) at the mode",
+                "warnings": info["warnings"],
+            },
+        )
+    except Exception as exc:  # guarded
+        lap = ctx.failed("laplace", exc)
+    return fm, lap
+
+
+def _one_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
+    """One find_MAP run and its Newton refinement: ``{"x", "fit", "objective", "info"}`` when
+    accepted, ``{"reason", "info"}`` otherwise."""
+    import pymc as pm
+
     model = built.model
+    initvals, jitter = dict(start.initvals) or None, True
     with quiet(), warnings.catch_warnings(record=True) as caught, model:
         warnings.simplefilter("always", UserWarning)
-        mp = pm.find_MAP(
+        common = dict(
             method=tolerances.FIND_MAP_METHOD,
-            return_inferencedata=True,
-            jitter=True,
-            random_seed=ctx.seeds["find_map"],
+            random_seed=seed,
             progressbar=False,
-            compute_hessian=True,
             options=dict(tolerances.FIND_MAP_OPTIONS),
+        )
+        if start.hold:  # first stage: the other value variables, these held at initvals
+            free = [v for v in model.value_vars if v.name not in start.hold]
+            stage = pm.find_MAP(
+                vars=free, initvals=initvals, return_inferencedata=False, jitter=True, **common
+            )
+            initvals, jitter = {v.name: stage[v.name] for v in model.value_vars}, False
+        mp = pm.find_MAP(
+            initvals=initvals,
+            return_inferencedata=True,
+            jitter=jitter,
+            compute_hessian=True,
+            **common,
         )
     opt = mp["optimizer_result"].dataset
     messages = [
@@ -212,44 +290,33 @@ def _find_map(ctx: Context, support: Support) -> tuple[Estimate, Estimate]:
         "objective": float(opt["fun"].values),
         "warnings": messages,
     }
-    if support.note:
-        info["note"] = support.note
-
-    def failed(reason):
-        f = {"status": "failed", "reason": reason, "info": info}
-        return ctx.estimate("find_map", **f), ctx.estimate("laplace", **f)
-
+    support_note = ctx.family.supports("find_map", ctx.problem).note
+    if support_note:
+        info["note"] = support_note
     if not np.isfinite(info["objective"]):
-        return failed("the objective is not finite at the optimiser's final point")
+        return {
+            "reason": "the objective is not finite at the optimiser's final point",
+            "info": info,
+        }
     if ctx.family.log_concave and any("not positive definite" in m for m in messages):
-        return failed(
-            "the Hessian at the final point is not positive definite, but the model's log "
-            "posterior is concave there: not a mode"
-        )
+        return {
+            "reason": "the Hessian at the final point is not positive definite, but every mode "
+            "of this model has a positive-definite one: not a mode",
+            "info": info,
+        }
     fit = mp["fit"].dataset
     x, check = _newton_refine(model, fit, -np.asarray(opt["jac"].values, float), ctx.cache)
     info["convergence"] = check
     if not check["scaled_step"] <= tolerances.FIND_MAP_STEP_TOL:
-        return failed(
-            f"not at a mode: the remaining Newton step is {check['scaled_step']:.3g} posterior "
-            f"sds (> {tolerances.FIND_MAP_STEP_TOL:g}) after refinement"
-        )
-    layout = ctx.problem.layout
-    info["optimizer_mean"] = layout.reduce(mp.posterior.dataset.squeeze(("chain", "draw")))
-    point = _deterministics_at(model, x, layout.var_names, ctx.cache)
-    mean = layout.reduce(point)
-    fm = ctx.estimate("find_map", mean=mean, info=info)
-    try:
-        sd = ctx.family.laplace_sd(fit, built, point, problem)
-        lap = ctx.estimate(
-            "laplace",
-            mean=dict(mean),
-            sd=sd,
-            info={"hessian": "exact (Hessian-vector products) at the mode", "warnings": messages},
-        )
-    except Exception as exc:  # guarded
-        lap = ctx.failed("laplace", exc)
-    return fm, lap
+        return {
+            "reason": f"not at a mode: the remaining Newton step is {check['scaled_step']:.3g} "
+            f"posterior sds (> {tolerances.FIND_MAP_STEP_TOL:g}) after refinement",
+            "info": info,
+        }
+    info["optimizer_mean"] = ctx.problem.layout.reduce(
+        mp.posterior.dataset.squeeze(("chain", "draw"))
+    )
+    return {"x": x, "fit": fit, "objective": check["objective"], "info": info}
 
 
 def _newton_refine(model, fit, grad0, cache: ModelCache, max_steps: int = 20):
@@ -294,7 +361,9 @@ def _newton_refine(model, fit, grad0, cache: ModelCache, max_steps: int = 20):
         if size <= 4 * np.finfo(float).eps:
             break
         x = x + step
+    logp = cache.function(model, "logp", lambda: model.compile_logp(jacobian=False))
     check = {
+        "objective": -float(logp(point(best_x))),  # -log p (no Jacobian), as find_MAP's
         "criterion": "max_j |(H⁻¹∇log p)_j| / sd_j at the final point (the Newton step still "
         f"to go, in posterior sds) ≤ {tolerances.FIND_MAP_STEP_TOL:g}",
         "decided by": "scaled gradient (not the optimiser's message)",

@@ -118,7 +118,10 @@ def pair_plot(idata, layout):
         da = post[p.var].sel(dict(p.sel)) if p.sel else post[p.var]
         return da.drop_vars([d for d, _ in p.sel], errors="ignore")
 
-    flat = xr.Dataset({p.name: scalar(p) for p in chosen})
+    # DataTree rejects some names (a "/" in a column name), so the panels get neutral keys and
+    # the parameter names go on the axes afterwards.
+    keys = [f"p{i}" for i in range(len(chosen))]
+    flat = xr.Dataset({k: scalar(p) for k, p in zip(keys, chosen, strict=True)})
     total = sum(1 for p in layout.params if p.var in post.data_vars)
     title = "pair plot" if total <= MAX_PAIR else f"pair plot (first {MAX_PAIR} of {total})"
     pm_ = azp.plot_pair(
@@ -127,6 +130,12 @@ def pair_plot(idata, layout):
         figure_kwargs={"figsize": (7.5, 7.5), "layout": "constrained"},
     )
     fig = _figure(pm_)
+    names = dict(zip(keys, (p.name for p in chosen), strict=True))
+    for ax in fig.axes:
+        for get, set_ in ((ax.get_xlabel, ax.set_xlabel), (ax.get_ylabel, ax.set_ylabel)):
+            label = get()
+            if label in names:
+                set_(names[label])
     fig.suptitle(title)
     return fig
 

@@ -272,7 +272,7 @@ def _provenance(cfg, case, family, seeds, estimates, timings, kappa) -> dict:
         "compilation": "PyTensor Numba backend, fastmath off (same bits cold and warm)",
         "case settings": {
             "family": family.name,
-            "intercept": settings.intercept,
+            "fit intercept": settings.intercept,
             "prior scale tau": settings.prior_scale,
             "intercept prior scale": settings.intercept_prior_scale or "flat",
             **options.describe(),

@@ -160,20 +160,39 @@ class Support:
 
 
 @dataclass(frozen=True)
+class Start:
+    """One find_MAP start: partial initial values of the unconstrained (value) variables
+    (``{}`` = the model's default point), jittered with the start's own seed.  With ``hold``,
+    a first stage optimises with those value variables held at their initial values, and the
+    joint optimisation continues from its result (a continuation path, not another
+    estimator's answer)."""
+
+    label: str
+    initvals: dict = field(default_factory=dict)
+    hold: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Reference:
     """A non-PyMC estimator a family declares (closed form, Newton solver, a library fit).
 
     ``fit(problem, inputs)`` returns ``{"mean": {...}, "sd": {...}, "info": {...}}`` or raises
     ``Unavailable``; ``inputs`` maps each name in ``needs`` to that estimator's result dict
     (runs only after those, and is unavailable when one of them is).  ``groups`` lists the
-    parameter groups it estimates (None: all of the layout).
+    parameter groups it estimates (None: all of the layout), or is a function of the problem
+    returning them.
     """
 
     name: str
     fit: Callable[[Problem, dict[str, dict]], dict]
     needs: tuple[str, ...] = ()
-    groups: tuple[str, ...] | None = None
+    groups: tuple[str, ...] | Callable[[Problem], tuple[str, ...]] | None = None
     description: str = ""
+
+    def estimated(self, problem: Problem) -> list[str]:
+        """Names of the parameters this reference estimates for ``problem``."""
+        groups = self.groups(problem) if callable(self.groups) else self.groups
+        return [n for g in groups or ("all",) for n in problem.layout.group(g)]
 
 
 @dataclass(frozen=True)
@@ -209,7 +228,9 @@ class Family(Protocol):
     priors: tuple[str, ...]  # prior names it supports, e.g. ("flat", "gaussian")
     methods: tuple[str, ...]  # every estimator it offers, in run order
     sd_scale_methods: tuple[str, ...]  # estimators whose sd scales the optimiser tier
-    log_concave: bool  # the log posterior is concave: a non-PD Hessian at the mode is a failure
+    # True when every mode has a positive-definite Hessian (no flat directions), so a non-PD
+    # Hessian at find_MAP's final point means it stopped at a saddle: that start failed
+    log_concave: bool
     Options: ClassVar[type]
 
     # --- options, CLI and data
@@ -243,6 +264,11 @@ class Family(Protocol):
 
     def laplace_sd(self, fit, built: Built, point, problem: Problem) -> dict[str, float]:
         """Laplace sd per parameter from find_MAP's ``fit`` group (unconstrained covariance)."""
+        ...
+
+    def map_starts(self, problem: Problem) -> list[Start]:
+        """find_MAP's starts: one for a model with a single mode; several where the posterior
+        can have more than one (the best accepted mode is kept, every start is listed)."""
         ...
 
     # --- checks and text

@@ -28,6 +28,10 @@ from scipy import linalg as sla
 from scipy import optimize, special
 
 EPS = np.finfo(np.float64).eps
+# Points of the log grid on which the sigma equation of the Gaussian-prior mode is scanned for
+# sign changes; two joint modes closer than one grid step (a factor (hi/lo)^(1/63)) would be
+# seen as one.
+SIGMA_SCAN_POINTS = 64
 _EXT = np.longdouble
 
 
@@ -247,6 +251,10 @@ class PointEstimate:
     cov_unscaled: np.ndarray
     cond: float
     iterations: int
+    # unknown sigma with Gaussian priors: every local joint mode found, as (sigma, objective);
+    # the reported one is the global minimum of the objective (the joint posterior can be
+    # bimodal: a small-sigma mode near the data and a large-sigma mode near beta = 0)
+    modes: tuple = ()
 
 
 def ols(A: np.ndarray, y: np.ndarray, *, intercept: bool) -> PointEstimate:
@@ -290,23 +298,33 @@ def map_estimate(
     #                is ridge with alpha_j = sigma*^2 / tau_j^2 at the mode sigma*, where sigma*
     #                solves sigma = sigma_mode(RSS(beta_ridge(sigma))).  RSS(beta_ridge(s)) grows
     #                with s from RSS_OLS towards RSS of the unpenalised columns alone, so the root
-    #                is bracketed by the two sigma_modes; Brent's method finds it to machine
-    #                precision (plain fixed-point iteration can take thousands of steps).
+    #                is bracketed by the two sigma_modes.  The gap s - sigma_mode(RSS(s)) can
+    #                change sign more than once (two joint modes and a saddle between): it is
+    #                scanned on a log grid, every upward crossing (a local minimum of the
+    #                profile objective) is polished by Brent's method to machine precision, and
+    #                the one with the smallest objective is the mode.
     """
     tau = np.asarray(prior_scales, dtype=np.float64)
     inv_tau = np.where(np.isfinite(tau), 1.0 / tau, 0.0)
     n = A.shape[0]
+    modes: tuple = ()
     if sigma_known is not None:
         sigma = float(sigma_known)
     else:
 
-        def gap(s):
-            rss = penalised_lstsq(A, y, s * inv_tau, intercept=intercept, cov=False).rss
-            return s - sigma_mode(rss, n, sigma_prior_scale)
+        def fit_at(s):
+            return penalised_lstsq(A, y, s * inv_tau, intercept=intercept, cov=False)
 
-        lo = sigma_mode(
-            penalised_lstsq(A, y, intercept=intercept, cov=False).rss, n, sigma_prior_scale
-        )
+        def gap(s):
+            return s - sigma_mode(fit_at(s).rss, n, sigma_prior_scale)
+
+        def objective(s):  # the joint objective profiled over beta (find_MAP's, no Jacobian)
+            r = fit_at(s)
+            pen = 0.5 * float(np.sum((inv_tau * r.beta) ** 2))
+            prior = 0.0 if sigma_prior_scale is None else 0.5 * (s / sigma_prior_scale) ** 2
+            return n * np.log(s) + r.rss / (2 * s * s) + pen + prior
+
+        lo = sigma_mode(fit_at(0.0).rss, n, sigma_prior_scale)
         free = inv_tau == 0
         rss_hi = (
             penalised_lstsq(A[:, free], y, intercept=intercept and free[0], cov=False).rss
@@ -314,12 +332,24 @@ def map_estimate(
             else float(y @ y)
         )
         hi = sigma_mode(rss_hi, n, sigma_prior_scale)
-        if gap(lo) >= 0:
+        if not hi > lo or lo <= 0.0:
+            # lo = 0: exact fit, the objective falls without bound as sigma -> 0 (no mode);
+            # the caller reports that (is_exact_fit)
             sigma = lo
-        elif gap(hi) <= 0:
-            sigma = hi
         else:
-            sigma = optimize.brentq(gap, lo, hi, xtol=1e-300, rtol=4 * EPS, maxiter=max_iter)
+            grid = np.geomspace(lo, hi, SIGMA_SCAN_POINTS)
+            gaps = np.array([gap(s) for s in grid])
+            roots = [lo] if gaps[0] >= 0 else []
+            for a, b, ga, gb in zip(grid[:-1], grid[1:], gaps[:-1], gaps[1:], strict=True):
+                if ga < 0 <= gb:
+                    roots.append(
+                        optimize.brentq(gap, a, b, xtol=1e-300, rtol=4 * EPS, maxiter=max_iter)
+                    )
+            if gaps[-1] <= 0:
+                roots.append(hi)
+            found = [(float(r), float(objective(r))) for r in roots]
+            sigma = min(found, key=lambda m: m[1])[0]
+            modes = tuple(found)
     res = penalised_lstsq(A, y, sigma * inv_tau, intercept=intercept)
     return PointEstimate(
         beta=res.beta,
@@ -330,6 +360,7 @@ def map_estimate(
         cov_unscaled=res.cov_unscaled,
         cond=res.cond,
         iterations=res.iterations,
+        modes=modes,
     )
 
 

@@ -41,6 +41,7 @@ from models.family import (
     Problem,
     Reference,
     Settings,
+    Start,
     Support,
     Unavailable,
     parse_numeric,
@@ -154,6 +155,13 @@ def closed_form(problem: Problem, inputs: dict) -> dict:
         sigma = fit.sigma
         sd = {}
     info = {}
+    if len(fit.modes) > 1:
+        info["modes (sigma, -log p)"] = [list(m) for m in fit.modes]
+        info["warning"] = (
+            f"the joint posterior of the coefficients and σ has {len(fit.modes)} modes (σ = "
+            + ", ".join(f"{m[0]:.4g}" for m in fit.modes)
+            + f"); the highest (σ = {sigma:.4g}) is reported"
+        )
     if spec.sigma_known is None and la.is_exact_fit(fit.rss, y):
         # sigma's mode is 0, where the likelihood is unbounded: no finite estimate exists;
         # classical s.e. (s^2 = RSS/(n-p)) would be rounding noise, so none are reported
@@ -399,7 +407,7 @@ def statsmodels_fit(problem: Problem, inputs: dict) -> dict:
         exact = spec.sigma_known is None and la.is_exact_fit(float(res.ssr), problem.y)
         if exact:
             sd = {}  # rounding noise, as in closed_form
-        elif spec.sigma_known is None and spec.sigma_prior_scale is None:
+        elif isinstance(spec.sigma, HalfFlat):
             mean["sigma"] = float(np.sqrt(res.ssr / n))
         return {
             "mean": mean,
@@ -590,7 +598,10 @@ class NormalFamily:
         "sklearn",
     )
     sd_scale_methods = ("exact_posterior", "closed_form")
-    log_concave = True  # in (phi, log sigma): -log p is convex in phi, and in u = log sigma
+    # -log p is convex in phi for fixed sigma and in u = log sigma for fixed phi, and every mode
+    # has a PD Hessian; it is not jointly convex, so a Gaussian prior with unknown sigma can give
+    # two modes (see ``map_starts``)
+    log_concave = True
     Options = NormalOptions
 
     # --- options, CLI and data
@@ -708,7 +719,12 @@ class NormalFamily:
                 "statsmodels",
                 statsmodels_fit,
                 needs=("closed_form",),
-                groups=("coefficients", "sigma"),
+                # sigma only as the flat-prior MLE sqrt(RSS/n) (what find_MAP's HalfFlat gives)
+                groups=lambda p: (
+                    ("coefficients", "sigma")
+                    if p.spec.all_flat and isinstance(p.spec.sigma, HalfFlat)
+                    else ("coefficients",)
+                ),
                 description="sm.OLS / fit_regularized",
             ),
             Reference(
@@ -726,6 +742,20 @@ class NormalFamily:
 
     def laplace_sd(self, fit, built: Built, point, problem: Problem) -> dict[str, float]:
         return laplace_sd(fit, built, point, problem)
+
+    def map_starts(self, problem: Problem) -> list[Start]:
+        """The default point (phi = 0, sigma = sd(y)); when Gaussian priors meet an unknown
+        sigma, also a path from sigma = 10^-3 sd(y): coefficients first with sigma held there,
+        then jointly.  The joint posterior can then have a large-sigma mode near beta = 0 and a
+        small-sigma mode near the data (``linalg.map_estimate``); from the default point the
+        optimiser raises sigma first and finds the large-sigma one."""
+        spec = problem.spec
+        starts = [Start("default point")]
+        tau = spec.prior_scales(len(coef_names(problem.features, spec)))
+        if spec.sigma_known is None and np.any(np.isfinite(tau)):
+            held = {"sigma_std_log__": np.log(1e-3)}
+            starts.append(Start("σ held at 10⁻³·sd(y), then joint", held, tuple(held)))
+        return starts
 
     # --- checks and text
     def conditioning(self, problem: Problem) -> float:

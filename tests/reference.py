@@ -43,6 +43,14 @@ def design_matrices():
     x3 = np.sin(2 * np.pi * t / 12)
     y = 3 + 0.5 * x1 + 0.25 * x2 + x3 + rng.standard_normal(t.size)
     out["near_collinear"] = (np.column_stack([x1, x2, x3]), y, True)
+    # Straight line, 36 rows, x up to ~1000 (NIST Norris shape): well conditioned, the case
+    # where L-BFGS-B used to stop with ABNORMAL at the rounding floor.
+    x = np.sort(rng.uniform(0.0, 1000.0, 36))
+    out["line36_norris_like"] = (
+        x[:, None],
+        -0.26 + 1.0021 * x + 0.9 * rng.standard_normal(36),
+        True,
+    )
     # No intercept, large offset (NIST NoInt-like).
     x = np.arange(60.0, 71.0)
     out["no_intercept"] = (x[:, None], np.arange(130.0, 141.0), False)

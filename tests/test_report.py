@@ -6,17 +6,26 @@ import pytest
 from analyses.outputs import write_dir_atomically, write_file_atomically
 from analyses.report import render_case, render_index
 from analyses.results import AgreementRow, CaseResult, Estimate
+from models.family import Param, ParamLayout
 
 EVIL = "<script>alert(1)</script>"
+FEATS = [EVIL, "z"]
+# Test data: a layout written out by hand (intercept, one weight per feature, sigma).
+LAYOUT = ParamLayout(
+    (
+        Param("intercept", "intercept"),
+        *(Param(f, "w", (("feature", f),)) for f in FEATS),
+        Param("sigma", "sigma", group="sigma"),
+    )
+)
 
 
 @pytest.fixture(scope="module")
-def result():
+def idata():
     import arviz as az
 
     rng = np.random.default_rng(0)
-    feats = [EVIL, "z"]
-    idata = az.from_dict(
+    return az.from_dict(
         {
             "posterior": {
                 "intercept": rng.normal(size=(2, 50)),
@@ -27,8 +36,12 @@ def result():
             "observed_data": {"y": rng.normal(size=20)},
         },
         dims={"w": ["feature"], "y": ["obs"]},
-        coords={"feature": feats},
+        coords={"feature": FEATS},
     )
+
+
+@pytest.fixture(scope="module")
+def result(idata):
     est = Estimate(
         "closed_form", "flat", mean={"intercept": 0.1, EVIL: 0.2, "z": 0.3, "sigma": 1.0}
     )
@@ -55,11 +68,11 @@ def result():
             "loss": "MSE",
             "penalty": "none",
             "translation": [{"prior": "flat", "penalty": "none"}],
-            "var_names": ["intercept", "w", "sigma"],
         },
         ledger=[{"at": EVIL, "value": 1.0}],
         provenance={"seed": 0, "nested": {"k": EVIL}},
         dataset={"description": EVIL, "source": "file.csv"},
+        layout=LAYOUT,
         idata={"flat": idata},
     )
 
@@ -73,7 +86,54 @@ def test_escaped_and_self_contained(result):
     for bad in ('src="http', "src='http", 'href="http', "<link", "<script"):
         assert bad not in html
     assert html.count('class="bad"') == 1 and html.count('class="ok"') == 1
-    assert "figure unavailable" not in html
+    assert "figure unavailable" not in html and "summary (flat) unavailable" not in html
+    assert html.count('src="data:image/png;base64,') == 4  # every figure embedded
+    assert 'class="dataframe summary"' in html  # the ArviZ summary of the layout's variables
+
+
+def test_report_without_posterior(result):
+    from dataclasses import replace
+
+    html = render_case(replace(result, idata=None, layout=None), {})
+    assert "NUTS was not run" in html and EVIL not in html
+
+
+def test_figures_follow_the_layout(idata):
+    """Each reference value is drawn on its own parameter's panel (found through the layout,
+    whatever variable and coordinate hold it); names outside the layout are skipped."""
+    import matplotlib.pyplot as plt
+
+    from analyses import figures
+
+    refs = {"ref": {EVIL: 0.123, "z": -0.456, "sigma": 0.789, "not a parameter": 9.0}}
+    fig = figures.posterior_densities(idata, LAYOUT, refs)
+    try:
+        lines = {}  # x position of each vertical reference line -> axes drawing it
+        for ax in fig.axes:
+            for line in ax.get_lines():
+                x = np.unique(np.asarray(line.get_xdata(), dtype=float))
+                if x.size == 1:
+                    lines.setdefault(float(x[0]), []).append(ax)
+        for value in (0.123, -0.456, 0.789):
+            assert len(lines.get(value, [])) == 1, (value, lines)
+        assert len({id(lines[v][0]) for v in (0.123, -0.456, 0.789)}) == 3
+        assert 9.0 not in lines
+    finally:
+        plt.close(fig)
+    plt.close(figures.rank_plot(idata, LAYOUT))
+
+
+def test_pair_plot_any_feature_name(idata):
+    """Feature names come from CSV headers: any text (here with '/' and '<') must plot."""
+    import matplotlib.pyplot as plt
+
+    from analyses import figures
+
+    fig = figures.pair_plot(idata, LAYOUT)
+    try:
+        assert len(fig.axes) >= 4
+    finally:
+        plt.close(fig)
 
 
 def test_index_escapes():

@@ -1,0 +1,314 @@
+"""Conformance of every family in ``models.FAMILIES`` to the contract of ``models.family``.
+
+Parametrised over the registry, so a new family is checked as soon as it is registered.  Fast:
+no sampling, no find_MAP, no compile (building a ``pm.Model`` object only).  The data are
+generic: a small random X and a target the family encodes itself from raw CSV cells (the first
+candidate column it accepts), never data written for one family.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analyses import tolerances
+from analyses.datasets import Dataset
+from analyses.pipeline import make_problem
+from models import FAMILIES
+from models.family import (
+    PYMC_METHODS,
+    Built,
+    Family,
+    LedgerRow,
+    ParamLayout,
+    Problem,
+    Settings,
+    Support,
+    Unavailable,
+)
+from models.pairs import Pair
+
+ROOT = Path(__file__).resolve().parents[1]
+N = 30
+FEATURES = ("x1", "x2")  # not "a"/"b": those are candidate class labels below
+TARGET = "target col"
+
+
+@pytest.fixture(params=sorted(FAMILIES))
+def family(request):
+    return FAMILIES[request.param]
+
+
+# ------------------------------------------------------------------------------ tiny data
+def _candidate_targets(rng) -> list[list[str]]:
+    """Raw target cells, in the order tried: numbers, two labels, three labels."""
+    numbers = [f"{v:.3f}" for v in rng.normal(1.0, 1.0, N)]
+    two = ["no", "yes"] * (N // 2)
+    three = ["a", "b", "c"] * (N // 3)
+    return [numbers, two, three]
+
+
+def encode_tiny_target(family, options) -> tuple[list[str], np.ndarray, dict]:
+    """The first candidate column ``family.encode_target`` accepts (ValueError otherwise)."""
+    rng = np.random.default_rng(1)
+    reasons = []
+    for cells in _candidate_targets(rng):
+        try:
+            y, info = family.encode_target(cells, TARGET, options)
+        except ValueError as exc:
+            reasons.append(str(exc))
+            continue
+        return cells, y, info
+    raise AssertionError(f"{family.name}: no candidate target accepted: {reasons}")
+
+
+@functools.cache
+def tiny_problems(name: str) -> dict[str, Problem]:
+    """{prior: Problem} on the tiny data, built the way the pipeline builds them."""
+    family = FAMILIES[name]
+    options = family.Options()
+    _, y, info = encode_tiny_target(family, options)
+    X = np.random.default_rng(0).normal(size=(N, len(FEATURES)))
+    data = Dataset(
+        name="tiny", X=X, y=np.asarray(y), feature_names=FEATURES, target=TARGET, target_info=info
+    )
+    settings = Settings(options=options)
+    return {prior: make_problem(family, data, settings, prior) for prior in family.priors}
+
+
+@pytest.fixture
+def problems(family) -> dict[str, Problem]:
+    return tiny_problems(family.name)
+
+
+def _split_key(family, key: str) -> tuple[str, str] | None:
+    """(method, prior) of an estimate key "<method>_<prior>", or None."""
+    for prior in family.priors:
+        method = key[: -len(prior) - 1]
+        if key.endswith("_" + prior) and method in family.methods:
+            return method, prior
+    return None
+
+
+# ------------------------------------------------------------------------------ the checks
+def test_is_a_family_with_options(family):
+    assert isinstance(family, Family)
+    options = family.Options()
+    described = options.describe()
+    assert isinstance(described, dict)
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in described.items())
+
+
+def test_names_methods_and_references(family):
+    assert FAMILIES[family.name] is family
+    for attr in ("priors", "methods"):
+        value = getattr(family, attr)
+        assert isinstance(value, tuple) and value, attr
+        assert all(isinstance(v, str) and v for v in value), attr
+    assert len(set(family.methods)) == len(family.methods)
+    refs = family.references()
+    for method in family.methods:
+        assert method in PYMC_METHODS or method in refs, f"{method}: neither PyMC nor reference"
+    assert set(family.sd_scale_methods) <= set(family.methods)
+    for name, ref in refs.items():
+        assert ref.name == name
+        assert name in family.methods, f"reference {name} not listed in methods"
+        earlier = family.methods[: family.methods.index(name)]
+        for need in ref.needs:
+            assert need in refs and need in earlier, f"{name} needs {need}: not an earlier ref"
+
+
+def test_layouts_and_agreement_pairs(family, problems):
+    groups = set()
+    for prior in family.priors:
+        spec = family.make_spec(Settings(), prior)
+        layout = family.layout(FEATURES, problems[prior].target_info, spec)
+        assert isinstance(layout, ParamLayout)
+        assert len(set(layout.names)) == len(layout.names)
+        assert all(p.group for p in layout.params)
+        assert layout.var_names
+        groups |= set(layout.groups)
+    for problem in problems.values():
+        for pair in family.agreement_pairs(problem):
+            assert isinstance(pair, Pair)
+            what = f"{pair.left} vs {pair.right} ({pair.note})"
+            assert pair.params == "all" or pair.params in groups, what
+            assert pair.tier in tolerances.TIERS, what
+            assert pair.stat in ("mean", "sd") and pair.right_stat in (None, "mean", "sd"), what
+            assert _split_key(family, pair.left), what
+            if pair.right_values is None:
+                assert _split_key(family, pair.right), what
+            else:
+                assert callable(pair.right_values) and pair.right, what
+            assert pair.expected is None or callable(pair.expected), what
+
+
+def test_supports_every_method_and_prior(family, problems):
+    for prior, problem in problems.items():
+        for method in family.methods:
+            support = family.supports(method, problem)
+            assert isinstance(support, Support), (method, prior)
+            if not support.ok:
+                reason = support.reason
+                assert reason.strip() and "\n" not in reason, (method, prior, reason)
+
+
+def test_references_run_on_tiny_data(family, problems):
+    refs = family.references()
+    for prior, problem in problems.items():
+        layout = problem.layout
+        results: dict[str, dict] = {}
+        for method in family.methods:
+            if method not in refs or not family.supports(method, problem).ok:
+                continue
+            ref = refs[method]
+            if any(need not in results for need in ref.needs):
+                continue  # an input is unavailable, so is this (as in analyses.estimators)
+            inputs = {need: results[need] for need in ref.needs}
+            try:
+                out = ref.fit(problem, inputs)
+            except Unavailable as exc:
+                assert str(exc).strip(), f"{method} ({prior}): Unavailable without a reason"
+                continue
+            mean = out["mean"]
+            assert set(mean) <= set(layout.names), (method, prior, set(mean) - set(layout.names))
+            assert set(out.get("sd", {})) <= set(layout.names), (method, prior)
+            groups = ref.groups(problem) if callable(ref.groups) else ref.groups
+            wanted = [nm for g in (groups or ("all",)) for nm in layout.group(g)]
+            assert set(wanted) <= set(mean), (method, prior, set(wanted) - set(mean))
+            assert all(np.isfinite(mean[nm]) for nm in wanted), (method, prior, mean)
+            results[method] = {
+                "mean": mean,
+                "sd": out.get("sd", {}),
+                "info": out.get("info", {}),
+            }
+
+
+def test_build_model(family, problems):
+    import pymc as pm
+
+    for prior, problem in problems.items():
+        built = family.build_model(problem)
+        assert isinstance(built, Built)
+        model = built.model
+        assert isinstance(model, pm.Model)
+        for var in problem.layout.var_names:
+            assert var in model.named_vars, (prior, var)
+        assert built.observed in {v.name for v in model.observed_RVs}, prior
+        data_names = {v.name for v in model.data_vars}
+        assert set(built.data) <= data_names, (prior, set(built.data) - data_names)
+
+
+def test_ledger_identities(family, problems):
+    for prior, problem in problems.items():
+        rows = family.ledger(problem, {}, np.random.default_rng(0))
+        assert rows, f"{prior}: empty ledger"
+        for row in rows:
+            assert isinstance(row, LedgerRow)
+            assert row.checks, row.at
+            for left, right in row.checks:
+                assert left in row.values and right in row.values, (row.at, left, right)
+                a, b = float(row.values[left]), float(row.values[right])
+                magnitude = row.magnitude if row.magnitude is not None else max(abs(a), abs(b))
+                # the identity holds to floating-point summation accuracy: the tolerance tier
+                # analyses.tolerances.arithmetic (Higham §4.2), as the pipeline applies it
+                tol = tolerances.arithmetic(problem.n, magnitude)
+                assert np.isfinite(a) and abs(a - b) <= tol, (prior, row.at, left, a, right, b)
+
+
+def test_describe(family, problems):
+    text = family.describe(problems, {})
+    assert isinstance(text, dict)
+    for key in ("likelihood", "loss", "penalty"):
+        assert isinstance(text.get(key), str) and text[key], key
+    assert isinstance(text.get("priors"), list)
+    assert all(isinstance(p, str) for p in text["priors"])
+
+
+def test_encode_target_rejects_junk_naming_the_column(family):
+    column = "weird column 42"
+    for cells in (["x", "", "nan"] * 10, ["yes", "no", "nan", ""] * 5):
+        with pytest.raises(ValueError) as info:
+            family.encode_target(cells, column, family.Options())
+        assert column in str(info.value), str(info.value)
+
+
+def test_feature_names_not_reserved(family):
+    assert not set(FEATURES) & set(family.reserved_names(family.Options()))
+
+
+# ------------------------------------------------------------------------------ layering
+def _imported_modules(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module
+
+
+def test_models_do_not_import_analyses():
+    bad = [
+        f"{path.relative_to(ROOT)}:{line}: {module}"
+        for path in sorted((ROOT / "models").glob("*.py"))
+        for line, module in _imported_modules(path)
+        if module == "analyses" or module.startswith("analyses.")
+    ]
+    assert not bad, "\n".join(bad)
+
+
+# ------------------------------------------------------------------------------ family-neutral
+NEUTRAL_FILES = [
+    "analyses/pipeline.py",
+    "analyses/report.py",
+    "analyses/figures.py",
+    "analyses/cli.py",
+    "analyses/app.py",
+    "analyses/estimators.py",
+    "analyses/compare.py",
+]
+
+
+def _forbidden_patterns() -> dict[str, re.Pattern]:
+    """What may only appear inside a family: its parameter and variable names (as string
+    literals, or indexed as ``var[``), its distribution, and the words of its loss."""
+    names, variables = set(), set()
+    for family in FAMILIES.values():
+        for prior, problem in tiny_problems(family.name).items():
+            spec = family.make_spec(Settings(), prior)
+            layout = family.layout(FEATURES, problem.target_info, spec)
+            for p in layout.params:
+                names |= {p.name, p.var}
+                variables.add(p.var)
+    names -= set(FEATURES)
+    variables -= set(FEATURES)
+    out = {}
+    for nm in sorted(names):
+        out[f'"{nm}"'] = re.compile(re.escape(f'"{nm}"'))
+        out[f"'{nm}'"] = re.compile(re.escape(f"'{nm}'"))
+    for var in sorted(variables):
+        out[f"{var}["] = re.compile(r"(?<![\w.])" + re.escape(f"{var}["))
+    for family in FAMILIES.values():
+        dist = family.name.capitalize() + "("
+        out[dist] = re.compile(r"(?<!\w)" + re.escape(dist))  # also pm.Normal(
+    for word in ("MSE", "mean_squared_error"):
+        out[word] = re.compile(rf"\b{word}\b")
+    return out
+
+
+def test_analyses_are_family_neutral():
+    files = [ROOT / f for f in NEUTRAL_FILES]
+    files += sorted((ROOT / "analyses" / "templates").glob("*.html"))
+    patterns = _forbidden_patterns()
+    hits = []
+    for path in files:
+        for lineno, line in enumerate(path.read_text().splitlines(), start=1):
+            for label, pattern in patterns.items():
+                if pattern.search(line):
+                    hits.append(f"{path.relative_to(ROOT)}:{lineno}: {label}: {line.strip()}")
+    assert not hits, "family-specific names in family-neutral code:\n" + "\n".join(hits)
