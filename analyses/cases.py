@@ -29,6 +29,21 @@ CASES: dict[str, Case] = {
         lambda seed: datasets.diabetes(),
         "scikit-learn's diabetes data (442 patients, 10 standardised baseline variables).",
     ),
+    "logistic_synthetic": Case(
+        CaseConfig("logistic_synthetic", "bernoulli", Settings(prior_scale=2.0)),
+        lambda seed: datasets.synthetic_logistic(seed),
+        "Simulated like the derivation: two features, y ~ Bernoulli(σ(b + w·x)), known truth.",
+    ),
+    "breast_cancer": Case(
+        CaseConfig("breast_cancer", "bernoulli", Settings(prior_scale=1.0)),
+        lambda seed: datasets.breast_cancer(),
+        "scikit-learn's breast cancer data (569 tumours, 10 standardised mean features).",
+    ),
+    "quasi_separated": Case(
+        CaseConfig("quasi_separated", "bernoulli", Settings(prior_scale=2.5)),
+        lambda seed: datasets.quasi_separated(seed),
+        "A small quasi-separated set: the MLE does not exist; Gaussian and Jeffreys MAPs do.",
+    ),
 }
 
 

@@ -78,7 +78,7 @@ def agreement(
                 continue
             dev = abs(diff - (exp_gap or 0.0))
             tolerance = _tolerance(
-                pair, nm, left, rv[nm], scale_sd.get(nm), kappa, len(names), ref_norm
+                pair, nm, left, right, rv[nm], scale_sd.get(nm), kappa, len(names), ref_norm
             )
             rows.append(
                 AgreementRow(
@@ -109,7 +109,15 @@ def _note(pair, tolerance, ref_norm, kappa) -> str:
     return note
 
 
-def _tolerance(pair, name, left, ref, sd, kappa, p, ref_norm):
+def _mcse(est, stat, name) -> float:
+    """An estimate's Monte Carlo standard error for ``stat`` (0 for a deterministic one)."""
+    if est is None:
+        return 0.0
+    table = est.mcse_mean if stat == "mean" else est.info.get("mcse_sd", {})
+    return float(table.get(name, 0.0))
+
+
+def _tolerance(pair, name, left, right, ref, sd, kappa, p, ref_norm):
     if pair.tier == "optimiser":
         return tol.optimiser(ref, sd)
     if pair.tier == "quadrature":
@@ -117,8 +125,13 @@ def _tolerance(pair, name, left, ref, sd, kappa, p, ref_norm):
     if pair.tier == "linear algebra":
         return tol.linear_algebra(kappa, p, ref_norm)
     if pair.tier == "monte carlo":
-        mcse = left.mcse_mean if pair.stat == "mean" else left.info.get("mcse_sd", {})
-        return tol.monte_carlo(mcse.get(name, np.nan))
+        # both sides Monte Carlo (NUTS vs importance sampling): independent errors add in
+        # quadrature; a left side without an MCSE gives NaN (the row fails, never passes)
+        mcse_left = (left.mcse_mean if pair.stat == "mean" else left.info.get("mcse_sd", {})).get(
+            name, np.nan
+        )
+        mcse_right = _mcse(right, pair.right_stat or pair.stat, name)
+        return tol.monte_carlo(float(np.hypot(mcse_left, mcse_right)))
     if pair.tier == "arithmetic":  # a sum over the p parameters of the two estimates
         return tol.arithmetic(p, ref)
     raise ValueError(f"unknown tolerance tier {pair.tier!r}")

@@ -107,6 +107,95 @@ def diabetes() -> Dataset:
     )
 
 
+def synthetic_logistic(seed: int | np.random.Generator) -> Dataset:
+    """The derivation's two-feature logistic model with known truth:
+    y ~ Bernoulli(sigmoid(0.5 + 1.5 x1 - 2.0 x2)), x1, x2 ~ N(0, 1) independent, n = 80
+    (small enough that the posterior is visibly skewed: mean != mode, sd != Laplace sd)."""
+    rng = np.random.default_rng(seed)
+    n = 80
+    X = rng.standard_normal((n, 2))
+    truth = {"intercept": 0.5, "x1": 1.5, "x2": -2.0}
+    z = truth["intercept"] + X @ np.array([truth["x1"], truth["x2"]])
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-z))).astype(float)
+    return Dataset(
+        name="logistic_synthetic",
+        X=X,
+        y=y,
+        feature_names=("x1", "x2"),
+        target="y",
+        description="Simulated as in the derivation: y ~ Bernoulli(σ(0.5 + 1.5·x1 − 2.0·x2)), "
+        "x1, x2 ~ N(0, 1), n = 80.",
+        truth=truth,
+        source=f"synthetic_logistic(seed={seed if isinstance(seed, int) else 'generator'})",
+        target_info=_binary_info(y, "1", "0"),
+    )
+
+
+def _binary_info(y, positive: str, negative: str) -> dict:
+    return {
+        "positive (y = 1)": positive,
+        "negative (y = 0)": negative,
+        "count y = 1": int(np.sum(y)),
+        "count y = 0": int(len(y) - np.sum(y)),
+    }
+
+
+def breast_cancer() -> Dataset:
+    """scikit-learn's Wisconsin diagnostic breast cancer data (no download), the ten "mean"
+    features, standardised (mean 0, sd 1); y = 1 for malignant.  With all 30 features the two
+    classes are completely separated (Konis's LP finds a separating hyperplane), so the MLE
+    does not exist; the ten mean features overlap.  Source: Street, Wolberg & Mangasarian
+    (1993), Proc. SPIE 1905, 861-870; UCI Machine Learning Repository."""
+    from sklearn.datasets import load_breast_cancer
+
+    d = load_breast_cancer()
+    X = np.asarray(d.data[:, :10], dtype=np.float64)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    y = (d.target == 0).astype(float)  # scikit-learn codes malignant as 0
+    names = tuple(f.replace("mean ", "mean_").replace(" ", "_") for f in d.feature_names[:10])
+    return Dataset(
+        name="breast_cancer",
+        X=X,
+        y=y,
+        feature_names=names,
+        target="diagnosis",
+        description="scikit-learn's breast cancer data (569 tumours, Street et al. 1993): the "
+        "ten 'mean' features, standardised; y = 1 for malignant. (With all 30 features the "
+        "classes are completely separated and the MLE does not exist.)",
+        source="sklearn.datasets.load_breast_cancer (first 10 columns, standardised)",
+        target_info=_binary_info(y, "malignant", "benign"),
+    )
+
+
+def quasi_separated(seed: int | np.random.Generator) -> Dataset:
+    """A small quasi-completely separated set, shaped like the clinical examples of Heinze &
+    Schemper (2002): every exposed subject (``exposed = 1``) has the event, the unexposed ones
+    have both outcomes depending on a continuous ``score``.  The MLE of ``exposed`` is +inf;
+    Gaussian- and Jeffreys-prior MAPs are finite.  n = 30."""
+    rng = np.random.default_rng(seed)
+    n = 30
+    exposed = np.r_[np.ones(8), np.zeros(n - 8)]
+    while True:
+        score = np.round(rng.standard_normal(n), 2)
+        z = -0.5 + 1.0 * score
+        y = np.where(exposed == 1, 1.0, (rng.random(n) < 1 / (1 + np.exp(-z))).astype(float))
+        rest = y[exposed == 0]
+        if 3 <= rest.sum() <= rest.size - 3:  # the unexposed overlap: quasi-, not complete
+            break
+    return Dataset(
+        name="quasi_separated",
+        X=np.column_stack([exposed, score]),
+        y=y,
+        feature_names=("exposed", "score"),
+        target="event",
+        description="Small quasi-separated set (n = 30): all 8 exposed subjects have the "
+        "event; among the unexposed the event depends on a continuous score "
+        "(logit = −0.5 + score). The MLE does not exist (exposed → +∞).",
+        source=f"quasi_separated(seed={seed if isinstance(seed, int) else 'generator'})",
+        target_info=_binary_info(y, "event", "no event"),
+    )
+
+
 # ----------------------------------------------------------------------------- user CSV files
 def load_csv(
     path,

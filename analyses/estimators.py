@@ -151,12 +151,19 @@ def reference(ctx: Context, name: str, done: dict[str, Estimate]) -> Estimate:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
-            r = ref.fit(ctx.problem, inputs)
+            args = (ctx.seeds["reference"],) if ref.seeded else ()
+            r = ref.fit(ctx.problem, inputs, *args)
     except Unavailable as exc:
         return ctx.estimate(name, status="unavailable", reason=str(exc))
     except Exception as exc:  # guarded: any error becomes a failed estimate with its reason
         return ctx.failed(name, exc)
-    return ctx.estimate(name, mean=r["mean"], sd=r.get("sd", {}), info=r.get("info", {}))
+    return ctx.estimate(
+        name,
+        mean=r["mean"],
+        sd=r.get("sd", {}),
+        mcse_mean=r.get("mcse_mean", {}),
+        info=r.get("info", {}),
+    )
 
 
 # ------------------------------------------------------------------------------ find_MAP

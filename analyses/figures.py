@@ -140,12 +140,55 @@ def pair_plot(idata, layout):
     return fig
 
 
-def ppc_plot(idata):
-    """Posterior predictive check: densities of replicated y against the observed y."""
-    pc = azp.plot_ppc_dist(
-        idata, backend="matplotlib", figure_kwargs={"figsize": (6, 3.5), "layout": "constrained"}
+def ppc_plot(idata, outcome: str = "continuous"):
+    """Posterior predictive check suited to the outcome: densities of replicated y against the
+    observed y (continuous), or a PAV-adjusted calibration plot (binary: observed event rate,
+    made monotone by pool-adjacent-violators, against the predicted probability, with the band
+    the posterior predictive replicates give; Dimitriadis, Gneiting & Jordan 2021)."""
+    size = {"figure_kwargs": {"figsize": (6, 3.5), "layout": "constrained"}}
+    if outcome == "binary":
+        pc = azp.plot_ppc_pava(idata, backend="matplotlib", **size)
+        fig = _figure(pc)
+        for ax in fig.axes:
+            ax.set_xlabel("predicted probability")
+            ax.set_ylabel("observed event rate (PAV)")
+        return fig
+    return _figure(azp.plot_ppc_dist(idata, backend="matplotlib", **size))
+
+
+def fit_picture(picture: dict):
+    """The data with the fitted mean response: a curve (one feature) or the probability
+    surface (two features, binary outcome) at find_MAP's mode and the posterior mean of p."""
+    X, y, names = picture["X"], picture["y"], picture["features"]
+    if X.shape[1] == 1:
+        fig, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
+        ax.scatter(X[:, 0], y, s=12, color="k", alpha=0.6, label="data")
+        for (label, values), (colour, style) in zip(
+            picture["curves"].items(), REF_STYLES, strict=False
+        ):
+            ax.plot(picture["grid"][0], values, color=colour, linestyle=style, label=label)
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(picture["ylabel"])
+        ax.legend()
+        return fig
+    curves = picture["curves"]
+    fig, axes = plt.subplots(
+        1, len(curves), figsize=(4.6 * len(curves), 4.0), layout="constrained", squeeze=False
     )
-    return _figure(pc)
+    g0, g1 = picture["grid"]
+    for ax, (label, values) in zip(axes[0], curves.items(), strict=True):
+        cs = ax.contourf(
+            g0, g1, values, levels=[0, 0.1, 0.3, 0.5, 0.7, 0.9, 1], cmap="RdBu_r", alpha=0.55
+        )
+        ax.contour(g0, g1, values, levels=[0.5], colors="k", linewidths=1.2)
+        ax.scatter(X[y == 1, 0], X[y == 1, 1], s=14, marker="o", color="C3", label="y = 1")
+        ax.scatter(X[y == 0, 0], X[y == 0, 1], s=14, marker="x", color="C0", label="y = 0")
+        ax.set_title(label)
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(names[1])
+    axes[0][0].legend(loc="lower left")
+    fig.colorbar(cs, ax=axes[0].tolist(), label=picture["ylabel"])
+    return fig
 
 
 def figure_to_data_uri(fig, dpi: int = 72) -> str:

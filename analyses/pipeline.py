@@ -97,12 +97,17 @@ def run_case(
         return out
 
     for prior, problem in problems.items():
-        seeds = {k: child_seed(cfg.seed, case.name, prior, k) for k in ("find_map", "nuts", "ppc")}
+        seeds = {
+            k: child_seed(cfg.seed, case.name, prior, k)
+            for k in ("find_map", "nuts", "ppc", "reference")
+        }
         seeds_used[prior] = seeds
         ctx = E.Context(family, problem, cfg.draws, cfg.tune, cfg.chains, seeds, cache)
         for method in family.methods:
             if method not in run or (method == "laplace"):
                 continue
+            if not family.supports(method, problem).offered:
+                continue  # not in the family's (estimator x prior) matrix
             if method in refs:
                 new = [timed("references", E.reference, ctx, method, computed)]
             elif method == "find_map":
@@ -158,6 +163,7 @@ def run_case(
                 )
             )
 
+    picture = _picture(family, problems, estimates, posteriors)
     warnings = _warnings(estimates, rows)
     model_text = family.describe(problems, computed)
     return CaseResult(
@@ -184,7 +190,65 @@ def run_case(
         },
         layout=main.layout,
         idata=posteriors,
+        picture=picture,
     )
+
+
+PICTURE_DRAWS = 200  # posterior draws averaged for the posterior mean of the response
+
+
+def _picture(family, problems, estimates, posteriors) -> dict:
+    """Data and fitted mean response on a grid, for one or two features (two: binary outcome,
+    as a probability surface): find_MAP's mode and the posterior mean of the response, under
+    the first prior whose find_MAP exists."""
+    out = {"outcome": family.outcome}
+    first = next(iter(problems.values()))
+    X = np.asarray(first.X, dtype=float)
+    k = X.shape[1]
+    if k not in (1, 2) or (k == 2 and family.outcome != "binary"):
+        return out
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = 0.08 * np.where(hi > lo, hi - lo, 1.0)
+    axes = [
+        np.linspace(a - d, b + d, 200 if k == 1 else 90)
+        for a, b, d in zip(lo, hi, pad, strict=True)
+    ]
+    mesh = np.meshgrid(*axes)
+    G = np.column_stack([m.ravel() for m in mesh])
+    for prior, problem in problems.items():
+        fm = estimates.get(f"find_map_{prior}")
+        if fm is None or fm.status != "ok":
+            continue
+        curves = {f"find_MAP ({prior})": family.predict(problem, fm.mean, G)}
+        idata = posteriors.get(prior)
+        if idata is not None:
+            post = idata.posterior.dataset
+            cols = {}
+            for p in problem.layout.params:
+                da = post[p.var].sel(dict(p.sel)) if p.sel else post[p.var]
+                cols[p.name] = np.ravel(da.values)
+            step = max(1, len(next(iter(cols.values()))) // PICTURE_DRAWS)
+            draws = range(0, len(next(iter(cols.values()))), step)
+            mean = np.mean(
+                [family.predict(problem, {nm: c[d] for nm, c in cols.items()}, G) for d in draws],
+                axis=0,
+            )
+            curves[f"posterior mean ({prior}, NUTS)"] = mean
+        shape = mesh[0].shape
+        kind = "probability" if family.outcome == "binary" else "mean"
+        return out | {
+            "X": X,
+            "y": np.asarray(problem.y, dtype=float),
+            "features": list(problem.features),
+            "grid": axes if k == 1 else mesh,
+            "curves": {lb: v.reshape(shape) if k == 2 else v for lb, v in curves.items()},
+            "ylabel": "P(y = 1 | x)" if family.outcome == "binary" else "E[y | x]",
+            "title": "Fitted probability surface" if k == 2 else "Fitted curve",
+            "caption": f"The data with the fitted {kind} under the {prior} prior: at "
+            f"find_MAP's mode and averaged over up to {PICTURE_DRAWS} posterior draws (posterior "
+            "predictive mean)" + ("; the black line is P = 0.5." if k == 2 else "."),
+        }
+    return out
 
 
 def _scale_sd(family, computed, prior, priors) -> dict[str, float]:

@@ -39,7 +39,7 @@ def _flatten(d, prefix=""):
             yield key, v
 
 
-def _posterior_section(prior, idata, layout, refs, warnings):
+def _posterior_section(prior, idata, layout, refs, warnings, outcome="continuous"):
     import arviz as az
 
     section = {"prior": prior, "summary": "", "figures": [], "ci": "89% equal-tailed intervals"}
@@ -59,7 +59,15 @@ def _posterior_section(prior, idata, layout, refs, warnings):
             lambda: figures.rank_plot(idata, layout),
         ),
         ("Pair plot", lambda: figures.pair_plot(idata, layout)),
-        ("Posterior predictive check", lambda: figures.ppc_plot(idata)),
+        (
+            "Posterior predictive check"
+            + (
+                " (calibration: observed rate vs predicted probability)"
+                if outcome == "binary"
+                else ""
+            ),
+            lambda: figures.ppc_plot(idata, outcome),
+        ),
     ]
     for title, make in plots:
         try:
@@ -78,9 +86,24 @@ def render_case(result: CaseResult, references: dict[str, dict[str, dict[str, fl
     for prior, idata in (result.idata or {}).items():
         posteriors.append(
             _posterior_section(
-                prior, idata, result.layout, references.get(prior, {}), extra_warnings
+                prior,
+                idata,
+                result.layout,
+                references.get(prior, {}),
+                extra_warnings,
+                (result.picture or {}).get("outcome", "continuous"),
             )
         )
+    picture = None
+    if result.picture and result.picture.get("curves"):
+        pic = result.picture
+        picture = {"title": pic["title"], "caption": pic["caption"], "uri": None}
+        try:
+            picture["uri"] = figures.figure_to_data_uri(figures.fit_picture(pic))
+        except Exception as exc:  # one broken figure must not lose the report
+            picture["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            extra_warnings.append(f"figure '{pic['title']}' unavailable: {picture['error']}")
+    ledger_columns = list(dict.fromkeys(k for row in result.ledger for k in row))
     n_ok = sum(1 for row in result.agreement if row.ok)
     return _ENV.get_template("case.html").render(
         r=result,
@@ -89,6 +112,8 @@ def render_case(result: CaseResult, references: dict[str, dict[str, dict[str, fl
         n_ok=n_ok,
         n_bad=len(result.agreement) - n_ok,
         posteriors=posteriors,
+        picture=picture,
+        ledger_columns=ledger_columns,
         provenance=list(_flatten(result.provenance)),
     )
 

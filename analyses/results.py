@@ -114,6 +114,8 @@ class CaseResult:
     layout: Any = None  # models.family.ParamLayout of the parameters
     # prior -> NUTS DataTree (posterior, sample_stats, observed_data, posterior_predictive)
     idata: Any = None
+    # data and fitted mean response for the fit picture (not written to results.json)
+    picture: Any = None
 
     def to_json(self) -> dict:
         return _clean(

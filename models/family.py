@@ -153,10 +153,17 @@ class Support:
     reason: str = ""
     spec: Any = None
     note: str = ""
+    offered: bool = True  # False: this (estimator x prior) is not part of the family's matrix
 
     @classmethod
     def unavailable(cls, reason: str) -> Support:
+        """Offered, but the estimate does not exist for these data (reported with reason)."""
         return cls(ok=False, reason=reason)
+
+    @classmethod
+    def not_offered(cls, reason: str) -> Support:
+        """Not part of the (estimator x prior) matrix: never run, never listed."""
+        return cls(ok=False, reason=reason, offered=False)
 
 
 @dataclass(frozen=True)
@@ -176,7 +183,9 @@ class Start:
 class Reference:
     """A non-PyMC estimator a family declares (closed form, Newton solver, a library fit).
 
-    ``fit(problem, inputs)`` returns ``{"mean": {...}, "sd": {...}, "info": {...}}`` or raises
+    ``fit(problem, inputs)`` (``fit(problem, inputs, seed)`` when ``seeded``) returns
+    ``{"mean": {...}, "sd": {...}, "mcse_mean": {...}, "info": {...}}`` (sd, mcse optional)
+    or raises
     ``Unavailable``; ``inputs`` maps each name in ``needs`` to that estimator's result dict
     (runs only after those, and is unavailable when one of them is).  ``groups`` lists the
     parameter groups it estimates (None: all of the layout), or is a function of the problem
@@ -188,6 +197,7 @@ class Reference:
     needs: tuple[str, ...] = ()
     groups: tuple[str, ...] | Callable[[Problem], tuple[str, ...]] | None = None
     description: str = ""
+    seeded: bool = False  # a Monte Carlo reference: fit(problem, inputs, seed)
 
     def estimated(self, problem: Problem) -> list[str]:
         """Names of the parameters this reference estimates for ``problem``."""
@@ -231,6 +241,7 @@ class Family(Protocol):
     # True when every mode has a positive-definite Hessian (no flat directions), so a non-PD
     # Hessian at find_MAP's final point means it stopped at a saddle: that start failed
     log_concave: bool
+    outcome: str  # "continuous" or "binary": which predictive check and fit picture suit it
     Options: ClassVar[type]
 
     # --- options, CLI and data
@@ -271,6 +282,10 @@ class Family(Protocol):
         can have more than one (the best accepted mode is kept, every start is listed)."""
         ...
 
+    def predict(self, problem: Problem, params: dict[str, float], X: np.ndarray) -> np.ndarray:
+        """The mean response E[y | x] at ``params`` for the rows of ``X`` (fit pictures)."""
+        ...
+
     # --- checks and text
     def conditioning(self, problem: Problem) -> float:
         """The condition number the linear-algebra tier scales with (inf if not applicable)."""
@@ -285,6 +300,19 @@ class Family(Protocol):
     def describe(self, problems: dict[str, Problem], estimates: dict) -> dict:
         """Model text for the report: likelihood, priors, loss, penalty, translation rows."""
         ...
+
+
+def basis_laplace(fit, basis_to_coef: np.ndarray, basis_var: str = "phi") -> tuple:
+    """(sd of the coefficients, unconstrained labels, unconstrained covariance) from
+    find_MAP's ``fit`` group, for a model whose coefficients are ``beta = m0 + B phi``
+    (``B = basis_to_coef``): Cov(beta) = B Cov(phi) B' exactly, the map being linear."""
+    labels = [str(v) for v in fit["rows"].values]
+    cov = np.asarray(fit["covariance_matrix"].values, dtype=float)
+    if not np.all(np.isfinite(cov)):
+        raise ValueError("Hessian at the mode is not finite")
+    idx = [i for i, lab in enumerate(labels) if lab.startswith(basis_var)]
+    cov_beta = basis_to_coef @ cov[np.ix_(idx, idx)] @ basis_to_coef.T
+    return np.sqrt(np.clip(np.diag(cov_beta), 0.0, None)), labels, cov
 
 
 def parse_numeric(cells: Sequence[str], column: str) -> np.ndarray:

@@ -44,6 +44,7 @@ from models.family import (
     Start,
     Support,
     Unavailable,
+    basis_laplace,
     parse_numeric,
 )
 from models.pairs import Pair
@@ -358,14 +359,7 @@ def laplace_sd(fit, built: Built, point, problem: Problem) -> dict[str, float]:
     the coefficients is linear, beta = m0 + s_y M phi, so Cov(beta) = (s_y M) Cov(phi) (s_y M)^T
     exactly; sigma = s_y exp(u) is treated to first order: sd(sigma) = sigma * sd(u).
     """
-    labels = [str(v) for v in fit["rows"].values]
-    cov = np.asarray(fit["covariance_matrix"].values, dtype=float)
-    if not np.all(np.isfinite(cov)):
-        raise ValueError("Hessian at the mode is not finite")
-    idx = [i for i, lab in enumerate(labels) if lab.startswith("phi")]
-    Ms = built.extra["basis_to_coef"]
-    cov_beta = Ms @ cov[np.ix_(idx, idx)] @ Ms.T
-    sd_beta = np.sqrt(np.clip(np.diag(cov_beta), 0.0, None))
+    sd_beta, labels, cov = basis_laplace(fit, built.extra["basis_to_coef"])
     sigma = None
     if problem.spec.sigma_known is None and "sigma_std_log__" in labels:
         j = labels.index("sigma_std_log__")
@@ -602,6 +596,7 @@ class NormalFamily:
     # has a PD Hessian; it is not jointly convex, so a Gaussian prior with unknown sigma can give
     # two modes (see ``map_starts``)
     log_concave = True
+    outcome = "continuous"
     Options = NormalOptions
 
     # --- options, CLI and data
@@ -756,6 +751,11 @@ class NormalFamily:
             held = {"sigma_std_log__": np.log(1e-3)}
             starts.append(Start("σ held at 10⁻³·sd(y), then joint", held, tuple(held)))
         return starts
+
+    def predict(self, problem: Problem, params: dict, X: np.ndarray) -> np.ndarray:
+        """E[y | x] = intercept + x · w."""
+        beta = np.array([params[nm] for nm in coef_names(problem.features, problem.spec)])
+        return la.design(X, problem.spec.intercept) @ beta
 
     # --- checks and text
     def conditioning(self, problem: Problem) -> float:

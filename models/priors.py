@@ -77,3 +77,14 @@ class Known:
 
 CoefPrior = Flat | Gaussian
 SigmaPrior = HalfFlat | HalfNormal | Known
+
+
+@dataclass(frozen=True)
+class Jeffreys:
+    """Jeffreys prior on all coefficients of a GLM: p(beta) ∝ |I(beta)|^{1/2}, I the Fisher
+    information (logistic: A' W A, W = diag(p(1-p))).  Its MAP is Firth's (1993) estimate."""
+
+    name = "jeffreys"
+
+    def describe(self) -> str:
+        return "Jeffreys  [p(β) ∝ |X'W(β)X|^½, W = diag(p(1−p)), intercept included]"

@@ -16,3 +16,11 @@ FIND_MAP_RTOL = 1e-6
 # The exact posterior by quadrature vs the closed-form Student t: trapezoid rule on 4001
 # points in log sigma converges geometrically; analyses.tolerances.QUADRATURE_RTOL.
 QUADRATURE_RTOL = 1e-8
+
+# Two float64 evaluations of one sum of n terms: 16·n·ε relative (Higham, *Accuracy and
+# Stability of Numerical Algorithms*, §4.2); = analyses.tolerances.ARITH_C · ε.
+ARITH_RTOL = 16 * 2.220446049250313e-16
+
+# Monte Carlo: within 4 standard errors (two-sided false alarm 6e-5 per comparison);
+# = analyses.tolerances.MCSE_Z.
+MCSE_Z = 4.0
