@@ -57,6 +57,7 @@ NLL_BCE = "BCE from logits (softplus)"
 # sklearn's log_loss clips p to [eps, 1 - eps]: beyond |z| = log(1/eps) ~ 36 it is not the NLL
 LOGLOSS_MAX_LOGIT = 30.0
 IMPORTANCE_DRAWS = 100_000
+IMPORTANCE_MIN_ESS = 1000
 IMPORTANCE_FLOPS = 4e9  # budget for the importance-sampling reference (draws x cost per draw)
 
 
@@ -192,6 +193,12 @@ def importance_fit(problem: Problem, inputs: dict, seed: int) -> dict:
         np.random.default_rng(seed),
         draws=draws,
     )
+    if r["ess"] < IMPORTANCE_MIN_ESS:
+        # the delta-method MCSE is itself unreliable when a few weights dominate
+        raise Unavailable(
+            f"importance sampling is unreliable here: effective sample size {r['ess']:.0f} "
+            f"of {r['draws']} draws (< {IMPORTANCE_MIN_ESS})"
+        )
     return {
         "mean": _params(r["mean"], problem),
         "sd": _params(r["sd"], problem),

@@ -10,15 +10,22 @@ import sys
 from pathlib import Path
 
 import pytest
+from matrix import check_estimator_matrix
 
 from analyses.cases import CASES
+from analyses.config import child_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
 
 
-def run_quick(out: Path, caches: Path) -> subprocess.CompletedProcess:
+# The warm re-run repeats one case per family (every compiled graph type: normal, Bernoulli
+# with and without the Jeffreys term); the cold run covers every case.
+WARM_CASES = ("synthetic", "logistic_synthetic")
+
+
+def run_quick(out: Path, caches: Path, cases=()) -> subprocess.CompletedProcess:
     env = dict(
         os.environ,
         PYTHONPATH=str(ROOT),
@@ -26,7 +33,8 @@ def run_quick(out: Path, caches: Path) -> subprocess.CompletedProcess:
         NUMBA_CACHE_DIR=str(caches / "numba"),
     )
     return subprocess.run(
-        [sys.executable, "-m", "analyses", "run", "--quick", "--seed", "5", "--out", str(out)],
+        [sys.executable, "-m", "analyses", "run", *cases, "--quick", "--seed", "5"]
+        + ["--out", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -41,12 +49,12 @@ def cold_and_warm(tmp_path_factory):
     caches = base / "caches"
     caches.mkdir()
     cold = run_quick(base / "cold", caches)
-    warm = run_quick(base / "warm", caches)
+    warm = run_quick(base / "warm", caches, WARM_CASES)
     return base, cold, warm
 
 
-def _results(folder: Path) -> dict[str, dict]:
-    return {name: json.loads((folder / name / "results.json").read_text()) for name in CASES}
+def _results(folder: Path, cases=tuple(CASES)) -> dict[str, dict]:
+    return {name: json.loads((folder / name / "results.json").read_text()) for name in cases}
 
 
 def test_cold_run_exits_0_with_every_row_ok(cold_and_warm):
@@ -58,6 +66,9 @@ def test_cold_run_exits_0_with_every_row_ok(cold_and_warm):
         assert result["agreement"] and not bad, (name, bad[:3])
         failed = {k: e["reason"] for k, e in result["estimates"].items() if e["status"] == "failed"}
         assert not failed, (name, failed)
+        case = CASES[name]
+        data = case.load(child_seed(5, name, "data"))
+        check_estimator_matrix(case.config, data, result["estimates"])
         case = base / "cold" / name
         html = (case / "index.html").read_text()
         assert "data:image/png;base64" in html
@@ -70,8 +81,8 @@ def test_cold_run_exits_0_with_every_row_ok(cold_and_warm):
 def test_warm_run_gives_identical_estimates(cold_and_warm):
     base, cold, warm = cold_and_warm
     assert cold.returncode == 0 and warm.returncode == 0, warm.stderr[-3000:]
-    a, b = _results(base / "cold"), _results(base / "warm")
-    for name in CASES:
+    a, b = _results(base / "cold", WARM_CASES), _results(base / "warm", WARM_CASES)
+    for name in WARM_CASES:
         for key, est in a[name]["estimates"].items():
             other = b[name]["estimates"][key]
             for field in ("status", "mean", "sd", "mcse_mean"):
