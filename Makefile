@@ -25,7 +25,8 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/python benchmarks/bench_normal.py
+	$(BIN)/python benchmarks/bench_cases.py
+	$(BIN)/python benchmarks/bench_backends.py
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ import xarray as xr
 from analyses import tolerances
 from analyses.config import child_seed
 from analyses.results import Estimate
+from analyses.sampling import compile_nutpie
 from models.family import Built, Problem, Start, Support, Unavailable
 
 PPC_DRAWS = 400  # posterior predictive replicates kept per fit
@@ -34,10 +36,37 @@ def configure_pytensor() -> None:
     LLVM reorder floating-point sums differently from one compilation to the next; NUTS
     amplifies a last-bit difference into different draws.  IEEE semantics make every
     compilation evaluate the same expression in the same order.  Must run before the first
-    compile (it changes the generated code, hence also the cache entries used)."""
+    compile (it changes the generated code, hence also the cache entries used).
+
+    The C backend links no BLAS library here (PyTensor from pip): its BLAS Ops then call
+    NumPy's, which is what we want for these small problems; say so instead of warning."""
     import pytensor
 
     pytensor.config.numba__fastmath = False
+    if "blas__ldflags" not in os.environ.get("PYTENSOR_FLAGS", ""):
+        pytensor.config.blas__ldflags = ""  # skip the library search and its warning
+    logging.getLogger("pytensor.tensor.blas").setLevel(logging.ERROR)
+
+
+def backend() -> str:
+    """PyTensor backend for find_MAP, its Newton refinement, the deterministics and the
+    predictive draws: "c" when a C++ compiler is configured, else "numba".
+
+    These are many graphs called a few hundred times each.  The C backend caches compiled
+    code per Op, which every new graph reuses; Numba compiles each whole graph through LLVM.
+    Measured here with empty caches (benchmarks/bench_cases.py): find_MAP on the five
+    built-in cases 470 s with Numba, about 75 s with C.  NUTS, which calls one graph
+    hundreds of thousands of times, keeps Numba (analyses/sampling.py)."""
+    import pytensor
+
+    return "c" if pytensor.config.cxx else "numba"
+
+
+def compile_mode():
+    """The PyTensor mode of :func:`backend`, for ``compile_fn``-style calls."""
+    from pytensor.compile.mode import get_mode
+
+    return get_mode("CVM" if backend() == "c" else "NUMBA")
 
 
 @dataclass
@@ -100,21 +129,16 @@ class ModelCache:
         return self._functions[key]
 
     def nutpie(self, key, model, data):
-        import nutpie
-
+        """nutpie's sampler for this structure, compiled once per process (see
+        analyses/sampling.py for why not ``nutpie.compile_pymc_model``), with ``data``."""
         if key not in self._nutpie:
             t0 = time.perf_counter()
-            # nutpie's Numba callbacks are not cached on disk, so each process pays this once
-            # per structure.  Measured here (warm cache): freeze_model=False 7.5-10.5 s instead
-            # of 12-25 s; storing only the free variables (var_names) ~5.6 s, the deterministics
-            # being added afterwards by add_deterministics().  The pm.Data stay shared
-            # variables, so with_data() swaps datasets and priors without recompiling.
+            # only the free variables are stored; add_deterministics() adds the rest.  The
+            # pm.Data stay inputs, so with_data() swaps datasets and priors.
             free = [rv.name for rv in model.free_RVs]
-            self._nutpie[key] = nutpie.compile_pymc_model(model, freeze_model=False, var_names=free)
+            self._nutpie[key] = compile_nutpie(model, free)
             self.compile_seconds += time.perf_counter() - t0
-        compiled = self._nutpie[key]
-        # nutpie only knows the pm.Data that the log density actually uses
-        known = {str(var) for var in compiled.shared_var_keys}
+        compiled, known = self._nutpie[key]  # known: the pm.Data the compiled functions read
         return compiled.with_data(**{k: v for k, v in data.items() if k in known})
 
 
@@ -268,6 +292,7 @@ def _one_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
         warnings.simplefilter("always", UserWarning)
         common = dict(
             method=tolerances.FIND_MAP_METHOD,
+            backend=backend(),
             random_seed=seed,
             progressbar=False,
             options=dict(tolerances.FIND_MAP_OPTIONS),
@@ -352,7 +377,9 @@ def _newton_refine(model, fit, grad0, cache: ModelCache, max_steps: int = 20):
     def point(vec):
         return DictToArrayBijection.rmap(RaveledVars(vec, layout_info))
 
-    dlogp = cache.function(model, "dlogp", lambda: model.compile_dlogp(jacobian=False))
+    dlogp = cache.function(
+        model, "dlogp", lambda: model.compile_dlogp(jacobian=False, mode=compile_mode())
+    )
     first = float(np.max(np.abs(cov @ grad0) / sd))
     best_x, best, sizes = x, np.inf, []
     for _ in range(max_steps):
@@ -368,7 +395,9 @@ def _newton_refine(model, fit, grad0, cache: ModelCache, max_steps: int = 20):
         if size <= 4 * np.finfo(float).eps:
             break
         x = x + step
-    logp = cache.function(model, "logp", lambda: model.compile_logp(jacobian=False))
+    logp = cache.function(
+        model, "logp", lambda: model.compile_logp(jacobian=False, mode=compile_mode())
+    )
     check = {
         "objective": -float(logp(point(best_x))),  # -log p (no Jacobian), as find_MAP's
         "criterion": "max_j |(H⁻¹∇log p)_j| / sd_j at the final point (the Newton step still "
@@ -393,6 +422,7 @@ def _deterministics_at(model, point, var_names, cache: ModelCache):
             inputs=model.value_vars,
             on_unused_input="ignore",
             point_fn=True,
+            mode=compile_mode(),
         ),
     )
     values = fn(point)
@@ -445,6 +475,7 @@ def _nuts(ctx: Context) -> tuple[Estimate, object]:
                 idata.posterior.dataset.isel(draw=slice(None, None, thin)),
                 random_seed=ctx.seeds["ppc"],
                 progressbar=False,
+                backend=backend(),
                 var_names=[built.observed],
             )
         idata["posterior_predictive"] = ppc["posterior_predictive"]
@@ -500,7 +531,9 @@ def add_deterministics(idata, model, var_names, cache: ModelCache) -> None:
     fn = cache.function(
         model,
         "deterministics of free variables",
-        lambda: model.compile_fn(outs, inputs=model.free_RVs, on_unused_input="ignore"),
+        lambda: model.compile_fn(
+            outs, inputs=model.free_RVs, on_unused_input="ignore", mode=compile_mode()
+        ),
     )
     post = idata.posterior.dataset
     names = [rv.name for rv in model.free_RVs]

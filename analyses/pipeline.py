@@ -333,7 +333,11 @@ def _provenance(cfg, case, family, seeds, estimates, timings, kappa) -> dict:
             "accepted when": f"Newton step ≤ {tolerances.FIND_MAP_STEP_TOL:g} posterior sd "
             "after Newton refinement",
         },
-        "compilation": "PyTensor Numba backend, fastmath off (same bits cold and warm)",
+        "compilation": (
+            f"find_MAP, Newton refinement, deterministics, predictive draws: PyTensor "
+            f"{E.backend().upper()} backend; NUTS log density: PyTensor Numba backend driven by "
+            "nutpie through Python callables; Numba fastmath off (same bits cold and warm)"
+        ),
         "case settings": {
             "family": family.name,
             "fit intercept": settings.intercept,

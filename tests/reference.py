@@ -75,6 +75,36 @@ def mp_lstsq(A, y, L=None, dps: int = 60):
         return to_np(beta).ravel(), to_np(Ginv), float(rss)
 
 
+def mp_ridge_rss(X, y, dps: int = 60):
+    """RSS(lam2) of min ||y - b0 - X b||^2 + lam2 ||b||^2 (intercept b0 unpenalised), for any
+    lam2 >= 0, from one symmetric eigendecomposition in ``dps`` digits: centre X and y (which
+    removes b0), X_c^T X_c = V diag(d) V^T, c = V^T X_c^T y_c; then
+    RSS = y_c^T y_c - sum_i c_i^2 (d_i + 2 lam2) / (d_i + lam2)^2."""
+    with mp.workdps(dps):
+        n, k = X.shape
+        Xm = mp.matrix(X.tolist())
+        ym = mp.matrix(y.tolist())
+        xbar = [sum(Xm[i, j] for i in range(n)) / n for j in range(k)]
+        ybar = sum(ym) / n
+        Xc = mp.matrix(n, k)
+        for i in range(n):
+            for j in range(k):
+                Xc[i, j] = Xm[i, j] - xbar[j]
+        yc = mp.matrix([ym[i] - ybar for i in range(n)])
+        d, V = mp.eigsy(Xc.T * Xc)
+        c = V.T * (Xc.T * yc)
+        yy = sum(v**2 for v in yc)
+
+    def rss(lam2: float) -> float:
+        with mp.workdps(dps):
+            lam2 = mp.mpf(lam2)
+            return float(
+                yy - sum(c[i] ** 2 * (d[i] + 2 * lam2) / (d[i] + lam2) ** 2 for i in range(k))
+            )
+
+    return rss
+
+
 def mp_logistic_mle(A, y, dps: int = 50) -> tuple[list[float], list[float]]:
     """Logistic-regression MLE and its standard errors (sqrt diag of the inverse observed
     information) by Newton's method in ``dps``-digit arithmetic: an independent reference for

@@ -1,7 +1,8 @@
 """What a new machine sees: ``python -m analyses run --quick`` of every built-in case in a
-subprocess with empty PyTensor and Numba compile caches, then the same run again with the caches
-now warm.  Both must exit 0 with every agreement row ok, and give identical estimates (fastmath
-off: a fresh compile and a cached one compute the same bits)."""
+subprocess with empty PyTensor and Numba compile caches (the session's, see conftest.py: this
+test runs first, and the rest of the session reuses what it compiled), then the same run again
+with the caches now warm.  Both must exit 0 with every agreement row ok, and give identical
+estimates (fastmath off: a fresh compile and a cached one compute the same bits)."""
 
 import json
 import os
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SESSION_CACHES
 from matrix import check_estimator_matrix
 
 from analyses.cases import CASES
@@ -25,13 +27,8 @@ pytestmark = pytest.mark.slow
 WARM_CASES = ("synthetic", "logistic_synthetic")
 
 
-def run_quick(out: Path, caches: Path, cases=()) -> subprocess.CompletedProcess:
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(ROOT),
-        PYTENSOR_FLAGS=f"base_compiledir={caches / 'pytensor'}",
-        NUMBA_CACHE_DIR=str(caches / "numba"),
-    )
+def run_quick(out: Path, cases=()) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))  # with the session's compile caches
     return subprocess.run(
         [sys.executable, "-m", "analyses", "run", *cases, "--quick", "--seed", "5"]
         + ["--out", str(out)],
@@ -46,10 +43,11 @@ def run_quick(out: Path, caches: Path, cases=()) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def cold_and_warm(tmp_path_factory):
     base = tmp_path_factory.mktemp("cold")
-    caches = base / "caches"
-    caches.mkdir()
-    cold = run_quick(base / "cold", caches)
-    warm = run_quick(base / "warm", caches, WARM_CASES)
+    assert os.environ["NUMBA_CACHE_DIR"] == str(SESSION_CACHES / "numba")
+    compiled = [p for p in SESSION_CACHES.rglob("*") if p.is_file()]
+    assert not compiled, f"the compile caches are not empty: {compiled[:3]}"
+    cold = run_quick(base / "cold")
+    warm = run_quick(base / "warm", WARM_CASES)
     return base, cold, warm
 
 

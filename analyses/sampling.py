@@ -1,0 +1,93 @@
+"""nutpie's NUTS on a PyMC model whose log density PyTensor compiles once, disk-cached.
+
+``nutpie.compile_pymc_model`` (Numba backend) wraps PyTensor's compiled log density in a
+``numba.cfunc``.  That wrapper is rebuilt in every process, with no disk cache: measured here,
+12-15 s per model structure even when PyTensor's own cache is warm, against 0.2-0.9 s of
+sampling.  The tests and the reports start many processes, each with several structures.
+
+This module takes the route nutpie itself takes for its JAX backend: nutpie's
+``_make_functions`` builds the same PyTensor log density and gradient of the joined
+unconstrained vector (here in Numba mode, whose kernels PyTensor caches on disk), and
+``nutpie.from_pyfunc`` hands them to the same Rust sampler as Python callables.  Same
+algorithm, same initial points, same random streams: on the logistic model of
+``logistic_synthetic`` both routes gave bit-identical draws for the same seed
+(tests/test_sampling.py checks this).  The cost moves from compiling (0.7 s per structure
+instead of 12-15 s) to calling through Python (about 10-25 µs per gradient, 1-3 s for a
+4 x 2000-step run).  ``benchmarks/bench_cases.py`` prints both.
+
+Uses two nutpie helpers that are not public (``_make_functions``,
+``_prepare_dims_and_coords``), hence the pin ``nutpie>=0.16,<0.17`` in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def compile_nutpie(model, var_names):
+    """``(compiled, data_names)``: a nutpie model of ``model`` that stores ``var_names``, and
+    the names of the pm.Data it reads, which ``compiled.with_data`` swaps without recompiling."""
+    from nutpie.compile_pymc import _make_functions, _prepare_dims_and_coords, _wrap_with_lock
+    from nutpie.compiled_pyfunc import from_pyfunc
+    from pymc.initial_point import make_initial_point_fn
+
+    # as nutpie.compile_pymc_model: support point of every free variable, jittered U(-1, 1)
+    initial_point = _wrap_with_lock(
+        make_initial_point_fn(
+            model=model,
+            default_strategy="support_point",
+            jitter_rvs=set(model.free_RVs),
+            return_transformed=True,
+        )
+    )
+    n_dim, _, logp_pt, expand_pt, initial_flat, shape_info, reparameterized = _make_functions(
+        model,
+        mode="NUMBA",
+        compute_grad=True,
+        join_expanded=False,
+        pymc_initial_point_fn=initial_point,
+        var_names=var_names,
+    )
+    # the jitted kernels are pure functions of (point, *shared values): safe across chains
+    logp_fn, expand_fn = logp_pt.vm.jit_fn, expand_pt.vm.jit_fn
+    logp_shared = [v.name for v in logp_pt.get_shared()]
+    expand_shared = [v.name for v in expand_pt.get_shared()]
+    shared = {}
+    for var in (*logp_pt.get_shared(), *expand_pt.get_shared()):
+        if shared.setdefault(var.name, var) is not var:
+            raise ValueError(f"two shared variables are named {var.name!r}")
+    names, _, shapes = shape_info
+    dtypes = [np.dtype("float64")] * len(names)
+
+    def make_logp():
+        def logp(x, **data):
+            value, grad = logp_fn(x, *[data[k] for k in logp_shared])
+            return float(value), np.asarray(grad, dtype="float64", order="C")
+
+        return logp
+
+    def make_expand(_seed1, _seed2, _chain):
+        def expand(x, **data):
+            values = expand_fn(x, *[data[k] for k in expand_shared])
+            return {
+                name: np.asarray(v, dtype=dt, order="C").reshape(shape)
+                for name, v, dt, shape in zip(names, values, dtypes, shapes, strict=True)
+            }
+
+        return expand
+
+    dims, coords = _prepare_dims_and_coords(model, shape_info, reparameterized)
+    compiled = from_pyfunc(
+        ndim=n_dim,
+        make_logp_fn=make_logp,
+        make_expand_fn=make_expand,
+        make_initial_point_fn=initial_flat,
+        expanded_dtypes=dtypes,
+        expanded_shapes=shapes,
+        expanded_names=names,
+        shared_data={k: np.asarray(v.get_value()) for k, v in shared.items()},
+        dims=dims,
+        coords=coords,
+        reparameterized_names=reparameterized,
+    )
+    return compiled, frozenset(shared)
