@@ -95,6 +95,22 @@ def dirichlet_map_and_mean(y: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray
     return (post - 1) / (post.sum() - K), post / post.sum()
 
 
+# ----------------------------------------------------------------------------- network
+def network_logits(X, W1, b1, W2, b2) -> np.ndarray:
+    """z = relu(X W1 + b1) W2 + b2: the one-hidden-layer softmax network of the derivation
+    (W1 (d, H), b1 (H,), W2 (H, K), b2 (K,))."""
+    return np.maximum(np.asarray(X, float) @ W1 + b1, 0.0) @ W2 + b2
+
+
+def network_objective(X, y, W1, b1, W2, b2, tau: float) -> float:
+    """-log posterior up to a constant: CE(z) + (||W1||^2 + ||W2||^2) / (2 tau^2), the biases
+    unpenalised -- weight decay = a N(0, tau^2) prior on the weights.  scikit-learn's
+    MLPClassifier minimises mean log-loss + alpha/(2n) sum ||W||^2, i.e. this / n with
+    alpha = 1 / tau^2."""
+    penalty = (np.sum(np.square(W1)) + np.sum(np.square(W2))) / (2.0 * tau**2)
+    return ce_from_logits(y, network_logits(X, W1, b1, W2, b2)) + float(penalty)
+
+
 # ----------------------------------------------------------------------------- Newton
 @dataclass
 class SoftmaxFit:
