@@ -133,36 +133,7 @@ def newton(
             resid = resid + h * (0.5 - mu)
         return Q.T @ resid - P @ phi, info
 
-    phi = np.zeros(p)
-    fval = f(phi)
-    steps: list[float] = []
-    best = np.inf
-    converged = False
-    it = 0
-    while it < max_iter:
-        it += 1
-        g, info = score_info(phi)
-        cov = np.linalg.inv(info)
-        step = cov @ g
-        size = float(np.max(np.abs(step) / np.sqrt(np.diag(cov))))
-        steps.append(size)
-        if size <= step_tol:
-            converged = True
-            break
-        if size >= best and best < 1e-6:
-            converged = best <= step_tol
-            break  # stopped shrinking: the rounding floor of the gradient
-        best = min(best, size)
-        t = 1.0
-        while True:
-            new = phi + t * step
-            fnew = f(new)
-            if np.isfinite(fnew) and fnew <= fval + 1e-12 * abs(fval):
-                break
-            t *= 0.5
-            if t < 1e-10:
-                break
-        phi, fval = new, fnew
+    phi, steps, converged, it = la.newton_iterate(f, score_info, np.zeros(p), step_tol, max_iter)
     beta = M @ phi
     cov_beta = M @ np.linalg.inv(score_info(phi)[1]) @ M.T
     return NewtonResult(

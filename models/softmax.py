@@ -24,8 +24,8 @@ import numpy as np
 from scipy.special import logsumexp, softmax
 from scipy.stats import entropy
 
-NEWTON_STEP_TOL = 1e-10  # accept when the Newton step still to go is <= this many sds
-NEWTON_MAX_ITER = 200
+from models import linalg as la
+from models.logistic import NEWTON_MAX_ITER, NEWTON_STEP_TOL
 
 
 # ----------------------------------------------------------------------------- losses
@@ -155,8 +155,8 @@ def newton(
         g_jk = sum_i A_ij (Y_ik - P_ik) - precision_j B_jk
         H_(jk),(lm) = sum_i A_ij A_il P_ik (delta_kl - P_il) + precision_j delta_jl delta_kl
 
-    Converged when the Newton step still to go, in units of sqrt(diag H^-1), is at most
-    ``step_tol``, or stops shrinking (its rounding floor).
+    Iterated by ``linalg.newton_iterate`` (as the logistic solver): converged when the Newton
+    step still to go, in units of sqrt(diag H^-1), is at most ``step_tol``.
     """
     A = np.asarray(A, float)
     y = np.asarray(y, int)
@@ -188,32 +188,14 @@ def newton(
         H[np.arange(len(free)), np.arange(len(free))] += prec[rows]
         return G[rows, cols], (H + H.T) / 2
 
-    theta = np.zeros(len(free))
-    fval = objective(A, y, unpack(theta), prec)
-    steps: list[float] = []
-    best, converged, iterations = np.inf, False, 0
-    cov = np.full((len(free), len(free)), np.nan)
-    for iterations in range(1, max_iter + 1):  # noqa: B007 (reported below)
-        g, H = grad_hess(unpack(theta))
-        cov = np.linalg.inv(H)
-        step = cov @ g
-        size = float(np.max(np.abs(step) / np.sqrt(np.diag(cov))))
-        steps.append(size)
-        if size <= step_tol:
-            converged = True
-            break
-        if size >= best and size < 1e-6:  # no longer shrinking: the rounding floor
-            converged = True
-            break
-        best = min(best, size)
-        t = 1.0
-        while t > 1e-10:
-            new = theta + t * step
-            fnew = objective(A, y, unpack(new), prec)
-            if np.isfinite(fnew) and fnew <= fval + 1e-12 * abs(fval):
-                break
-            t /= 2
-        theta, fval = new, fnew
+    def f(theta):
+        return objective(A, y, unpack(theta), prec)
+
+    # grad_hess gives the score and minus the Hessian of the log posterior (the information)
+    theta, steps, converged, iterations = la.newton_iterate(
+        f, lambda theta: grad_hess(unpack(theta)), np.zeros(len(free)), step_tol, max_iter
+    )
+    cov = np.linalg.inv(grad_hess(unpack(theta))[1])
     return SoftmaxFit(
         B=unpack(theta),
         cov=cov,
@@ -221,6 +203,6 @@ def newton(
         objective=objective(A, y, unpack(theta), prec),
         iterations=iterations,
         converged=converged,
-        scaled_step=min(steps) if steps else np.inf,
+        scaled_step=steps[-1] if steps else np.inf,
         steps=steps,
     )

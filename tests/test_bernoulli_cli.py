@@ -14,6 +14,13 @@ COEF_RTOL = 1e-7
 SE_RTOL = 1e-5
 
 
+def fit_bernoulli(csv, out, *args) -> dict:
+    """``fit --family bernoulli`` on ``csv``; exit 0 and its results.json."""
+    res = cli("fit", csv, "--family", "bernoulli", *args, "--out", out)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return json.loads((out / "results.json").read_text())
+
+
 def test_fit_flat_mle_and_standard_errors_to_promised_digits(tmp_path):
     rng = np.random.default_rng(21)
     n = 120
@@ -25,25 +32,12 @@ def test_fit_flat_mle_and_standard_errors_to_promised_digits(tmp_path):
         tmp_path / "d.csv",
         {"x1": x1.round(6).tolist(), "x2": x2.round(6).tolist(), "g": labels.tolist()},
     )
-    out = tmp_path / "out"
-    res = cli(
-        "fit",
+    r = fit_bernoulli(
         csv,
-        "--family",
-        "bernoulli",
-        "--target",
-        "g",
-        "--positive",
-        "case",
-        "--priors",
-        "flat",
-        "--estimators",
-        "find_map,laplace",
-        "--out",
-        out,
+        tmp_path / "out",
+        *("--target", "g", "--positive", "case"),
+        *("--priors", "flat", "--estimators", "find_map,laplace"),
     )
-    assert res.returncode == 0, res.stderr[-2000:]
-    r = json.loads((out / "results.json").read_text())
     assert r["dataset"]["target_info"]["positive (y = 1)"] == "case"
     A = np.column_stack([np.ones(n), x1.round(6), x2.round(6)])
     beta, se = mp_logistic_mle(A.tolist(), y.tolist())
@@ -59,21 +53,14 @@ def test_fit_quasi_separated_reports_no_mle_and_finite_maps(tmp_path):
     score = [0.3, -0.2, 0.5, 1.0, -1.1, 0.2, 0.8, -0.4, 1.3, -0.9, 0.1, 0.6] + [0.0] * 6
     event = [0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1] + [1] * 6
     csv = write_csv(tmp_path / "q.csv", {"exposed": exposed, "score": score, "event": event})
-    out = tmp_path / "out"
-    res = cli(
-        "fit",
+    r = fit_bernoulli(
         csv,
-        "--family",
-        "bernoulli",
+        tmp_path / "out",
         "--target",
         "event",
         "--estimators",
         "newton,find_map,statsmodels,sklearn",
-        "--out",
-        out,
     )
-    assert res.returncode == 0, res.stderr[-2000:]
-    r = json.loads((out / "results.json").read_text())
     for key in ("find_map_flat", "statsmodels_flat", "sklearn_flat"):
         est = r["estimates"][key]
         assert est["status"] == "unavailable", key
