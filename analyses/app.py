@@ -60,6 +60,13 @@ def fit_csv(path: Path, case: CaseConfig, target: str, features, out: Path, cfg:
                 f"{path}: feature column {name!r} clashes with the model parameter "
                 f"of that name; rename the column"
             )
+    from analyses.pipeline import make_problem
+
+    for prior in cfg.priors or family.default_priors(case.settings):
+        try:  # a (prior x option) combination the family does not offer: one line, exit 2
+            make_problem(family, data, case.settings, prior)
+        except ValueError as exc:
+            raise InputError(f"--priors {prior}: {exc}") from None
     result = run_case(data, replace(case, name=data.name or case.name), cfg)
     write_case(result, out)
     return _summarise(result, out)

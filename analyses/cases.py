@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from analyses import datasets
 from analyses.config import CaseConfig
+from models.categorical import CategoricalOptions
 from models.family import Settings
 
 
@@ -43,6 +44,30 @@ CASES: dict[str, Case] = {
         CaseConfig("quasi_separated", "bernoulli", Settings(prior_scale=2.5)),
         lambda seed: datasets.quasi_separated(seed),
         "A small quasi-separated set: the MLE does not exist; Gaussian and Jeffreys MAPs do.",
+    ),
+    "iris": Case(
+        CaseConfig("iris", "categorical", Settings(prior_scale=1.0)),
+        lambda seed: datasets.iris(),
+        "Fisher's iris: softmax regression, 3 species; setosa is separable (no MLE).",
+    ),
+    "softmax_synthetic": Case(
+        CaseConfig("softmax_synthetic", "categorical", Settings(prior_scale=2.0)),
+        lambda seed: datasets.synthetic_softmax(seed),
+        "Simulated softmax regression: 3 classes, 2 features, known truth.",
+    ),
+    "network_rings": Case(
+        CaseConfig(
+            "network_rings",
+            "categorical",
+            Settings(prior_scale=1.0, options=CategoricalOptions(hidden=4)),
+        ),
+        lambda seed: datasets.synthetic_rings(seed),
+        "Three concentric rings in 2-D: a one-hidden-layer relu network (4 units).",
+    ),
+    "categorical_frequencies": Case(
+        CaseConfig("categorical_frequencies", "categorical", priors=("flat", "dirichlet")),
+        lambda seed: datasets.dice(seed),
+        "Intercept only: class frequencies, H(p̂, q) = H(p̂) + KL, Dirichlet posterior.",
     ),
 }
 

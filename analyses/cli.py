@@ -57,7 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--no-intercept", action="store_true")
     fit.add_argument(
-        "--priors", type=_csv_list, default=None, help="default: every prior the family offers"
+        "--priors",
+        type=_csv_list,
+        default=None,
+        help="default: the family's usual priors (categorical: flat,gaussian; --hidden: gaussian)",
     )
     fit.add_argument(
         "--prior-scale",

@@ -18,6 +18,8 @@ __all__ = ["Pair", "agreement"]
 
 
 def _values(est: Estimate, stat: str) -> dict[str, float]:
+    if stat == "objective":
+        return {} if est.objective is None else {"objective": est.objective}
     return est.mean if stat == "mean" else est.sd
 
 
@@ -62,7 +64,7 @@ def agreement(
                 continue
         else:
             rv = _values(right, pair.right_stat or pair.stat)
-        selected = set(layout.group(pair.params))
+        selected = {"objective"} if pair.stat == "objective" else set(layout.group(pair.params))
         names = [nm for nm in lv if nm in rv and nm in selected]
         if not names:
             continue
@@ -78,8 +80,18 @@ def agreement(
                 continue
             dev = abs(diff - (exp_gap or 0.0))
             tolerance = _tolerance(
-                pair, nm, left, right, rv[nm], scale_sd.get(nm), kappa, len(names), ref_norm
+                pair,
+                nm,
+                left,
+                right,
+                rv[nm],
+                scale_sd.get(nm),
+                kappa,
+                pair.terms or len(names),
+                ref_norm,
             )
+            if pair.bound:  # one-sided: left may be below right by any amount
+                dev = max(diff, 0.0)
             rows.append(
                 AgreementRow(
                     left=pair.left,
@@ -91,7 +103,7 @@ def agreement(
                     tolerance=float(tolerance),
                     tier=pair.tier,
                     ok=bool(np.isfinite(dev) and dev <= tolerance),
-                    kind="gap" if expected is not None else "agree",
+                    kind="gap" if expected is not None else ("bound" if pair.bound else "agree"),
                     expected=None if exp_gap is None else float(exp_gap),
                     note=_note(pair, tolerance, ref_norm, kappa),
                 )

@@ -38,6 +38,7 @@ class CaseConfig:
     name: str
     family: str = "normal"
     settings: Settings = field(default_factory=Settings)
+    priors: tuple[str, ...] | None = None  # None: the family's default_priors(settings)
 
 
 def child_seed(master: int, *labels: str) -> int:

@@ -196,6 +196,117 @@ def quasi_separated(seed: int | np.random.Generator) -> Dataset:
     )
 
 
+def _class_info(classes, y) -> dict:
+    from models.categorical import class_info
+
+    return class_info(list(classes), y, classes[0])
+
+
+def iris() -> Dataset:
+    """Fisher's iris (scikit-learn's copy, no download): 150 flowers, 3 species, the four
+    measurements in cm.  setosa is linearly separable from the other two, so the multinomial
+    MLE does not exist; the Gaussian prior's MAP does.  Source: Fisher (1936), Annals of
+    Eugenics 7(2), 179-188; UCI Machine Learning Repository."""
+    from sklearn.datasets import load_iris
+
+    d = load_iris()
+    names = tuple(f.replace(" (cm)", "").replace(" ", "_") for f in d.feature_names)
+    y = np.asarray(d.target, dtype=float)
+    return Dataset(
+        name="iris",
+        X=np.asarray(d.data, dtype=np.float64),
+        y=y,
+        feature_names=names,
+        target="species",
+        description="Fisher's iris (1936): 150 flowers, 3 species, four measurements in cm. "
+        "setosa is linearly separable from the others, so the flat-prior MLE does not exist.",
+        source="sklearn.datasets.load_iris",
+        target_info=_class_info(list(d.target_names), y),
+    )
+
+
+def synthetic_softmax(seed: int | np.random.Generator) -> Dataset:
+    """Three classes, two features, known truth with class "a" as baseline (logits 0):
+    z_b = 0.5 + 1.5 x1 - 1.0 x2,  z_c = -0.5 - 1.0 x1 + 2.0 x2,  x ~ N(0, I), n = 300."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    X = rng.standard_normal((n, 2))
+    truth = {
+        "b:intercept": 0.5,
+        "b:x1": 1.5,
+        "b:x2": -1.0,
+        "c:intercept": -0.5,
+        "c:x1": -1.0,
+        "c:x2": 2.0,
+    }
+    Z = np.column_stack(
+        [
+            np.zeros(n),
+            truth["b:intercept"] + X @ [truth["b:x1"], truth["b:x2"]],
+            truth["c:intercept"] + X @ [truth["c:x1"], truth["c:x2"]],
+        ]
+    )
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(3, p=row) for row in P], dtype=float)
+    return Dataset(
+        name="softmax_synthetic",
+        X=X,
+        y=y,
+        feature_names=("x1", "x2"),
+        target="y",
+        description="Simulated softmax regression, classes a (baseline), b, c: "
+        "z_b = 0.5 + 1.5·x1 − 1.0·x2, z_c = −0.5 − 1.0·x1 + 2.0·x2, x ~ N(0, I), n = 300.",
+        truth=truth,
+        source=f"synthetic_softmax(seed={seed if isinstance(seed, int) else 'generator'})",
+        target_info=_class_info(["a", "b", "c"], y),
+    )
+
+
+def synthetic_rings(seed: int | np.random.Generator) -> Dataset:
+    """A non-linear 3-class set in 2-D: class by distance from the origin (inner disc, middle
+    ring, outer ring; radii ~ 0.5, 1.5, 2.5 with noise) at uniform angles, n = 150.  No
+    linear softmax separates them; a relu network with a few hidden units can."""
+    rng = np.random.default_rng(seed)
+    per = 50
+    radius = np.concatenate([rng.normal(r, 0.35, per) for r in (0.5, 1.5, 2.5)])
+    angle = rng.uniform(0, 2 * np.pi, 3 * per)
+    X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    y = np.repeat(np.arange(3.0), per)
+    return Dataset(
+        name="network_rings",
+        X=X,
+        y=y,
+        feature_names=("x1", "x2"),
+        target="ring",
+        description="Simulated: three noisy concentric rings in 2-D (radii 0.5, 1.5, 2.5, "
+        "noise sd 0.35), 50 points each. Not linearly separable: fitted with a "
+        "one-hidden-layer relu network.",
+        source=f"synthetic_rings(seed={seed if isinstance(seed, int) else 'generator'})",
+        target_info=_class_info(["inner", "middle", "outer"], y),
+    )
+
+
+def dice(seed: int | np.random.Generator) -> Dataset:
+    """Intercept-only: 60 rolls of a loaded four-sided die, q = (0.1, 0.2, 0.3, 0.4)."""
+    rng = np.random.default_rng(seed)
+    q = np.array([0.1, 0.2, 0.3, 0.4])
+    y = rng.choice(4, size=60, p=q).astype(float)
+    classes = ["1", "2", "3", "4"]
+    return Dataset(
+        name="categorical_frequencies",
+        X=np.zeros((60, 0)),
+        y=y,
+        feature_names=(),
+        target="face",
+        description="Intercept only: 60 rolls of a loaded four-sided die with "
+        "q = (0.1, 0.2, 0.3, 0.4); the MLE is the class frequencies.",
+        truth={f"P({c})": float(v) for c, v in zip(classes, q, strict=True)},
+        source=f"dice(seed={seed if isinstance(seed, int) else 'generator'})",
+        target_info=_class_info(classes, y),
+    )
+
+
 # ----------------------------------------------------------------------------- user CSV files
 def load_csv(
     path,

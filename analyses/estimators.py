@@ -191,8 +191,9 @@ def reference(ctx: Context, name: str, done: dict[str, Estimate]) -> Estimate:
 
 
 # ------------------------------------------------------------------------------ find_MAP
-def find_map(ctx: Context) -> tuple[Estimate, Estimate]:
-    """``pm.find_MAP`` and the Laplace approximation at its mode, guarded.
+def find_map(ctx: Context) -> tuple[Estimate, Estimate | None]:
+    """``pm.find_MAP`` and the Laplace approximation at its mode (None when the family does
+    not offer it for this problem), guarded.
 
     Accepted by what matters, not by the optimiser's message: after ``pm.find_MAP``
     (trust-ncg, exact Hessian-vector products, jittered start) and Newton refinement on the
@@ -210,6 +211,8 @@ def find_map(ctx: Context) -> tuple[Estimate, Estimate]:
     except Exception as exc:  # guarded: never a traceback out of an estimator
         return ctx.failed("find_map", exc), ctx.failed("laplace", exc)
     lap_support = ctx.family.supports("laplace", ctx.problem)
+    if not lap_support.offered:
+        return fm, None  # not in the family's (estimator x prior) matrix
     if fm.status == "ok" and not lap_support.ok:
         lap = ctx.estimate("laplace", status="unavailable", reason=lap_support.reason)
     return fm, lap
@@ -236,6 +239,7 @@ def _find_map(ctx: Context, support: Support) -> tuple[Estimate, Estimate]:
             {"start": label, "seed": seed}
             | {k: r[k] for k in ("objective", "reason") if k in r}
             | ({"scaled_step": r["info"]["convergence"]["scaled_step"]} if "x" in r else {})
+            | {"optimizer message": r.get("info", {}).get("optimizer message")}
         )
     accepted = [(label, r) for label, r in runs if "x" in r]
     if not accepted:
@@ -287,15 +291,16 @@ def _one_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
     import pymc as pm
 
     model = built.model
+    smooth = ctx.family.smooth(ctx.problem)
     initvals, jitter = dict(start.initvals) or None, True
     with quiet(), warnings.catch_warnings(record=True) as caught, model:
         warnings.simplefilter("always", UserWarning)
         common = dict(
-            method=tolerances.FIND_MAP_METHOD,
+            method=tolerances.FIND_MAP_METHOD if smooth else tolerances.NONSMOOTH_METHOD,
             backend=backend(),
             random_seed=seed,
             progressbar=False,
-            options=dict(tolerances.FIND_MAP_OPTIONS),
+            options=dict(tolerances.FIND_MAP_OPTIONS if smooth else tolerances.NONSMOOTH_OPTIONS),
         )
         if start.hold:  # first stage: the other value variables, these held at initvals
             free = [v for v in model.value_vars if v.name not in start.hold]
@@ -307,7 +312,7 @@ def _one_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
             initvals=initvals,
             return_inferencedata=True,
             jitter=jitter,
-            compute_hessian=True,
+            compute_hessian=smooth,
             **common,
         )
     opt = mp["optimizer_result"].dataset
@@ -337,6 +342,8 @@ def _one_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
             "info": info,
         }
     fit = mp["fit"].dataset
+    if not smooth:
+        return _nonsmooth_accept(ctx, model, fit, mp, info)
     x, check = _newton_refine(model, fit, -np.asarray(opt["jac"].values, float), ctx.cache)
     info["convergence"] = check
     if not check["scaled_step"] <= tolerances.FIND_MAP_STEP_TOL:
@@ -351,6 +358,43 @@ def _one_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
     return {"x": x, "fit": fit, "objective": check["objective"], "info": info}
 
 
+def _point_map(model):
+    """(rmap: flat unconstrained vector -> point dict) for ``model``'s value variables."""
+    from pymc.blocking import DictToArrayBijection, RaveledVars
+
+    layout_info = DictToArrayBijection.map(model.initial_point()).point_map_info
+    if [entry[0] for entry in layout_info] != [v.name for v in model.value_vars]:
+        raise ValueError("unexpected layout of the unconstrained point")
+    return lambda vec: DictToArrayBijection.rmap(RaveledVars(vec, layout_info))
+
+
+def _nonsmooth_accept(ctx: Context, model, fit, mp, info) -> dict:
+    """A start of a model whose log density is not differentiable everywhere (relu kinks,
+    where modes often lie): no gradient criterion applies there, so a start is accepted by
+    a finite objective, its value decides between starts, and the optimiser's own message
+    stays in ``info``."""
+    point = _point_map(model)(np.asarray(fit["mean_vector"].values, dtype=float))
+    logp = ctx.cache.function(
+        model, "logp", lambda: model.compile_logp(jacobian=False, mode=compile_mode())
+    )
+    objective = -float(logp(point))
+    info["convergence"] = {
+        "criterion": "the log density has kinks (relu): accepted by a finite objective; the "
+        "best objective over the starts is kept",
+        "decided by": "objective value",
+        "scaled_step": None,
+    }
+    if not np.isfinite(objective):
+        return {
+            "reason": "the objective is not finite at the optimiser's final point",
+            "info": info,
+        }
+    info["optimizer_mean"] = ctx.problem.layout.reduce(
+        mp.posterior.dataset.squeeze(("chain", "draw"))
+    )
+    return {"x": point, "fit": fit, "objective": objective, "info": info}
+
+
 def _newton_refine(model, fit, grad0, cache: ModelCache, max_steps: int = 20):
     """Newton steps x <- x + C grad log p(x) from find_MAP's optimum, C the exact inverse
     Hessian find_MAP computed there; returns the best point and the convergence check.
@@ -362,21 +406,13 @@ def _newton_refine(model, fit, grad0, cache: ModelCache, max_steps: int = 20):
     far smaller than their sd (NIST Wampler5: beta = 1, sd = 2e7).  Stops when the step, in
     sds, no longer shrinks; the smallest one measured is the convergence criterion.
     """
-    from pymc.blocking import DictToArrayBijection, RaveledVars
-
     labels = [str(v) for v in fit["rows"].values]
     x = np.asarray(fit["mean_vector"].values, dtype=float)
     cov = np.asarray(fit["covariance_matrix"].values, dtype=float)
     sd = np.sqrt(np.diag(cov))
     if not (np.all(np.isfinite(cov)) and np.all(sd > 0)):
         raise ValueError("the inverse Hessian at the optimum is not finite and positive")
-    layout_info = DictToArrayBijection.map(model.initial_point()).point_map_info
-    if [entry[0] for entry in layout_info] != [v.name for v in model.value_vars]:
-        raise ValueError("unexpected layout of the unconstrained point")
-
-    def point(vec):
-        return DictToArrayBijection.rmap(RaveledVars(vec, layout_info))
-
+    point = _point_map(model)
     dlogp = cache.function(
         model, "dlogp", lambda: model.compile_dlogp(jacobian=False, mode=compile_mode())
     )
@@ -481,6 +517,8 @@ def _nuts(ctx: Context) -> tuple[Estimate, object]:
                 progressbar=False,
                 backend=backend(),
                 var_names=[built.observed],
+                # the draws are the posterior's: nothing upstream is to be resampled
+                freeze_vars=[rv.name for rv in built.model.free_RVs],
             )
         idata["posterior_predictive"] = ppc["posterior_predictive"]
         idata["observed_data"] = ppc["observed_data"]

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 
 import arviz_plots as azp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 REF_STYLES = [("C3", "-"), ("C2", "--"), ("k", ":"), ("C4", "-.")]  # in reference order
@@ -146,6 +147,8 @@ def ppc_plot(idata, outcome: str = "continuous"):
     made monotone by pool-adjacent-violators, against the predicted probability, with the band
     the posterior predictive replicates give; Dimitriadis, Gneiting & Jordan 2021)."""
     size = {"figure_kwargs": {"figsize": (6, 3.5), "layout": "constrained"}}
+    if outcome == "categorical":
+        return _ppc_counts(idata)
     if outcome == "binary":
         pc = azp.plot_ppc_pava(idata, backend="matplotlib", **size)
         fig = _figure(pc)
@@ -156,9 +159,86 @@ def ppc_plot(idata, outcome: str = "continuous"):
     return _figure(azp.plot_ppc_dist(idata, backend="matplotlib", **size))
 
 
+def _ppc_counts(idata):
+    """Observed count of each class against the posterior predictive replicates' counts
+    (median and 89% interval), one bar per class."""
+    obs = np.asarray(idata.observed_data.dataset["y"].values, dtype=int)
+    rep = idata.posterior_predictive.dataset["y"].values.astype(int)
+    rep = rep.reshape(-1, rep.shape[-1])
+    K = int(max(obs.max(), rep.max())) + 1
+    counts = np.stack([np.bincount(r, minlength=K) for r in rep])
+    lo, mid, hi = np.percentile(counts, [5.5, 50, 94.5], axis=0)
+    fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+    x = np.arange(K)
+    ax.bar(x, np.bincount(obs, minlength=K), color="0.75", label="observed")
+    ax.errorbar(
+        x,
+        mid,
+        yerr=[mid - lo, hi - mid],
+        fmt="o",
+        color="C0",
+        capsize=4,
+        label="replicates: median, 89% interval",
+    )
+    coords = idata.posterior.dataset.coords
+    ax.set_xticks(x, [str(c) for c in coords["class"].values] if "class" in coords else x)
+    ax.set_xlabel("class")
+    ax.set_ylabel("count")
+    ax.legend()
+    return fig
+
+
+def decision_regions(picture: dict):
+    """Class of highest probability over the plane (colour), its probability (shade) and
+    the data, one panel per fit."""
+    from matplotlib.colors import ListedColormap
+
+    X, y, names, classes = picture["X"], picture["y"], picture["features"], picture["classes"]
+    curves = picture["curves"]
+    K = len(classes)
+    colours = [f"C{k}" for k in range(K)]
+    fig, axes = plt.subplots(
+        1, len(curves), figsize=(4.6 * len(curves), 4.2), layout="constrained", squeeze=False
+    )
+    g0, g1 = picture["grid"]
+    for ax, (label, P) in zip(axes[0], curves.items(), strict=True):
+        best = np.argmax(P, axis=-1)
+        ax.contourf(
+            g0, g1, best, levels=np.arange(K + 1) - 0.5, cmap=ListedColormap(colours), alpha=0.25
+        )
+        ax.contour(
+            g0,
+            g1,
+            np.max(P, axis=-1),
+            levels=[0.5, 0.8],
+            colors="k",
+            linewidths=0.6,
+            linestyles=[":", "-"],
+        )
+        for k, c in enumerate(classes):
+            ax.scatter(
+                X[y == k, 0],
+                X[y == k, 1],
+                s=12,
+                color=colours[k],
+                edgecolor="k",
+                linewidths=0.3,
+                label=str(c),
+            )
+        ax.set_title(label)
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(names[1])
+    axes[0][0].legend(
+        loc="lower left", fontsize=8, title="class (contours: max P = 0.5, 0.8)", title_fontsize=7
+    )
+    return fig
+
+
 def fit_picture(picture: dict):
     """The data with the fitted mean response: a curve (one feature) or the probability
     surface (two features, binary outcome) at find_MAP's mode and the posterior mean of p."""
+    if picture.get("outcome") == "categorical":
+        return decision_regions(picture)
     X, y, names = picture["X"], picture["y"], picture["features"]
     if X.shape[1] == 1:
         fig, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")

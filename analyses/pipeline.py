@@ -68,7 +68,7 @@ def run_case(
     """Fit every requested estimator under every requested prior and compare them."""
     family = get_family(case.family)
     cache = cache or E.ModelCache()
-    priors = tuple(cfg.priors or family.priors)
+    priors = tuple(cfg.priors or case.priors or family.default_priors(case.settings))
     want = set(cfg.estimators or family.methods)
     for label, asked, offered in (
         ("prior", priors, family.priors),
@@ -111,7 +111,7 @@ def run_case(
             if method in refs:
                 new = [timed("references", E.reference, ctx, method, computed)]
             elif method == "find_map":
-                new = list(timed("find_map", E.find_map, ctx))
+                new = [e for e in timed("find_map", E.find_map, ctx) if e is not None]
             elif method == "nuts":
                 before = cache.compile_seconds
                 est, idata = timed("nuts", E.nuts, ctx)
@@ -127,6 +127,10 @@ def run_case(
                 computed[est.key] = est
                 if est.method in want:
                     estimates[est.key] = est
+
+    for est in estimates.values():
+        if est.status == "ok":
+            est.objective = family.objective(problems[est.prior], est.mean, est.method)
 
     main = problems[priors[0]]
     kappa = family.conditioning(main)
@@ -205,7 +209,9 @@ def _picture(family, problems, estimates, posteriors) -> dict:
     first = next(iter(problems.values()))
     X = np.asarray(first.X, dtype=float)
     k = X.shape[1]
-    if k not in (1, 2) or (k == 2 and family.outcome != "binary"):
+    if k not in (1, 2) or (k == 2 and family.outcome == "continuous"):
+        return out
+    if family.outcome == "categorical" and k != 2:
         return out
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = 0.08 * np.where(hi > lo, hi - lo, 1.0)
@@ -235,6 +241,21 @@ def _picture(family, problems, estimates, posteriors) -> dict:
             )
             curves[f"posterior mean ({prior}, NUTS)"] = mean
         shape = mesh[0].shape
+        if family.outcome == "categorical":
+            classes = list(problem.target_info["classes"])
+            return out | {
+                "X": X,
+                "y": np.asarray(problem.y, dtype=int),
+                "classes": classes,
+                "features": list(problem.features),
+                "grid": mesh,
+                "curves": {lb: v.reshape(*shape, len(classes)) for lb, v in curves.items()},
+                "title": "Decision regions",
+                "caption": f"The data with the class of highest probability under the {prior} "
+                f"prior: at find_MAP's mode and for the posterior predictive probabilities "
+                f"(averaged over up to {PICTURE_DRAWS} posterior draws). Shading: that "
+                "class's probability.",
+            }
         kind = "probability" if family.outcome == "binary" else "mean"
         return out | {
             "X": X,

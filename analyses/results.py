@@ -39,6 +39,8 @@ class Estimate:
     status: str = "ok"
     reason: str = ""
     info: dict[str, Any] = field(default_factory=dict)  # diagnostics, settings, timings
+    # the family's objective (negative log posterior) at ``mean``, where the family reports one
+    objective: float | None = None
 
     @property
     def key(self) -> str:
@@ -52,7 +54,7 @@ class Estimate:
             "status": self.status,
             "reason": self.reason,
             "info": _clean(self.info),
-        }
+        } | ({"objective": _clean(self.objective)} if self.objective is not None else {})
 
 
 @dataclass

@@ -41,6 +41,13 @@ FIND_MAP_STEP_TOL = 1e-8
 # from the whitened coordinates is exact up to the closed form's own error (1e-10 relative,
 # tests/test_linalg.py).  Measured: 7.3 digits on NIST StRD Filip (scaled condition 3.8e9).
 OPTIMISER_RTOL = 1e-6
+# Models whose log density has kinks (relu networks; ``Family.smooth`` False): modes often
+# sit on a kink, where no gradient or Newton criterion applies and trust-ncg's quadratic model
+# fails ("bad approximation").  L-BFGS-B (as scikit-learn's MLPClassifier) runs until its
+# objective stops changing at the 1e-15 relative level or maxiter; starts are compared by the
+# objective value, and such a family's agreement rows compare objective values only.
+NONSMOOTH_METHOD = "L-BFGS-B"
+NONSMOOTH_OPTIONS = (("maxiter", 20000), ("maxfun", 100000), ("ftol", 1e-15), ("gtol", 1e-10))
 
 # ---------------------------------------------------------------- tier 3: Monte Carlo
 # NUTS estimates of a posterior mean (or sd) against an exact value: within Z Monte Carlo

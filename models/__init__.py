@@ -8,9 +8,9 @@ Each family is one module exposing ``FAMILY`` (an object satisfying ``models.fam
 ``FAMILIES`` maps its name to it, so adding a family is one module plus one line here.
 """
 
-from models import bernoulli, normal
+from models import bernoulli, categorical, normal
 
-FAMILIES = {f.name: f for f in (normal.FAMILY, bernoulli.FAMILY)}
+FAMILIES = {f.name: f for f in (normal.FAMILY, bernoulli.FAMILY, categorical.FAMILY)}
 
 
 def get_family(name: str):

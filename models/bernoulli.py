@@ -499,6 +499,9 @@ class BernoulliFamily:
         return frozenset({"intercept"})
 
     # --- specs, layouts, models
+    def default_priors(self, settings: Settings) -> tuple[str, ...]:
+        return self.priors
+
     def make_spec(self, settings: Settings, prior: str) -> BernoulliSpec:
         if prior not in self.priors:
             raise ValueError(f"prior {prior!r} is not one of {self.priors}")
@@ -572,6 +575,13 @@ class BernoulliFamily:
 
         beta = _vector(params, problem)
         return expit(la.design(X, problem.spec.intercept) @ beta)
+
+    def smooth(self, problem: Problem) -> bool:
+        return True
+
+    def objective(self, problem: Problem, params: dict, method: str) -> None:
+        """Not reported by this family (its estimates are compared parameter by parameter)."""
+        return None
 
     # --- checks and text
     def conditioning(self, problem: Problem) -> float:

@@ -263,7 +263,13 @@ class Family(Protocol):
         ...
 
     # --- specs, layouts, models
-    def make_spec(self, settings: Settings, prior: str) -> Any: ...
+    def default_priors(self, settings: Settings) -> tuple[str, ...]:
+        """The priors fitted when neither the run nor the case names them."""
+        ...
+
+    def make_spec(self, settings: Settings, prior: str) -> Any:
+        """The spec for ``prior``; ``ValueError`` (one line) for a combination not offered."""
+        ...
 
     def layout(self, features: Sequence[str], target_info: dict, spec: Any) -> ParamLayout: ...
 
@@ -282,8 +288,18 @@ class Family(Protocol):
         can have more than one (the best accepted mode is kept, every start is listed)."""
         ...
 
+    def smooth(self, problem: Problem) -> bool:
+        """False when the log density has kinks (relu): find_MAP then accepts its starts by
+        the objective value, not by the Newton step (``analyses.tolerances``)."""
+        ...
+
     def predict(self, problem: Problem, params: dict[str, float], X: np.ndarray) -> np.ndarray:
         """The mean response E[y | x] at ``params`` for the rows of ``X`` (fit pictures)."""
+        ...
+
+    def objective(self, problem: Problem, params: dict[str, float], method: str) -> float | None:
+        """The negative log posterior at an estimate's ``params`` (results.json "objective"),
+        one function for every estimator; None where the family reports none."""
         ...
 
     # --- checks and text

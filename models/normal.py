@@ -655,6 +655,9 @@ class NormalFamily:
         return frozenset({"intercept", "sigma"})
 
     # --- specs, layouts, models
+    def default_priors(self, settings: Settings) -> tuple[str, ...]:
+        return self.priors
+
     def make_spec(self, settings: Settings, prior: str) -> NormalSpec:
         if prior not in self.priors:
             raise ValueError(f"prior {prior!r} is not one of {self.priors}")
@@ -756,6 +759,13 @@ class NormalFamily:
         """E[y | x] = intercept + x · w."""
         beta = np.array([params[nm] for nm in coef_names(problem.features, problem.spec)])
         return la.design(X, problem.spec.intercept) @ beta
+
+    def smooth(self, problem: Problem) -> bool:
+        return True
+
+    def objective(self, problem: Problem, params: dict, method: str) -> None:
+        """Not reported by this family (its estimates are compared parameter by parameter)."""
+        return None
 
     # --- checks and text
     def conditioning(self, problem: Problem) -> float:

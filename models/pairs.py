@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Pair:
-    """``left`` vs ``right`` on ``stat`` ("mean" or "sd") for the parameters in ``params``.
+    """``left`` vs ``right`` on ``stat`` ("mean", "sd" or "objective": the estimate's value of
+    the family's objective) for the parameters in ``params``.
 
     ``params`` is "all" or a parameter group of the family's layout (e.g. "coefficients").
     ``tier`` names a tolerance tier of ``analyses.tolerances``.  ``expected(estimates)``
@@ -27,3 +28,8 @@ class Pair:
     expected: Callable[[dict], dict] | None = None
     right_values: Callable[[dict], dict] | None = None
     note: str = ""
+    # a one-sided check: left <= right + tolerance (e.g. an objective at least as good)
+    bound: bool = False
+    # number of summed terms behind the compared values (the arithmetic tier's n); None: the
+    # number of parameters compared
+    terms: int | None = None

@@ -14,7 +14,7 @@ def check_estimator_matrix(config, data, estimates) -> None:
     offered but unsupported here: unavailable with a reason; not offered: absent."""
     family = get_family(config.family)
     refs = family.references()
-    for prior in family.priors:
+    for prior in config.priors or family.default_priors(config.settings):
         problem = make_problem(family, data, config.settings, prior)
         for method in family.methods:
             key = f"{method}_{prior}"

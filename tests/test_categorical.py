@@ -1,0 +1,245 @@
+"""The Categorical family end to end (``fit --family categorical``, subprocess) and its pieces:
+statsmodels MNLogit to the promised digits on a 7-class file, the Gaussian prior against
+scikit-learn on identifiable quantities, the network's objective against MLPClassifier
+restarts, separation, the intercept-only closed forms and bad input."""
+
+import json
+
+import numpy as np
+import pytest
+from test_cli import cli, write_csv
+
+from analyses.datasets import Dataset
+from analyses.pipeline import make_problem
+from models import categorical as cat
+from models.family import Settings
+
+pytestmark = pytest.mark.slow
+
+# Promised accuracy (issue 7 acceptance: a certified multinomial logit): 5 significant digits
+# for coefficients and standard errors from find_map + laplace; find_MAP is accepted within
+# 1e-8 sd of the mode (analyses.tolerances), so 1e-6 relative (the optimiser tier) is claimed.
+COEF_RTOL = 1e-6
+SE_RTOL = 1e-6
+
+
+def fit_categorical(csv, out, *args) -> dict:
+    res = cli("fit", csv, "--family", "categorical", *args, "--out", out)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return json.loads((out / "results.json").read_text())
+
+
+def _seven_classes(rng, n=900):
+    X = rng.normal(size=(n, 3))
+    B = rng.normal(scale=0.8, size=(4, 7))
+    B[:, 0] = 0
+    Z = np.column_stack([np.ones(n), X]) @ B
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(7, p=p) for p in P])
+    return X.round(5), y
+
+
+def test_seven_class_mnlogit_to_promised_digits(tmp_path):
+    """find_map and laplace against statsmodels MNLogit (computed here, not read from the
+    report), with string labels sorted as text and the first class as baseline."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(7)
+    X, y = _seven_classes(rng)
+    names = np.array(["cls" + s for s in "ABCDEFG"])
+    csv = write_csv(
+        tmp_path / "seven.csv",
+        {
+            "u": X[:, 0].tolist(),
+            "v": X[:, 1].tolist(),
+            "w": X[:, 2].tolist(),
+            "kind": names[y].tolist(),
+        },
+    )
+    r = fit_categorical(
+        csv,
+        tmp_path / "out",
+        *("--target", "kind", "--baseline", "clsA", "--priors", "flat"),
+        *("--estimators", "find_map,laplace", "--quick"),
+    )
+    res = sm.MNLogit(y, np.column_stack([np.ones(len(y)), X])).fit(
+        method="newton", tol=1e-14, maxiter=100, disp=0
+    )
+    fm, lap = r["estimates"]["find_map_flat"], r["estimates"]["laplace_flat"]
+    for k, c in enumerate(names[1:]):
+        for j, f in enumerate(["intercept", "u", "v", "w"]):
+            nm = f"{c}:{f}"
+            b, s = res.params[j, k], res.bse[j, k]
+            assert abs(fm["mean"][nm] - b) <= COEF_RTOL * max(abs(b), s), (nm, fm["mean"][nm], b)
+            assert abs(lap["sd"][nm] - s) <= SE_RTOL * s, (nm, lap["sd"][nm], s)
+    assert all(row["ok"] for row in r["agreement"])
+    assert r["estimates"]["find_map_flat"]["objective"] == pytest.approx(-res.llf, rel=1e-12)
+
+
+def test_baseline_choice_changes_contrasts_not_probabilities(tmp_path):
+    rng = np.random.default_rng(3)
+    X, y = _seven_classes(rng, n=300)
+    y = y % 3
+    csv = write_csv(
+        tmp_path / "d.csv", {"x": X[:, 0].tolist(), "z": X[:, 1].tolist(), "g": y.tolist()}
+    )
+    runs = {
+        b: fit_categorical(
+            csv,
+            tmp_path / f"out{b}",
+            *("--target", "g", "--baseline", b, "--priors", "flat", "--estimators", "newton"),
+        )["estimates"]["newton_flat"]["mean"]
+        for b in ("0", "2")
+    }
+    # class 1 vs 0 = (1 vs 2) - (0 vs 2)
+    for f in ("intercept", "x", "z"):
+        assert runs["0"][f"1:{f}"] == pytest.approx(
+            runs["2"][f"1:{f}"] - runs["2"][f"0:{f}"], abs=1e-9
+        )
+    probs = [k for k in runs["0"] if k.startswith("P(")]
+    assert probs and all(runs["0"][k] == pytest.approx(runs["2"][k], abs=1e-12) for k in probs)
+
+
+def test_gaussian_prior_matches_sklearn_on_identifiable_quantities(tmp_path):
+    """The pipeline's Gaussian-prior estimates against a LogisticRegression fitted here."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(11)
+    X, y = _seven_classes(rng, n=200)
+    y = y % 3
+    csv = write_csv(
+        tmp_path / "d.csv", {"x": X[:, 0].tolist(), "z": X[:, 1].tolist(), "g": y.tolist()}
+    )
+    tau = 0.5
+    r = fit_categorical(
+        csv,
+        tmp_path / "out",
+        *("--target", "g", "--priors", "gaussian", "--prior-scale", str(tau)),
+        *("--estimators", "newton,find_map", "--quick"),
+    )
+    clf = LogisticRegression(C=tau**2, solver="newton-cholesky", tol=1e-12, max_iter=1000)
+    clf.fit(X[:, :2], y)
+    fm = r["estimates"]["find_map_gaussian"]["mean"]
+    for k in range(3):  # all K weight vectors are identified by the prior (sum_k W_k = 0)
+        for j, f in enumerate(("x", "z")):
+            assert fm[f"{k}:{f}"] == pytest.approx(clf.coef_[k, j], abs=1e-6)
+    for k in (1, 2):  # intercepts only as contrasts against the baseline
+        assert fm[f"{k}:intercept"] == pytest.approx(
+            clf.intercept_[k] - clf.intercept_[0], abs=1e-6
+        )
+    P = clf.predict_proba(np.array([X[y == c, :2].mean(axis=0) for c in range(3)]))
+    for c in range(3):
+        for k in range(3):
+            assert fm[f"P({k} | x̄[{c}])"] == pytest.approx(P[c, k], abs=1e-7)
+    assert all(row["ok"] for row in r["agreement"])
+
+
+def test_network_objective_at_least_as_good_as_sklearn_restarts(tmp_path):
+    """--hidden 3 on a small standard data set (wine, standardised): find_MAP's objective is
+    no worse than the best of 20 MLPClassifier restarts, both evaluated by one function."""
+    from sklearn.datasets import load_wine
+
+    d = load_wine()
+    X = (d.data - d.data.mean(axis=0)) / d.data.std(axis=0)
+    X = X[:, :4].round(6)
+    cols = {f"f{j}": X[:, j].tolist() for j in range(X.shape[1])} | {"cultivar": d.target.tolist()}
+    csv = write_csv(tmp_path / "wine.csv", cols)
+    r = fit_categorical(
+        csv,
+        tmp_path / "out",
+        *("--target", "cultivar", "--hidden", "3", "--priors", "gaussian", "--prior-scale", "1"),
+        *("--estimators", "find_map,sklearn"),
+    )
+    fm, sk = r["estimates"]["find_map_gaussian"], r["estimates"]["sklearn_gaussian"]
+    restarts = sk["info"]["restarts"]
+    assert len(restarts) == cat.SKLEARN_RESTARTS
+    best = min(s["objective"] for s in restarts)
+    assert fm["objective"] <= best * (1 + 1e-6)
+    assert len(fm["info"]["starts"]) == cat.MAP_STARTS
+    # n * loss_ is the objective at sklearn's answer: the weight-decay <-> prior mapping
+    for s in restarts:
+        assert s["objective"] == pytest.approx(s["n·loss_"], rel=1e-9)
+    assert all(row["ok"] for row in r["agreement"])
+
+
+def test_flat_network_is_refused_and_separation_reported(tmp_path):
+    csv = write_csv(
+        tmp_path / "sep.csv",
+        {
+            "x": [0.1, 0.3, 0.2, 1.1, 1.4, 1.2, 2.2, 2.5, 2.1],
+            "g": ["a"] * 3 + ["b"] * 3 + ["c"] * 3,
+        },
+    )
+    res = cli(
+        "fit",
+        csv,
+        "--family",
+        "categorical",
+        "--target",
+        "g",
+        "--hidden",
+        "2",
+        "--priors",
+        "flat",
+        "--out",
+        tmp_path / "o1",
+    )
+    assert res.returncode == 2 and "improper" in res.stderr and "Traceback" not in res.stderr
+    res = cli(
+        "fit",
+        csv,
+        "--family",
+        "categorical",
+        "--target",
+        "g",
+        "--baseline",
+        "zz",
+        "--out",
+        tmp_path / "o2",
+    )
+    assert res.returncode == 2 and "'zz'" in res.stderr and "'g'" in res.stderr
+    r = fit_categorical(
+        csv, tmp_path / "o3", "--target", "g", "--estimators", "newton,statsmodels,sklearn"
+    )
+    for key in ("newton_flat", "statsmodels_flat", "sklearn_flat"):
+        assert r["estimates"][key]["status"] == "unavailable"
+        assert "MLE does not exist" in r["estimates"][key]["reason"]
+    assert r["estimates"]["newton_gaussian"]["status"] == "ok"
+
+
+def _problem(y, classes, prior, alpha=2.0):
+    y = np.asarray(y, float)
+    info = cat.class_info(classes, y, classes[0])
+    data = Dataset("t", np.zeros((len(y), 0)), y, (), "y", target_info=info)
+    settings = Settings(options=cat.CategoricalOptions(dirichlet_alpha=alpha))
+    return make_problem(cat.FAMILY, data, settings, prior)
+
+
+def test_intercept_only_closed_forms():
+    """p̂ is the MLE, our Newton reaches it; the Dirichlet mode and posterior moments are the
+    textbook ones (checked against scipy.stats.dirichlet)."""
+    from scipy.stats import dirichlet
+
+    y = [0] * 3 + [1] * 7 + [2] * 10
+    classes = ["r", "s", "t"]
+    flat = _problem(y, classes, "flat")
+    cf = cat.closed_form_fit(flat, {})["mean"]
+    nt = cat.newton_fit(flat, {})["mean"]
+    assert [cf[f"P({c})"] for c in classes] == pytest.approx([0.15, 0.35, 0.5], abs=1e-15)
+    for c in classes:
+        assert nt[f"P({c})"] == pytest.approx(cf[f"P({c})"], abs=1e-10)
+    post = cat.exact_posterior_fit(_problem(y, classes, "dirichlet", 1.5), {})
+    a = np.array([3, 7, 10]) + 1.5
+    assert [post["mean"][f"P({c})"] for c in classes] == pytest.approx(dirichlet.mean(a), rel=1e-12)
+    assert [post["sd"][f"P({c})"] for c in classes] == pytest.approx(
+        np.sqrt(dirichlet.var(a)), rel=1e-12
+    )
+    mode = cat.closed_form_fit(_problem(y, classes, "dirichlet", 1.5), {})["mean"]
+    assert [mode[f"P({c})"] for c in classes] == pytest.approx((a - 1) / (a.sum() - 3), rel=1e-12)
+    # flat prior on the baseline logits: E[log q_k/q_0] under Dirichlet(c), by simulation
+    draws = dirichlet.rvs(np.array([3.0, 7, 10]), size=400_000, random_state=0)
+    lr = np.log(draws[:, 1] / draws[:, 0])
+    ex = cat.exact_posterior_fit(flat, {})
+    se = lr.std() / np.sqrt(len(lr))
+    assert abs(ex["mean"]["s:intercept"] - lr.mean()) <= 4 * se
