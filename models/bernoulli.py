@@ -46,6 +46,7 @@ from models.family import (
     Support,
     Unavailable,
     basis_laplace,
+    parse_labels,
 )
 from models.pairs import Pair
 from models.priors import Flat, Gaussian, Jeffreys
@@ -458,10 +459,7 @@ class BernoulliFamily:
 
     def encode_target(self, cells, column: str, options) -> tuple[np.ndarray, dict]:
         options = options or BernoulliOptions()
-        labels = [str(c).strip() for c in cells]
-        for i, lab in enumerate(labels):
-            if lab == "" or lab.lower() in ("nan", "na", "n/a", "null", "none"):
-                raise ValueError(f"column {column!r} row {i + 2}: missing value {lab!r}")
+        labels = parse_labels(cells, column)
         found = sorted(set(labels))
         numeric = {}
         for lab in found:

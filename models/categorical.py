@@ -62,6 +62,7 @@ from models.family import (
     Support,
     Unavailable,
     basis_laplace,
+    parse_labels,
 )
 from models.pairs import Pair
 
@@ -880,10 +881,7 @@ class CategoricalFamily:
 
     def encode_target(self, cells, column: str, options) -> tuple[np.ndarray, dict]:
         options = options or CategoricalOptions()
-        labels = [str(c).strip() for c in cells]
-        for i, lab in enumerate(labels):
-            if lab == "" or lab.lower() in ("nan", "na", "n/a", "null", "none"):
-                raise ValueError(f"column {column!r} row {i + 2}: missing value {lab!r}")
+        labels = parse_labels(cells, column)
         found = set(labels)
         try:
             classes = sorted(found, key=float)

@@ -331,6 +331,19 @@ def basis_laplace(fit, basis_to_coef: np.ndarray, basis_var: str = "phi") -> tup
     return np.sqrt(np.clip(np.diag(cov_beta), 0.0, None)), labels, cov
 
 
+MISSING = ("", "nan", "na", "n/a", "null", "none")
+
+
+def parse_labels(cells: Sequence[str], column: str) -> list[str]:
+    """Class labels from CSV cells (stripped); ``ValueError`` naming the column, the 1-based
+    file line and the value on the first missing cell."""
+    labels = [str(c).strip() for c in cells]
+    for i, lab in enumerate(labels):
+        if lab.lower() in MISSING:
+            raise ValueError(f"column {column!r} row {i + 2}: missing value {lab!r}")
+    return labels
+
+
 def parse_numeric(cells: Sequence[str], column: str) -> np.ndarray:
     """Floats from CSV cells; ``ValueError`` naming the column, the 1-based file line (header =
     line 1) and the value on the first missing, non-numeric or non-finite cell."""
@@ -338,7 +351,7 @@ def parse_numeric(cells: Sequence[str], column: str) -> np.ndarray:
     for i, cell in enumerate(cells):
         cell = str(cell).strip()
         row = i + 2
-        if cell == "" or cell.lower() in ("nan", "na", "n/a", "null", "none"):
+        if cell.lower() in MISSING:
             raise ValueError(f"column {column!r} row {row}: missing value {cell!r}")
         try:
             v = float(cell)
