@@ -126,7 +126,7 @@ def synthetic_logistic(seed: int | np.random.Generator) -> Dataset:
         description="Simulated as in the derivation: y ~ Bernoulli(σ(0.5 + 1.5·x1 − 2.0·x2)), "
         "x1, x2 ~ N(0, 1), n = 80.",
         truth=truth,
-        source=f"synthetic_logistic(seed={seed if isinstance(seed, int) else 'generator'})",
+        source=f"synthetic_logistic(seed={_seed_label(seed)})",
         target_info=_binary_info(y, "1", "0"),
     )
 
@@ -191,9 +191,14 @@ def quasi_separated(seed: int | np.random.Generator) -> Dataset:
         description="Small quasi-separated set (n = 30): all 8 exposed subjects have the "
         "event; among the unexposed the event depends on a continuous score "
         "(logit = −0.5 + score). The MLE does not exist (exposed → +∞).",
-        source=f"quasi_separated(seed={seed if isinstance(seed, int) else 'generator'})",
+        source=f"quasi_separated(seed={_seed_label(seed)})",
         target_info=_binary_info(y, "event", "no event"),
     )
+
+
+def _seed_label(seed) -> str:
+    """The seed as written in a dataset's ``source`` (provenance)."""
+    return str(seed) if isinstance(seed, int) else "generator"
 
 
 def _class_info(classes, y) -> dict:
@@ -228,6 +233,8 @@ def iris() -> Dataset:
 def synthetic_softmax(seed: int | np.random.Generator) -> Dataset:
     """Three classes, two features, known truth with class "a" as baseline (logits 0):
     z_b = 0.5 + 1.5 x1 - 1.0 x2,  z_c = -0.5 - 1.0 x1 + 2.0 x2,  x ~ N(0, I), n = 300."""
+    from scipy.special import softmax
+
     rng = np.random.default_rng(seed)
     n = 300
     X = rng.standard_normal((n, 2))
@@ -246,8 +253,7 @@ def synthetic_softmax(seed: int | np.random.Generator) -> Dataset:
             truth["c:intercept"] + X @ [truth["c:x1"], truth["c:x2"]],
         ]
     )
-    P = np.exp(Z - Z.max(axis=1, keepdims=True))
-    P /= P.sum(axis=1, keepdims=True)
+    P = softmax(Z, axis=1)
     y = np.array([rng.choice(3, p=row) for row in P], dtype=float)
     return Dataset(
         name="softmax_synthetic",
@@ -258,7 +264,7 @@ def synthetic_softmax(seed: int | np.random.Generator) -> Dataset:
         description="Simulated softmax regression, classes a (baseline), b, c: "
         "z_b = 0.5 + 1.5·x1 − 1.0·x2, z_c = −0.5 − 1.0·x1 + 2.0·x2, x ~ N(0, I), n = 300.",
         truth=truth,
-        source=f"synthetic_softmax(seed={seed if isinstance(seed, int) else 'generator'})",
+        source=f"synthetic_softmax(seed={_seed_label(seed)})",
         target_info=_class_info(["a", "b", "c"], y),
     )
 
@@ -282,7 +288,7 @@ def synthetic_rings(seed: int | np.random.Generator) -> Dataset:
         description="Simulated: three noisy concentric rings in 2-D (radii 0.5, 1.5, 2.5, "
         "noise sd 0.35), 50 points each. Not linearly separable: fitted with a "
         "one-hidden-layer relu network.",
-        source=f"synthetic_rings(seed={seed if isinstance(seed, int) else 'generator'})",
+        source=f"synthetic_rings(seed={_seed_label(seed)})",
         target_info=_class_info(["inner", "middle", "outer"], y),
     )
 
@@ -302,7 +308,7 @@ def dice(seed: int | np.random.Generator) -> Dataset:
         description="Intercept only: 60 rolls of a loaded four-sided die with "
         "q = (0.1, 0.2, 0.3, 0.4); the MLE is the class frequencies.",
         truth={f"P({c})": float(v) for c, v in zip(classes, q, strict=True)},
-        source=f"dice(seed={seed if isinstance(seed, int) else 'generator'})",
+        source=f"dice(seed={_seed_label(seed)})",
         target_info=_class_info(classes, y),
     )
 

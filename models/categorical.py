@@ -145,10 +145,9 @@ def _prob_names(labels: list[str], classes: list[str]) -> list[tuple[str, str, s
     return [(f"P({c} | {lab})", lab, c) for lab in labels for c in classes]
 
 
-def weight_classes(problem_or_spec, classes: list[str], base: int) -> list[str]:
+def weight_classes(spec: CategoricalSpec, classes: list[str], base: int) -> list[str]:
     """Classes whose weight vectors are parameters: all K under the Gaussian prior (it
     identifies them), the K - 1 non-baseline ones (contrasts) under flat priors."""
-    spec = getattr(problem_or_spec, "spec", problem_or_spec)
     return (
         list(classes)
         if spec.prior == "gaussian"
@@ -167,7 +166,7 @@ def coefficient_matrix(problem: Problem, params: dict) -> np.ndarray:
     for k, c in enumerate(classes):
         if icpt and k != base:
             B[0, k] = params[f"{c}:intercept"]
-    for c in weight_classes(problem, classes, base):
+    for c in weight_classes(problem.spec, classes, base):
         k = classes.index(c)
         for j, f in enumerate(feats):
             B[j + int(icpt), k] = params[f"{c}:{f}"]
@@ -227,6 +226,11 @@ def _precision(problem: Problem) -> np.ndarray:
     return prec
 
 
+def _model_params(problem: Problem) -> list[str]:
+    """The layout's parameters of the model itself (not the probabilities derived from it)."""
+    return [p.name for p in problem.layout.params if p.group != "probabilities"]
+
+
 def _probabilities(problem: Problem, params: dict) -> dict[str, float]:
     classes, _ = _classes(problem)
     labels, E = eval_points(problem)
@@ -245,7 +249,7 @@ def _regression_params(problem: Problem, B: np.ndarray) -> dict[str, float]:
             if k != base:
                 out[f"{c}:intercept"] = float(B[0, k] - B[0, base])
     gaussian = problem.spec.prior == "gaussian"
-    for c in weight_classes(problem, classes, base):
+    for c in weight_classes(problem.spec, classes, base):
         k = classes.index(c)
         for j, f in enumerate(problem.features):
             r = j + int(icpt)
@@ -584,8 +588,9 @@ def exact_posterior_fit(problem: Problem, inputs: dict) -> dict:
 
 
 # ----------------------------------------------------------------------------- PyMC models
-def _regression_data(problem: Problem) -> dict:
-    """Basis, gauge and offsets of the softmax-regression model (see the module docstring)."""
+def _regression_data(problem: Problem) -> tuple[dict, list[tuple[int, int]]]:
+    """The pm.Data values of the softmax-regression model (basis, scales, offsets; see the
+    module docstring) and the (row, class) entries of Phi that are free (the gauge)."""
     spec = problem.spec
     classes, base = _classes(problem)
     K = len(classes)
@@ -616,14 +621,12 @@ def _regression_data(problem: Problem) -> dict:
         "row_precision": _precision(problem),
         "eval_design": la.design(E, spec.intercept),
         "y_obs": _y(problem),
-        "_free": free,
-    }
+    }, free
 
 
-def _coef_map(problem: Problem, data: dict) -> np.ndarray:
+def _coef_map(problem: Problem, data: dict, free: list) -> tuple[np.ndarray, list[str]]:
     """The linear map from the free phi entries to the layout's coefficient parameters (for
     the Laplace covariance): reported = r0 + L phi, built column by column (it is linear)."""
-    free = data["_free"]
     p, K = data["coef_offset"].shape
 
     def reported(phi):
@@ -645,12 +648,11 @@ def build_regression(problem: Problem) -> Built:
 
     spec = problem.spec
     classes, base = _classes(problem)
-    data = _regression_data(problem)
-    free = data.pop("_free")
+    data, free = _regression_data(problem)
     n, p = data["basis_matrix"].shape
     K = len(classes)
     labels, _ = eval_points(problem)
-    wcls = weight_classes(problem, classes, base)
+    wcls = weight_classes(problem.spec, classes, base)
     others = [c for i, c in enumerate(classes) if i != base]
     coords = {
         "feature": list(problem.features),
@@ -688,7 +690,7 @@ def build_regression(problem: Problem) -> Built:
         pm.Deterministic("prob", pm.math.softmax(pt.dot(E, B), axis=1), dims=("point", "class"))
         Z = Z0 + pt.dot(Q, Phi) * cs[None, :]
         pm.Categorical("y", logit_p=Z, observed=y_obs, dims="obs")
-    L, names = _coef_map(problem, data | {"_free": free})
+    L, names = _coef_map(problem, data, free)
     return Built(
         model=model,
         key=(NAME, "regression", n, p, K, base, spec.intercept, spec.prior, len(labels)),
@@ -1061,7 +1063,7 @@ class CategoricalFamily:
         mean of the network, which is not a point of any mode (symmetric modes average out)."""
         if problem.spec.hidden and method == "nuts":
             return None
-        names = [p.name for p in problem.layout.params if p.group != "probabilities"]
+        names = _model_params(problem)
         if not all(nm in params for nm in names):
             return None
         return objective(problem, params)
@@ -1082,7 +1084,7 @@ class CategoricalFamily:
         K = len(classes)
         y = _y(problem)
         X = np.asarray(problem.X, float)
-        names = [p.name for p in problem.layout.params if p.group != "probabilities"]
+        names = _model_params(problem)
         usable = [(lb, pt_) for lb, pt_ in points.items() if all(nm in pt_ for nm in names)]
         Zs = [(lb, logits(problem, pt_, X)) for lb, pt_ in usable]
         base = Zs[0][1] if Zs else np.zeros((len(y), K))

@@ -1,12 +1,10 @@
 """``fit --family bernoulli`` end to end (subprocess), against independent references:
 a 50-digit Newton MLE (tests/reference.py), and separation on a quasi-separated file."""
 
-import json
-
 import numpy as np
 from reference import mp_logistic_mle
 from scipy.special import expit
-from test_cli import cli, write_csv
+from test_cli import fit_json, write_csv
 
 # Promised accuracy (issue: certified logistic results): 7 significant digits for the
 # coefficients, 5 for the standard errors, from find_map + laplace on flat priors.
@@ -15,10 +13,7 @@ SE_RTOL = 1e-5
 
 
 def fit_bernoulli(csv, out, *args) -> dict:
-    """``fit --family bernoulli`` on ``csv``; exit 0 and its results.json."""
-    res = cli("fit", csv, "--family", "bernoulli", *args, "--out", out)
-    assert res.returncode == 0, res.stderr[-2000:]
-    return json.loads((out / "results.json").read_text())
+    return fit_json(csv, out, "bernoulli", *args)
 
 
 def test_fit_flat_mle_and_standard_errors_to_promised_digits(tmp_path):

@@ -3,11 +3,9 @@ statsmodels MNLogit to the promised digits on a 7-class file, the Gaussian prior
 scikit-learn on identifiable quantities, the network's objective against MLPClassifier
 restarts, separation, the intercept-only closed forms and bad input."""
 
-import json
-
 import numpy as np
 import pytest
-from test_cli import cli, write_csv
+from test_cli import cli, fit_json, write_csv
 
 from analyses.datasets import Dataset
 from analyses.pipeline import make_problem
@@ -24,9 +22,7 @@ SE_RTOL = 1e-6
 
 
 def fit_categorical(csv, out, *args) -> dict:
-    res = cli("fit", csv, "--family", "categorical", *args, "--out", out)
-    assert res.returncode == 0, res.stderr[-2000:]
-    return json.loads((out / "results.json").read_text())
+    return fit_json(csv, out, "categorical", *args)
 
 
 def _seven_classes(rng, n=900):
@@ -171,33 +167,13 @@ def test_flat_network_is_refused_and_separation_reported(tmp_path):
             "g": ["a"] * 3 + ["b"] * 3 + ["c"] * 3,
         },
     )
-    res = cli(
-        "fit",
-        csv,
-        "--family",
-        "categorical",
-        "--target",
-        "g",
-        "--hidden",
-        "2",
-        "--priors",
-        "flat",
-        "--out",
-        tmp_path / "o1",
-    )
+
+    def refused(out, *args):
+        return cli("fit", csv, "--family", "categorical", "--target", "g", *args, "--out", out)
+
+    res = refused(tmp_path / "o1", "--hidden", "2", "--priors", "flat")
     assert res.returncode == 2 and "improper" in res.stderr and "Traceback" not in res.stderr
-    res = cli(
-        "fit",
-        csv,
-        "--family",
-        "categorical",
-        "--target",
-        "g",
-        "--baseline",
-        "zz",
-        "--out",
-        tmp_path / "o2",
-    )
+    res = refused(tmp_path / "o2", "--baseline", "zz")
     assert res.returncode == 2 and "'zz'" in res.stderr and "'g'" in res.stderr
     r = fit_categorical(
         csv, tmp_path / "o3", "--target", "g", "--estimators", "newton,statsmodels,sklearn"

@@ -28,6 +28,13 @@ def cli(*args, cwd=None):
     )
 
 
+def fit_json(csv, out, family: str, *args) -> dict:
+    """``fit --family FAMILY`` on ``csv`` into ``out``; exit 0 and its results.json."""
+    res = cli("fit", csv, "--family", family, *args, "--out", out)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return json.loads((Path(out) / "results.json").read_text())
+
+
 def tree_digest(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
