@@ -46,6 +46,7 @@ from models.family import (
     Support,
     Unavailable,
     basis_laplace,
+    library_warnings,
     parse_labels,
 )
 from models.pairs import Pair
@@ -222,12 +223,10 @@ def statsmodels_fit(problem: Problem, inputs: dict) -> dict:
     import statsmodels.api as sm
 
     A = _design(problem)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with library_warnings() as said:
         res = sm.Logit(np.asarray(problem.y, float), A).fit(
             method="newton", tol=1e-14, maxiter=200, disp=0
         )
-    said = sorted({str(w.message).splitlines()[0] for w in caught})
     if not res.mle_retvals.get("converged", False):
         raise RuntimeError("statsmodels Logit did not converge")
     return {
@@ -257,10 +256,8 @@ def sklearn_fit(problem: Problem, inputs: dict) -> dict:
         max_iter=1000,
         fit_intercept=spec.intercept,
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with library_warnings() as said:
         est.fit(np.asarray(problem.X, float), np.asarray(problem.y, float))
-    said = sorted({str(w.message).splitlines()[0] for w in caught})
     if any("converge" in s.lower() for s in said):
         raise RuntimeError("scikit-learn says: " + "; ".join(said))
     beta = ([float(est.intercept_[0])] if spec.intercept else []) + list(est.coef_[0])
@@ -583,8 +580,7 @@ class BernoulliFamily:
 
     # --- checks and text
     def conditioning(self, problem: Problem) -> float:
-        sv = np.linalg.svd(_design(problem), compute_uv=False)
-        return float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
+        return la.condition_number(_design(problem))
 
     def ledger(self, problem: Problem, points: dict, rng) -> list[LedgerRow]:
         """-log p(y | beta) from the Bernoulli pmf, as n * sklearn's log_loss (only where

@@ -62,6 +62,7 @@ from models.family import (
     Support,
     Unavailable,
     basis_laplace,
+    library_warnings,
     parse_labels,
 )
 from models.pairs import Pair
@@ -399,10 +400,8 @@ def statsmodels_fit(problem: Problem, inputs: dict) -> dict:
     classes, base = _classes(problem)
     codes, order = _ordered_codes(problem)
     A = la.design(problem.X, problem.spec.intercept)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with library_warnings() as said:
         res = sm.MNLogit(codes, A).fit(method="newton", tol=1e-14, maxiter=200, disp=0)
-    said = sorted({str(w.message).splitlines()[0] for w in caught})
     if not res.mle_retvals.get("converged", False):
         raise RuntimeError("statsmodels MNLogit did not converge")
     B = np.zeros((A.shape[1], len(classes)))
@@ -430,10 +429,8 @@ def sklearn_fit(problem: Problem, inputs: dict) -> dict:
     est = LogisticRegression(
         C=C, solver="newton-cholesky", tol=SKLEARN_TOL, max_iter=1000, fit_intercept=spec.intercept
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with library_warnings() as said:
         est.fit(np.asarray(problem.X, float), _y(problem))
-    said = sorted({str(w.message).splitlines()[0] for w in caught})
     if any("converge" in s.lower() for s in said):
         raise RuntimeError("scikit-learn says: " + "; ".join(said))
     W = np.asarray(est.coef_).T  # (d, K); two classes: one column, class 1 vs class 0
@@ -1070,8 +1067,7 @@ class CategoricalFamily:
 
     # --- checks and text
     def conditioning(self, problem: Problem) -> float:
-        sv = np.linalg.svd(la.design(problem.X, problem.spec.intercept), compute_uv=False)
-        return float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
+        return la.condition_number(la.design(problem.X, problem.spec.intercept))
 
     def ledger(self, problem: Problem, points: dict, rng) -> list[LedgerRow]:
         """At each estimate, two arbitrary points and logits up to |z| = 1000: the NLL from the

@@ -16,6 +16,8 @@ This module imports nothing from ``analyses`` (layering: models -> analyses, nev
 from __future__ import annotations
 
 import argparse
+import contextlib
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -329,6 +331,17 @@ def basis_laplace(fit, basis_to_coef: np.ndarray, basis_var: str = "phi") -> tup
     idx = [i for i, lab in enumerate(labels) if lab.startswith(basis_var)]
     cov_beta = basis_to_coef @ cov[np.ix_(idx, idx)] @ basis_to_coef.T
     return np.sqrt(np.clip(np.diag(cov_beta), 0.0, None)), labels, cov
+
+
+@contextlib.contextmanager
+def library_warnings():
+    """Collect the warnings a library call raises: yields a list that, after the block, holds
+    their first lines, sorted and without repeats (shown in the estimate's info)."""
+    said: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield said
+    said.extend(sorted({str(w.message).splitlines()[0] for w in caught}))
 
 
 MISSING = ("", "nan", "na", "n/a", "null", "none")

@@ -43,6 +43,12 @@ def design(X: np.ndarray, intercept: bool) -> np.ndarray:
     return X
 
 
+def condition_number(A: np.ndarray) -> float:
+    """2-norm condition number s_max / s_min of ``A`` (inf when it is rank-deficient)."""
+    sv = np.linalg.svd(np.asarray(A, dtype=np.float64), compute_uv=False)
+    return float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
+
+
 @dataclass(frozen=True)
 class Preconditioner:
     """A well-conditioned basis for the column space of ``A`` (depends on ``A`` only, never y).

@@ -27,7 +27,6 @@ potential ``-sigma^2 / (2 S^2)`` (1/S^2 = 0 = HalfFlat).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -45,6 +44,7 @@ from models.family import (
     Support,
     Unavailable,
     basis_laplace,
+    library_warnings,
     parse_numeric,
 )
 from models.pairs import Pair
@@ -392,10 +392,8 @@ def statsmodels_fit(problem: Problem, inputs: dict) -> dict:
     names = coef_names(problem.features, spec)
     model = sm.OLS(np.asarray(problem.y, float), A)
     if np.all(np.isinf(tau)):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with library_warnings() as said:
             res = model.fit()
-        said = sorted({str(w.message).splitlines()[0] for w in caught})
         mean = dict(zip(names, map(float, res.params), strict=True))
         sd = dict(zip(names, map(float, res.bse), strict=True))
         exact = spec.sigma_known is None and la.is_exact_fit(float(res.ssr), problem.y)
@@ -770,8 +768,7 @@ class NormalFamily:
     # --- checks and text
     def conditioning(self, problem: Problem) -> float:
         """2-norm condition number of the design as the libraries see it (``[1, X]``)."""
-        sv = np.linalg.svd(la.design(problem.X, problem.spec.intercept), compute_uv=False)
-        return float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
+        return la.condition_number(la.design(problem.X, problem.spec.intercept))
 
     def ledger(self, problem: Problem, points: dict, rng) -> list[LedgerRow]:
         """-log p(y | params) from the Normal density and from the MSE loss (MSE from
