@@ -107,10 +107,6 @@ class CategoricalSpec:
     hidden_bias_scale: float | None = HIDDEN_BIAS_SCALE  # None: flat b1 (find_MAP's model)
     alpha: float = 2.0
 
-    @property
-    def kind(self) -> str:
-        return "network" if self.hidden else "regression"
-
 
 # ----------------------------------------------------------------------------- helpers
 def _classes(problem: Problem) -> tuple[list[str], int]:
