@@ -118,6 +118,12 @@ class CaseResult:
     idata: Any = None
     # data and fitted mean response for the fit picture (not written to results.json)
     picture: Any = None
+    # NLL and mean loss over a 2-D slice (w, b) with the estimates marked (figure data only)
+    landscape: Any = None
+    # hyperparameter translation rows, each verified by a fit: list of dicts (results.json)
+    translation: list[dict[str, Any]] = field(default_factory=list)
+    # {"prior_strength": {...}, "sample_size": {...}} paths (results.json "sweeps")
+    sweeps: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return _clean(
@@ -135,6 +141,8 @@ class CaseResult:
                 "provenance": self.provenance,
                 "dataset": self.dataset,
                 "layout": self.layout.to_json() if self.layout is not None else None,
+                "translation": self.translation,
+                "sweeps": self.sweeps,
             }
         )
 
