@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 reports: setup
-	$(BIN)/python -m analyses run --out reports
+	$(BIN)/python -m analyses run --out reports --sweeps
 
 quick-reports: setup
-	$(BIN)/python -m analyses run --out reports --quick
+	$(BIN)/python -m analyses run --out reports --quick --sweeps
 
 test: setup
 	$(BIN)/python -m pytest
@@ -27,6 +27,7 @@ test: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_cases.py
 	$(BIN)/python benchmarks/bench_backends.py
+	$(BIN)/python benchmarks/bench_sweeps.py
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -11,27 +11,41 @@ from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.errors import InputError
 
 
-def run_cases(names: list[str], out: Path, cfg: RunConfig) -> int:
+def run_cases(names: list[str], out: Path, cfg: RunConfig, quiet: bool = False) -> int:
     """Run built-in cases (all when ``names`` is empty) into ``out/<case>/``, ``out/index.html``."""
     from analyses.cases import CASES, get_case
     from analyses.estimators import ModelCache
     from analyses.pipeline import run_case, write_case
+    from analyses.progress import Progress
 
     cases = [get_case(n) for n in dict.fromkeys(names or CASES)]  # unknown name -> InputError
     _check_out_dir(out, allow_reports_root=True)
     cache = ModelCache()
     status = 0
-    for case in cases:
-        data = case.load(child_seed(cfg.seed, case.config.name, "data"))
-        result = run_case(data, case.config, cfg, cache)
-        write_case(result, out / case.config.name)
-        status = max(status, _summarise(result, out / case.config.name))
+    with Progress(False if quiet else None) as progress:
+        overall = progress.task("cases", len(cases))
+        for case in cases:
+            data = case.load(child_seed(cfg.seed, case.config.name, "data"))
+            sized = case.sized if cfg.sweeps else None
+            result = run_case(data, case.config, cfg, cache, sized=sized, progress=progress)
+            write_case(result, out / case.config.name)
+            status = max(status, _summarise(result, out / case.config.name, quiet, progress))
+            overall.advance()
     _write_index(out)
-    print(f"index: {out / 'index.html'}")
+    if not quiet:
+        print(f"index: {out / 'index.html'}")
     return status
 
 
-def fit_csv(path: Path, case: CaseConfig, target: str, features, out: Path, cfg: RunConfig) -> int:
+def fit_csv(
+    path: Path,
+    case: CaseConfig,
+    target: str,
+    features,
+    out: Path,
+    cfg: RunConfig,
+    quiet: bool = False,
+) -> int:
     """The analysis of a built-in case, on a user's CSV file, into ``out``."""
     from analyses.datasets import load_csv
     from analyses.pipeline import run_case, write_case
@@ -67,9 +81,12 @@ def fit_csv(path: Path, case: CaseConfig, target: str, features, out: Path, cfg:
             make_problem(family, data, case.settings, prior)
         except ValueError as exc:
             raise InputError(f"--priors {prior}: {exc}") from None
-    result = run_case(data, replace(case, name=data.name or case.name), cfg)
+    from analyses.progress import Progress
+
+    with Progress(False if quiet else None) as progress:
+        result = run_case(data, replace(case, name=data.name or case.name), cfg, progress=progress)
     write_case(result, out)
-    return _summarise(result, out)
+    return _summarise(result, out, quiet)
 
 
 def _check_out_dir(out: Path, allow_reports_root: bool = False) -> None:
@@ -85,22 +102,30 @@ def _check_out_dir(out: Path, allow_reports_root: bool = False) -> None:
         )
 
 
-def _summarise(result, out: Path) -> int:
+def _summarise(result, out: Path, quiet: bool = False, progress=None) -> int:
+    """Exit status of one case (1: a row outside tolerance, a failed estimator or a failed
+    translation row), and its one-line summary and warnings unless ``quiet``."""
     bad = [r for r in result.agreement if not r.ok]
     failed = [e.key for e in result.estimates.values() if e.status == "failed"]
-    print(
-        f"{result.case}: {len(result.agreement) - len(bad)}/{len(result.agreement)} agreement "
-        f"rows ok -> {out / 'index.html'}"
-    )
-    for w in result.warnings:
-        print(f"  warning: {w}", file=sys.stderr)
-    return 1 if bad or failed else 0
+    translation_bad = [t for t in result.translation if t.get("ok") is False]
+    if not quiet:
+        say = progress.print if progress is not None else print
+        say(
+            f"{result.case}: {len(result.agreement) - len(bad)}/{len(result.agreement)} "
+            f"agreement rows ok -> {out / 'index.html'}"
+        )
+        for w in result.warnings:
+            print(f"  warning: {w}", file=sys.stderr)
+    return 1 if bad or failed or translation_bad else 0
 
 
 def _write_index(out: Path) -> None:
-    """Index every case folder under ``out`` that holds a results.json."""
+    """Index every case folder under ``out`` that holds a results.json, with its thumbnail.png
+    embedded (the index stays one self-contained file)."""
+    import base64
+
     from analyses.outputs import write_file_atomically
-    from analyses.report import render_index
+    from analyses.report import agreement_pairs, render_index
 
     entries = []
     for res in sorted(out.glob("*/results.json")):
@@ -109,16 +134,25 @@ def _write_index(out: Path) -> None:
         except (OSError, ValueError):
             continue
         rows = r.get("agreement", [])
+        pairs = agreement_pairs(rows)
+        try:
+            png = (res.parent / "thumbnail.png").read_bytes()
+            thumbnail = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        except OSError:  # no figure in that case (or an earlier report)
+            thumbnail = None
         entries.append(
             {
                 "name": r.get("case", res.parent.name),
                 "href": f"{res.parent.name}/index.html",
                 "family": r.get("family", ""),
                 "n_obs": r.get("n_obs", ""),
+                "n_pairs_ok": sum(1 for p in pairs if p["ok"]),
+                "n_pairs": len(pairs),
                 "n_ok": sum(1 for row in rows if row.get("ok")),
                 "n_rows": len(rows),
                 "n_warnings": len(r.get("warnings", [])),
                 "description": r.get("dataset", {}).get("description", ""),
+                "thumbnail": thumbnail,
             }
         )
     write_file_atomically(out / "index.html", render_index(entries))

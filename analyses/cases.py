@@ -16,6 +16,8 @@ class Case:
     config: CaseConfig
     load: Callable[[int], datasets.Dataset]  # seed -> Dataset
     description: str
+    # (seed, n) -> Dataset of n rows from the same generator: the sample-size sweep
+    sized: Callable[[int, int], datasets.Dataset] | None = None
 
 
 CASES: dict[str, Case] = {
@@ -24,6 +26,7 @@ CASES: dict[str, Case] = {
         lambda seed: datasets.synthetic_normal(seed),
         "Simulated like the derivation: a few distinct x values, several y per x, "
         "known w, b and sigma.",
+        datasets.synthetic_normal,
     ),
     "diabetes": Case(
         CaseConfig("diabetes", "normal", Settings(prior_scale=200.0)),
@@ -34,6 +37,7 @@ CASES: dict[str, Case] = {
         CaseConfig("logistic_synthetic", "bernoulli", Settings(prior_scale=2.0)),
         lambda seed: datasets.synthetic_logistic(seed),
         "Simulated like the derivation: two features, y ~ Bernoulli(σ(b + w·x)), known truth.",
+        datasets.synthetic_logistic,
     ),
     "breast_cancer": Case(
         CaseConfig("breast_cancer", "bernoulli", Settings(prior_scale=1.0)),
@@ -54,6 +58,7 @@ CASES: dict[str, Case] = {
         CaseConfig("softmax_synthetic", "categorical", Settings(prior_scale=2.0)),
         lambda seed: datasets.synthetic_softmax(seed),
         "Simulated softmax regression: 3 classes, 2 features, known truth.",
+        datasets.synthetic_softmax,
     ),
     "network_rings": Case(
         CaseConfig(

@@ -39,10 +39,21 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument(
             "--quick", action="store_true", help="at most 400 draws, 400 tuning steps, 2 chains"
         )
+        sp.add_argument(
+            "--quiet",
+            action="store_true",
+            help="no progress bar, summary lines or warnings on the terminal (errors still)",
+        )
 
     run = sub.add_parser("run", help="run built-in cases into --out")
     run.add_argument("cases", nargs="*", metavar="CASE", help="default: all")
     run.add_argument("--out", type=Path, default=Path("reports"))
+    run.add_argument(
+        "--sweeps",
+        action="store_true",
+        help="also the prior-strength sweep of every case and the sample-size sweep of the "
+        "simulated ones (make reports does)",
+    )
     sampler_args(run)
 
     fit = sub.add_parser("fit", help="the same analysis on your own CSV file")
@@ -83,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: every estimator the family offers",
     )
     fit.add_argument("--out", type=Path, required=True, metavar="DIR")
+    fit.add_argument("--sweep", action="store_true", help="also the prior-strength sweep (τ, or α)")
     sampler_args(fit)
     owned = {}
     for name, family in FAMILIES.items():
@@ -128,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             draws=args.draws,
             tune=args.tune,
             chains=args.chains,
+            sweeps=args.sweeps if args.command == "run" else args.sweep,
             **(
                 {"estimators": args.estimators, "priors": args.priors}
                 if args.command == "fit"
@@ -139,10 +152,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             from analyses.app import run_cases
 
-            return run_cases(args.cases, args.out, cfg)
+            return run_cases(args.cases, args.out, cfg, args.quiet)
         from analyses.app import fit_csv
 
-        return fit_csv(args.data, _case_from_args(args), args.target, args.features, args.out, cfg)
+        return fit_csv(
+            args.data,
+            _case_from_args(args),
+            args.target,
+            args.features,
+            args.out,
+            cfg,
+            args.quiet,
+        )
     except InputError as exc:
         print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
         return InputError.exit_code

@@ -23,6 +23,7 @@ class RunConfig:
     chains: int = 4
     estimators: tuple[str, ...] | None = None
     priors: tuple[str, ...] | None = None
+    sweeps: bool = False  # also the prior-strength and sample-size sweeps (analyses/sweeps.py)
 
     def quick(self) -> RunConfig:
         """Fewer draws for smoke runs; MCSE tolerances widen accordingly (they are per-run)."""

@@ -57,14 +57,14 @@ class Dataset:
 
 
 # ----------------------------------------------------------------------------- built-in data
-def synthetic_normal(seed: int | np.random.Generator) -> Dataset:
+def synthetic_normal(seed: int | np.random.Generator, n: int = 48) -> Dataset:
     """Data shaped like the derivation: a few distinct x values, several y per x.
 
     y = 1.5 + 2.0 * x - 0.7 * z + N(0, 0.5^2), with x in {0, 1, ..., 5} (8 replicates each)
-    and a second, continuous feature z ~ N(0, 1); n = 48.
+    and a second, continuous feature z ~ N(0, 1); n = 48 (other n: x cycles through 0..5).
     """
     rng = np.random.default_rng(seed)
-    x = np.repeat(np.arange(6.0), 8)
+    x = np.sort(np.arange(n) % 6.0)
     z = rng.standard_normal(x.size)
     truth = {"intercept": 1.5, "x": 2.0, "z": -0.7, "sigma": 0.5}
     y = truth["intercept"] + truth["x"] * x + truth["z"] * z
@@ -75,8 +75,8 @@ def synthetic_normal(seed: int | np.random.Generator) -> Dataset:
         y=y,
         feature_names=("x", "z"),
         target="y",
-        description="Simulated: 6 distinct x values with 8 replicates each and a continuous z; "
-        "y = 1.5 + 2.0·x − 0.7·z + N(0, 0.5²).",
+        description=f"Simulated: 6 distinct x values with about {n // 6} replicates each and a "
+        "continuous z; y = 1.5 + 2.0·x − 0.7·z + N(0, 0.5²).",
         truth=truth,
         source="analyses.datasets.synthetic_normal",
     )
@@ -107,12 +107,11 @@ def diabetes() -> Dataset:
     )
 
 
-def synthetic_logistic(seed: int | np.random.Generator) -> Dataset:
+def synthetic_logistic(seed: int | np.random.Generator, n: int = 80) -> Dataset:
     """The derivation's two-feature logistic model with known truth:
     y ~ Bernoulli(sigmoid(0.5 + 1.5 x1 - 2.0 x2)), x1, x2 ~ N(0, 1) independent, n = 80
     (small enough that the posterior is visibly skewed: mean != mode, sd != Laplace sd)."""
     rng = np.random.default_rng(seed)
-    n = 80
     X = rng.standard_normal((n, 2))
     truth = {"intercept": 0.5, "x1": 1.5, "x2": -2.0}
     z = truth["intercept"] + X @ np.array([truth["x1"], truth["x2"]])
@@ -124,7 +123,7 @@ def synthetic_logistic(seed: int | np.random.Generator) -> Dataset:
         feature_names=("x1", "x2"),
         target="y",
         description="Simulated as in the derivation: y ~ Bernoulli(σ(0.5 + 1.5·x1 − 2.0·x2)), "
-        "x1, x2 ~ N(0, 1), n = 80.",
+        f"x1, x2 ~ N(0, 1), n = {n}.",
         truth=truth,
         source=f"synthetic_logistic(seed={_seed_label(seed)})",
         target_info=_binary_info(y, "1", "0"),
@@ -230,13 +229,12 @@ def iris() -> Dataset:
     )
 
 
-def synthetic_softmax(seed: int | np.random.Generator) -> Dataset:
+def synthetic_softmax(seed: int | np.random.Generator, n: int = 300) -> Dataset:
     """Three classes, two features, known truth with class "a" as baseline (logits 0):
     z_b = 0.5 + 1.5 x1 - 1.0 x2,  z_c = -0.5 - 1.0 x1 + 2.0 x2,  x ~ N(0, I), n = 300."""
     from scipy.special import softmax
 
     rng = np.random.default_rng(seed)
-    n = 300
     X = rng.standard_normal((n, 2))
     truth = {
         "b:intercept": 0.5,
@@ -262,7 +260,7 @@ def synthetic_softmax(seed: int | np.random.Generator) -> Dataset:
         feature_names=("x1", "x2"),
         target="y",
         description="Simulated softmax regression, classes a (baseline), b, c: "
-        "z_b = 0.5 + 1.5·x1 − 1.0·x2, z_c = −0.5 − 1.0·x1 + 2.0·x2, x ~ N(0, I), n = 300.",
+        f"z_b = 0.5 + 1.5·x1 − 1.0·x2, z_c = −0.5 − 1.0·x1 + 2.0·x2, x ~ N(0, I), n = {n}.",
         truth=truth,
         source=f"synthetic_softmax(seed={_seed_label(seed)})",
         target_info=_class_info(["a", "b", "c"], y),

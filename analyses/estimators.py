@@ -116,9 +116,24 @@ class ModelCache:
         import pymc as pm
 
         first = self._models[key]
+        # n is not part of the key: dims whose length differs (the observations) are resized
+        resized = {
+            dim: values
+            for dim, values in built.model.coords.items()
+            if len(values) != len(first.model.coords.get(dim, ()))
+        }
         with first.model:
-            pm.set_data(built.data)
+            pm.set_data(built.data, coords=resized or None)
         return replace(built, model=first.model), key
+
+    def counts(self) -> dict[str, int]:
+        """How many models, compiled functions and nutpie samplers this cache has built (a
+        sweep must not add to them after its first grid point)."""
+        return {
+            "models": len(self._models),
+            "functions": len(self._functions),
+            "nutpie": len(self._nutpie),
+        }
 
     def function(self, model, name: str, compile_fn):
         """A compiled PyTensor function of ``model``, built once: it reads the model's pm.Data
@@ -191,7 +206,9 @@ def reference(ctx: Context, name: str, done: dict[str, Estimate]) -> Estimate:
 
 
 # ------------------------------------------------------------------------------ find_MAP
-def find_map(ctx: Context) -> tuple[Estimate, Estimate | None]:
+def find_map(
+    ctx: Context, compiled: bool = False, max_starts: int | None = None
+) -> tuple[Estimate, Estimate | None]:
     """``pm.find_MAP`` and the Laplace approximation at its mode (None when the family does
     not offer it for this problem), guarded.
 
@@ -201,13 +218,18 @@ def find_map(ctx: Context) -> tuple[Estimate, Estimate | None]:
     point must be at most ``tolerances.FIND_MAP_STEP_TOL`` posterior sds.  "failed" means a
     non-finite objective, a scaled gradient that stays large, or (for a log-concave family) a
     Hessian that is not positive definite; the optimiser's own message is kept in ``info``.
+
+    ``compiled=True`` (the sweeps): the same optimiser, options, starts, refinement and
+    acceptance, but on the model's log density, gradient and Hessian compiled once per model
+    structure (:func:`_compiled_start`) instead of ``pm.find_MAP``, which compiles its own
+    functions on every call (about 1 s each here); ``max_starts`` caps a multi-start family.
     """
     support = ctx.family.supports("find_map", ctx.problem)
     if not support.ok:
         un = {"status": "unavailable", "reason": support.reason}
         return ctx.estimate("find_map", **un), ctx.estimate("laplace", **un)
     try:
-        fm, lap = _find_map(ctx, support)
+        fm, lap = _find_map(ctx, support, _compiled_start if compiled else _one_start, max_starts)
     except Exception as exc:  # guarded: never a traceback out of an estimator
         return ctx.failed("find_map", exc), ctx.failed("laplace", exc)
     lap_support = ctx.family.supports("laplace", ctx.problem)
@@ -218,12 +240,14 @@ def find_map(ctx: Context) -> tuple[Estimate, Estimate | None]:
     return fm, lap
 
 
-def _find_map(ctx: Context, support: Support) -> tuple[Estimate, Estimate]:
+def _find_map(
+    ctx: Context, support: Support, one_start, max_starts=None
+) -> tuple[Estimate, Estimate]:
     """Run find_MAP from each of the family's starts; keep the accepted mode with the highest
     log posterior; list every start (its objective, criterion or reason) in ``info``."""
     problem = ctx.problem if support.spec is None else replace(ctx.problem, spec=support.spec)
     built, _ = ctx.cache.model(ctx.family, problem)
-    starts = ctx.family.map_starts(problem)
+    starts = ctx.family.map_starts(problem)[:max_starts]
     seeds = [ctx.seeds["find_map"]] + [
         child_seed(ctx.seeds["find_map"], "start", str(k)) for k in range(1, len(starts))
     ]
@@ -231,7 +255,7 @@ def _find_map(ctx: Context, support: Support) -> tuple[Estimate, Estimate]:
     for start, seed in zip(starts, seeds, strict=True):
         label = start.label
         try:
-            r = _one_start(ctx, built, start, seed)
+            r = one_start(ctx, built, start, seed)
         except Exception as exc:  # guarded per start; all starts failing fails the estimate
             r = {"reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
         runs.append((label, r))
@@ -265,6 +289,8 @@ def _find_map(ctx: Context, support: Support) -> tuple[Estimate, Estimate]:
                 f"{len(distinct)} different modes from {len(runs)} starts; the highest "
                 f"(from '{label}') is kept"
             )
+    if max_starts is not None and max_starts < len(ctx.family.map_starts(problem)):
+        info["starts capped"] = f"the first {max_starts} of the family's starts"
     layout = ctx.problem.layout
     point = _deterministics_at(built.model, best["x"], layout.var_names, ctx.cache)
     mean = layout.reduce(point)
@@ -358,6 +384,140 @@ def _one_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
     return {"x": x, "fit": fit, "objective": check["objective"], "info": info}
 
 
+def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
+    """One start of :func:`_one_start`'s algorithm on functions compiled once per model (cached
+    in ``ctx.cache``): jittered initial point (U(-1, 1) on every unconstrained value, as
+    ``pm.find_MAP(jitter=True)``), the start's held stage, the same scipy optimiser and options
+    (trust-ncg with the exact Hessian; L-BFGS-B for a non-smooth family), then the same Newton
+    refinement and acceptance."""
+    from scipy import optimize
+
+    model = built.model
+    smooth = ctx.family.smooth(ctx.problem)
+    fn = _compiled_functions(model, ctx.cache)
+    point0 = fn["init"](seed)
+    point0.update({k: np.asarray(v, dtype=float) for k, v in start.initvals.items()})
+    x = fn["ravel"]({v.name: point0[v.name] for v in model.value_vars})
+    rmap = fn["rmap"]
+
+    def f(v):
+        return -float(fn["logp"](rmap(v)))
+
+    def g(v):
+        return -np.asarray(fn["dlogp"](rmap(v)), dtype=float)
+
+    def h(v):
+        return -np.asarray(fn["hess"](rmap(v)), dtype=float)  # Hessian of -log p
+
+    method = tolerances.FIND_MAP_METHOD if smooth else tolerances.NONSMOOTH_METHOD
+    options = dict(tolerances.FIND_MAP_OPTIONS if smooth else tolerances.NONSMOOTH_OPTIONS)
+    hess = {"hess": h} if smooth else {}
+    if start.hold:  # first stage: these value variables held at their initial values
+        free = ~np.isin(fn["owner"], list(start.hold))
+
+        def sub(fun, v):
+            full = x.copy()
+            full[free] = v
+            return fun(full)
+
+        stage = optimize.minimize(
+            lambda v: sub(f, v),
+            x[free],
+            jac=lambda v: sub(g, v)[free],
+            method=method,
+            options=options,
+            **({"hess": lambda v: sub(h, v)[np.ix_(free, free)]} if smooth else {}),
+        )
+        x = x.copy()
+        x[free] = stage.x
+    with np.errstate(all="ignore"):
+        res = optimize.minimize(f, x, jac=g, method=method, options=options, **hess)
+    info = {
+        "method": method,
+        "optimizer message": str(res.message),
+        "optimizer success flag": bool(res.success),
+        "iterations": int(res.nit),
+        "objective": float(res.fun),
+        "warnings": [],
+        "compiled": "log density, gradient and Hessian compiled once per model structure",
+    }
+    if not np.isfinite(info["objective"]):
+        return {
+            "reason": "the objective is not finite at the optimiser's final point",
+            "info": info,
+        }
+    labels = fn["labels"]
+    if not smooth:
+        info["convergence"] = {
+            "criterion": "the log density has kinks (relu): accepted by a finite objective",
+            "decided by": "objective value",
+            "scaled_step": None,
+        }
+        fit = xr.Dataset({"mean_vector": ("rows", res.x)}, coords={"rows": labels})
+        return {"x": rmap(res.x), "fit": fit, "objective": float(res.fun), "info": info}
+    H = h(res.x)
+    try:
+        np.linalg.cholesky(H)
+    except np.linalg.LinAlgError:
+        if ctx.family.log_concave:
+            return {
+                "reason": "the Hessian at the final point is not positive definite, but every "
+                "mode of this model has a positive-definite one: not a mode",
+                "info": info,
+            }
+    cov = np.linalg.inv(H)
+    point, check = _refine(model, res.x, cov, -g(res.x), labels, ctx.cache)
+    info["convergence"] = check
+    if not check["scaled_step"] <= tolerances.FIND_MAP_STEP_TOL:
+        return {
+            "reason": f"not at a mode: the remaining Newton step is {check['scaled_step']:.3g} "
+            f"posterior sds (> {tolerances.FIND_MAP_STEP_TOL:g}) after refinement",
+            "info": info,
+        }
+    fit = xr.Dataset(
+        {
+            "mean_vector": ("rows", fn["ravel"](point)),
+            "covariance_matrix": (("rows", "columns"), cov),
+        },
+        coords={"rows": labels, "columns": labels},
+    )
+    return {"x": point, "fit": fit, "objective": check["objective"], "info": info}
+
+
+def _compiled_functions(model, cache: ModelCache) -> dict:
+    """The functions :func:`_compiled_start` needs, compiled once per model: -log p pieces
+    (no Jacobian, as find_MAP), the jittered initial point, and the ravel/unravel maps of the
+    unconstrained vector with its labels (``name[i]``, as find_MAP's ``fit`` group)."""
+    from pymc.blocking import DictToArrayBijection
+    from pymc.initial_point import make_initial_point_fn
+
+    def build():
+        mode = compile_mode()
+        names = [v.name for v in model.value_vars]
+        shapes = [np.shape(model.initial_point()[nm]) for nm in names]
+        labels, owner = [], []
+        for nm, shape in zip(names, shapes, strict=True):
+            size = int(np.prod(shape))
+            labels += [nm] if shape == () else [f"{nm}[{i}]" for i in range(size)]
+            owner += [nm] * size
+        return {
+            "logp": model.compile_logp(jacobian=False, mode=mode),
+            "dlogp": model.compile_dlogp(jacobian=False, mode=mode),
+            "hess": model.compile_d2logp(jacobian=False, negate_output=False, mode=mode),
+            "init": make_initial_point_fn(
+                model=model, jitter_rvs=set(model.free_RVs), return_transformed=True
+            ),
+            "ravel": lambda point: DictToArrayBijection.map(
+                {nm: point[nm] for nm in names}
+            ).data.copy(),
+            "rmap": _point_map(model),
+            "labels": labels,
+            "owner": np.array(owner),
+        }
+
+    return cache.function(model, "compiled find_MAP", build)
+
+
 def _point_map(model):
     """(rmap: flat unconstrained vector -> point dict) for ``model``'s value variables."""
     from pymc.blocking import DictToArrayBijection, RaveledVars
@@ -409,6 +569,12 @@ def _newton_refine(model, fit, grad0, cache: ModelCache, max_steps: int = 20):
     labels = [str(v) for v in fit["rows"].values]
     x = np.asarray(fit["mean_vector"].values, dtype=float)
     cov = np.asarray(fit["covariance_matrix"].values, dtype=float)
+    return _refine(model, x, cov, grad0, labels, cache, max_steps)
+
+
+def _refine(model, x, cov, grad0, labels, cache: ModelCache, max_steps: int = 20):
+    """:func:`_newton_refine` on arrays: ``x`` the unconstrained optimum, ``cov`` the inverse
+    Hessian of -log p there, ``grad0`` the gradient of log p at ``x``."""
     sd = np.sqrt(np.diag(cov))
     if not (np.all(np.isfinite(cov)) and np.all(sd > 0)):
         raise ValueError("the inverse Hessian at the optimum is not finite and positive")
@@ -470,18 +636,20 @@ def _deterministics_at(model, point, var_names, cache: ModelCache):
 
 
 # ------------------------------------------------------------------------------ NUTS
-def nuts(ctx: Context) -> tuple[Estimate, object]:
-    """NUTS (nutpie) on the compiled model, guarded; (estimate, DataTree or None)."""
+def nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
+    """NUTS (nutpie) on the compiled model, guarded; (estimate, DataTree or None).
+    ``predictive=False`` (the sweeps) skips the posterior predictive draws, whose
+    ``pm.sample_posterior_predictive`` compiles a new function on every call."""
     support = ctx.family.supports("nuts", ctx.problem)
     if not support.ok:
         return ctx.estimate("nuts", status="unavailable", reason=support.reason), None
     try:
-        return _nuts(ctx)
+        return _nuts(ctx, predictive)
     except Exception as exc:  # guarded
         return ctx.failed("nuts", exc), None
 
 
-def _nuts(ctx: Context) -> tuple[Estimate, object]:
+def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
     import arviz as az
     import nutpie
     import pymc as pm
@@ -504,7 +672,8 @@ def _nuts(ctx: Context) -> tuple[Estimate, object]:
             save_warmup=False,
         )
         add_deterministics(idata, built.model, layout.var_names, ctx.cache)
-        with built.model, warnings.catch_warnings():
+    with quiet(), built.model, warnings.catch_warnings():
+        if predictive:
             # Our Potentials are the priors; they already shaped the posterior draws, and y
             # given a draw does not depend on them, so the predictive draws are exact.
             warnings.filterwarnings("ignore", message="The effect of Potentials")
@@ -520,8 +689,8 @@ def _nuts(ctx: Context) -> tuple[Estimate, object]:
                 # the draws are the posterior's: nothing upstream is to be resampled
                 freeze_vars=[rv.name for rv in built.model.free_RVs],
             )
-        idata["posterior_predictive"] = ppc["posterior_predictive"]
-        idata["observed_data"] = ppc["observed_data"]
+            idata["posterior_predictive"] = ppc["posterior_predictive"]
+            idata["observed_data"] = ppc["observed_data"]
     var_names = [v for v in layout.var_names if v in idata.posterior.data_vars]
     summ = az.summary(idata, var_names=var_names, round_to="none")
     post = idata.posterior.dataset

@@ -17,6 +17,7 @@ from analyses.compare import agreement
 from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.datasets import Dataset
 from analyses.results import AgreementRow, CaseResult, Estimate
+from analyses.translate import verify as verify_translations
 from models import get_family
 from models.family import Problem
 
@@ -63,9 +64,16 @@ def _needed(family, want: set[str]) -> set[str]:
 
 
 def run_case(
-    data: Dataset, case: CaseConfig, cfg: RunConfig, cache: E.ModelCache | None = None
+    data: Dataset,
+    case: CaseConfig,
+    cfg: RunConfig,
+    cache: E.ModelCache | None = None,
+    sized=None,
+    progress=None,
 ) -> CaseResult:
-    """Fit every requested estimator under every requested prior and compare them."""
+    """Fit every requested estimator under every requested prior and compare them; with
+    ``cfg.sweeps`` also the prior-strength sweep and, given a generator ``sized(seed, n)``,
+    the sample-size sweep (analyses/sweeps.py)."""
     family = get_family(case.family)
     cache = cache or E.ModelCache()
     priors = tuple(cfg.priors or case.priors or family.default_priors(case.settings))
@@ -170,7 +178,11 @@ def run_case(
     picture = _picture(family, problems, estimates, posteriors)
     warnings = _warnings(estimates, rows)
     model_text = family.describe(problems, computed)
-    return CaseResult(
+    translation = []
+    for prior, problem in problems.items():
+        sd = _scale_sd(family, computed, prior, priors)
+        translation += verify_translations(family, problem, estimates.get(f"find_map_{prior}"), sd)
+    result = CaseResult(
         case=case.name,
         family=case.family,
         target=data.target,
@@ -195,81 +207,69 @@ def run_case(
         layout=main.layout,
         idata=posteriors,
         picture=picture,
+        landscape=_landscape(family, problems, estimates),
+        translation=translation,
     )
+    if cfg.sweeps:
+        result.sweeps = _sweeps(data, case, cfg, cache, sized, progress, estimates)
+    return result
 
 
-PICTURE_DRAWS = 200  # posterior draws averaged for the posterior mean of the response
+def _sweeps(data, case, cfg, cache, sized, progress, estimates) -> dict:
+    """The case's sweeps; the MLE of the main fit (find_MAP, flat) marks the τ → ∞ limit."""
+    from analyses import sweeps
+
+    out = {}
+    strength = sweeps.prior_strength(data, case, cfg, cache, progress)
+    if strength is not None:
+        mle = estimates.get("find_map_flat")
+        strength["mle"] = mle.mean if mle is not None and mle.status == "ok" else None
+        strength["mle_note"] = (
+            "the MLE was not fitted (no flat prior in this run)"
+            if mle is None
+            else (f"MLE {mle.status}: {mle.reason}" if mle.status != "ok" else "")
+        )
+        if strength["mle_note"]:
+            strength["caption"] += f" No MLE line: {strength['mle_note']}."
+        out["prior_strength"] = strength
+    if sized is not None:
+        out["sample_size"] = sweeps.sample_size(sized, case, cfg, cache, progress)
+    return out
 
 
 def _picture(family, problems, estimates, posteriors) -> dict:
-    """Data and fitted mean response on a grid, for one or two features (two: binary outcome,
-    as a probability surface): find_MAP's mode and the posterior mean of the response, under
-    the first prior whose find_MAP exists."""
-    out = {"outcome": family.outcome}
-    first = next(iter(problems.values()))
-    X = np.asarray(first.X, dtype=float)
-    k = X.shape[1]
-    if k not in (1, 2) or (k == 2 and family.outcome == "continuous"):
-        return out
-    if family.outcome == "categorical" and k != 2:
-        return out
-    lo, hi = X.min(axis=0), X.max(axis=0)
-    pad = 0.08 * np.where(hi > lo, hi - lo, 1.0)
-    axes = [
-        np.linspace(a - d, b + d, 200 if k == 1 else 90)
-        for a, b, d in zip(lo, hi, pad, strict=True)
-    ]
-    mesh = np.meshgrid(*axes)
-    G = np.column_stack([m.ravel() for m in mesh])
-    for prior, problem in problems.items():
-        fm = estimates.get(f"find_map_{prior}")
-        if fm is None or fm.status != "ok":
-            continue
-        curves = {f"find_MAP ({prior})": family.predict(problem, fm.mean, G)}
-        idata = posteriors.get(prior)
-        if idata is not None:
-            post = idata.posterior.dataset
-            cols = {}
-            for p in problem.layout.params:
-                da = post[p.var].sel(dict(p.sel)) if p.sel else post[p.var]
-                cols[p.name] = np.ravel(da.values)
-            step = max(1, len(next(iter(cols.values()))) // PICTURE_DRAWS)
-            draws = range(0, len(next(iter(cols.values()))), step)
-            mean = np.mean(
-                [family.predict(problem, {nm: c[d] for nm, c in cols.items()}, G) for d in draws],
-                axis=0,
-            )
-            curves[f"posterior mean ({prior}, NUTS)"] = mean
-        shape = mesh[0].shape
-        if family.outcome == "categorical":
-            classes = list(problem.target_info["classes"])
-            return out | {
-                "X": X,
-                "y": np.asarray(problem.y, dtype=int),
-                "classes": classes,
-                "features": list(problem.features),
-                "grid": mesh,
-                "curves": {lb: v.reshape(*shape, len(classes)) for lb, v in curves.items()},
-                "title": "Decision regions",
-                "caption": f"The data with the class of highest probability under the {prior} "
-                f"prior: at find_MAP's mode and for the posterior predictive probabilities "
-                f"(averaged over up to {PICTURE_DRAWS} posterior draws). Shading: that "
-                "class's probability.",
-            }
-        kind = "probability" if family.outcome == "binary" else "mean"
-        return out | {
-            "X": X,
-            "y": np.asarray(problem.y, dtype=float),
-            "features": list(problem.features),
-            "grid": axes if k == 1 else mesh,
-            "curves": {lb: v.reshape(shape) if k == 2 else v for lb, v in curves.items()},
-            "ylabel": "P(y = 1 | x)" if family.outcome == "binary" else "E[y | x]",
-            "title": "Fitted probability surface" if k == 2 else "Fitted curve",
-            "caption": f"The data with the fitted {kind} under the {prior} prior: at "
-            f"find_MAP's mode and averaged over up to {PICTURE_DRAWS} posterior draws (posterior "
-            "predictive mean)" + ("; the black line is P = 0.5." if k == 2 else "."),
+    """The fit picture's data for every case: the data with find_MAP's mode under every prior
+    (flat: the MLE) and the first NUTS posterior, drawn as suits the outcome and the number of
+    features (a curve, a surface, decision regions, observed against predicted, calibration,
+    class frequencies; ``analyses.pictures``)."""
+    from analyses import pictures
+
+    try:
+        return pictures.picture(family, problems, estimates, posteriors)
+    except Exception as exc:  # drawn as "figure unavailable" with the reason, never lost
+        return {
+            "outcome": family.outcome,
+            "kind": "unavailable",
+            "title": "Fit picture",
+            "caption": "",
+            "curves": {"unavailable": None},
+            "error": f"{type(exc).__name__}: {exc}".splitlines()[0],
         }
-    return out
+
+
+def _landscape(family, problems, estimates) -> dict | None:
+    """NLL and mean loss over (weight of the first feature, its intercept) through the MLE (the
+    MAP without one), every estimate marked; None when the model has no such pair or a failure
+    (a figure's data must not lose the report)."""
+    from analyses import pictures
+
+    try:
+        return pictures.landscape(family, problems, estimates)
+    except Exception as exc:  # guarded like a figure: the report says it is unavailable
+        import sys
+
+        print(f"loss landscape unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return None
 
 
 def _scale_sd(family, computed, prior, priors) -> dict[str, float]:
@@ -375,15 +375,24 @@ def _provenance(cfg, case, family, seeds, estimates, timings, kappa) -> dict:
 
 
 def write_case(result: CaseResult, out_dir: Path) -> None:
-    """Write index.html, results.json and the posterior(s) into ``out_dir`` atomically."""
-    from analyses import outputs, report
+    """Write index.html, results.json, thumbnail.png (the page's first figure, 240 px wide, for
+    the index of all cases; none when the page has no figure) and the posterior(s) into
+    ``out_dir`` atomically."""
+    import sys
+
+    from analyses import figures, outputs, report
 
     refs = references_for_report(result)
-    html = report.render_case(result, refs)
+    html, uris = report.render_case_page(result, refs)
     files: dict[str, object] = {
         "results.json": json.dumps(result.to_json(), indent=2, allow_nan=False),
         "index.html": html,
     }
+    if uris:  # the fit picture when there is one (it comes first on the page)
+        try:
+            files["thumbnail.png"] = figures.thumbnail_png(uris[0])
+        except Exception as exc:  # a thumbnail must not lose the report
+            print(f"{result.case}: no thumbnail ({type(exc).__name__}: {exc})", file=sys.stderr)
     for prior, idata in (result.idata or {}).items():
         files[f"posterior_{prior}.zarr"] = lambda path, idata=idata: idata.to_zarr(
             path, consolidated=False

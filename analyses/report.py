@@ -4,11 +4,14 @@ names are escaped).  Pages are self-contained: figures are embedded PNG data URI
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import jinja2
 
 from analyses import figures
-from analyses.results import CaseResult
+from analyses.results import AgreementRow, CaseResult
+from analyses.tolerances import TIERS
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("analyses", "templates"),
@@ -37,6 +40,94 @@ def _flatten(d, prefix=""):
             yield from _flatten(v, key + " · ")
         else:
             yield key, v
+
+
+LEDGER_NOTE = "loss ledger"  # the note of the loss-ledger rows (analyses.pipeline)
+
+
+def _field(row, key):
+    return row.get(key) if isinstance(row, Mapping) else getattr(row, key)
+
+
+def agreement_pairs(rows: Iterable[AgreementRow | Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Group agreement rows (``AgreementRow`` values or their results.json dicts) into the
+    declared pairs they came from, failing pairs first, otherwise in declared order.
+
+    A pair is (left, right, tier, note, kind); loss-ledger rows are one pair per (left, right)
+    over every point of the ledger.  Rows of one declared pair name each parameter once, so a
+    repeated parameter starts a new pair (two pairs with the same note, e.g. means and sds).
+    Each pair: ``left``, ``right``, ``tier``, ``note``, ``kind``, ``rows``, ``n_ok``, ``ok`` (every
+    row ok), ``worst`` (the largest |difference| / tolerance over rows with a finite, positive
+    tolerance; None when there is none) and ``worst_parameter``.
+    """
+    pairs: list[dict[str, Any]] = []
+    open_pairs: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        note = _field(row, "note") or ""
+        if note == LEDGER_NOTE:
+            key: tuple = (LEDGER_NOTE, _field(row, "left"), _field(row, "right"))
+        else:
+            key = tuple(_field(row, k) for k in ("left", "right", "tier", "kind")) + (note,)
+        parameter = _field(row, "parameter")
+        candidates = open_pairs.setdefault(key, [])
+        pair = next(
+            (p for p in candidates if note == LEDGER_NOTE or parameter not in p["_seen"]), None
+        )
+        if pair is None:
+            pair = {
+                "left": _field(row, "left"),
+                "right": _field(row, "right"),
+                "tier": _field(row, "tier"),
+                "note": note,
+                "kind": _field(row, "kind") or "agree",
+                "rows": [],
+                "_seen": set(),
+            }
+            candidates.append(pair)
+            pairs.append(pair)
+        pair["rows"].append(row)
+        pair["_seen"].add(parameter)
+    for pair in pairs:
+        del pair["_seen"]
+        pair["n_ok"] = sum(1 for row in pair["rows"] if _field(row, "ok"))
+        pair["ok"] = pair["n_ok"] == len(pair["rows"])
+        ratios = []
+        for row in pair["rows"]:
+            diff, tol = _field(row, "abs_diff"), _field(row, "tolerance")
+            if _finite(diff) and _finite(tol) and tol > 0:
+                ratios.append((diff / tol, _field(row, "parameter")))
+        worst = max(ratios, key=lambda t: t[0], default=(None, None))
+        pair["worst"], pair["worst_parameter"] = worst
+    return sorted(pairs, key=lambda p: p["ok"])  # stable: declared order within each
+
+
+def _finite(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _figure(title: str, caption: str, make, warnings: list[str], where: str = "") -> dict:
+    """One figure as a data URI; a broken (or not yet existing) figure function becomes a
+    visible "figure unavailable" and a warning, never a lost report."""
+    fig = {"title": title, "caption": caption, "uri": None, "error": None}
+    try:
+        fig["uri"] = figures.figure_to_data_uri(make())
+    except Exception as exc:  # one broken figure must not lose the report
+        fig["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        warnings.append(f"figure '{title}'{where} unavailable: {fig['error']}")
+    return fig
+
+
+def _figure_function(name: str):
+    """``figures.<name>``, looked up when drawn: a function another change has not added yet
+    fails like a broken figure."""
+    return getattr(figures, name)
+
+
+# result.sweeps key -> figure function in analyses.figures and its label, in page order
+SWEEPS = (
+    ("prior_strength", "prior_sweep", "prior-strength sweep"),
+    ("sample_size", "sample_size_sweep", "sample-size sweep"),
+)
 
 
 def _posterior_section(prior, idata, layout, refs, warnings, outcome="continuous"):
@@ -70,18 +161,54 @@ def _posterior_section(prior, idata, layout, refs, warnings, outcome="continuous
         ),
     ]
     for title, make in plots:
-        try:
-            section["figures"].append({"title": title, "uri": figures.figure_to_data_uri(make())})
-        except Exception as exc:  # one broken figure must not lose the report
-            msg = f"{type(exc).__name__}: {exc}".splitlines()[0]
-            section["figures"].append({"title": title, "uri": None, "error": msg})
-            warnings.append(f"figure '{title}' ({prior}) unavailable: {msg}")
+        section["figures"].append(_figure(title, "", make, warnings, f" ({prior})"))
     return section
 
 
 def render_case(result: CaseResult, references: dict[str, dict[str, dict[str, float]]]) -> str:
     """The case page.  ``references[prior][label] = {parameter: value}`` for the density lines."""
+    return render_case_page(result, references)[0]
+
+
+def render_case_page(
+    result: CaseResult, references: dict[str, dict[str, dict[str, float]]]
+) -> tuple[str, list[str]]:
+    """The case page and the data URIs of the figures it shows, in page order.
+
+    Reads ``result.picture`` (drawn when it has "curves"), ``result.landscape`` (None or a dict
+    with "title", "caption" and what ``figures.loss_landscape`` draws), ``result.sweeps``
+    ("prior_strength" / "sample_size": dicts with "title", "caption" and what
+    ``figures.prior_sweep`` / ``figures.sample_size_sweep`` draw), ``result.translation`` (rows
+    with library, call, parameter, formula, value, verified_by, compare, max_abs_diff, tolerance,
+    tier, ok, reason) and ``result.idata`` (one posterior section per prior).
+    """
     extra_warnings: list[str] = []
+    picture = None
+    if result.picture and result.picture.get("curves"):
+        pic = result.picture
+        picture = _figure(
+            pic["title"], pic["caption"], lambda: figures.fit_picture(pic), extra_warnings
+        )
+    landscape = None
+    if result.landscape:
+        data = result.landscape
+        landscape = _figure(
+            data.get("title", "Loss landscape"),
+            data.get("caption", ""),
+            lambda: _figure_function("loss_landscape")(data),
+            extra_warnings,
+        )
+    sweeps = []
+    for key, name, label in SWEEPS:
+        data = (result.sweeps or {}).get(key)
+        if data:
+            fig = _figure(
+                data.get("title", label),
+                data.get("caption", ""),
+                lambda name=name, data=data: _figure_function(name)(data),
+                extra_warnings,
+            )
+            sweeps.append(fig | {"id": f"sweep-{key}", "label": label})
     posteriors = []
     for prior, idata in (result.idata or {}).items():
         posteriors.append(
@@ -94,29 +221,32 @@ def render_case(result: CaseResult, references: dict[str, dict[str, dict[str, fl
                 (result.picture or {}).get("outcome", "continuous"),
             )
         )
-    picture = None
-    if result.picture and result.picture.get("curves"):
-        pic = result.picture
-        picture = {"title": pic["title"], "caption": pic["caption"], "uri": None}
-        try:
-            picture["uri"] = figures.figure_to_data_uri(figures.fit_picture(pic))
-        except Exception as exc:  # one broken figure must not lose the report
-            picture["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
-            extra_warnings.append(f"figure '{pic['title']}' unavailable: {picture['error']}")
     ledger_columns = list(dict.fromkeys(k for row in result.ledger for k in row))
     n_ok = sum(1 for row in result.agreement if row.ok)
-    return _ENV.get_template("case.html").render(
+    pairs = agreement_pairs(result.agreement)
+    html = _ENV.get_template("case.html").render(
         r=result,
         warnings=list(result.warnings) + extra_warnings,
         estimates=list(result.estimates.values()),
         n_ok=n_ok,
         n_bad=len(result.agreement) - n_ok,
+        pairs=pairs,
+        n_pairs_ok=sum(1 for p in pairs if p["ok"]),
+        tiers=TIERS,
         posteriors=posteriors,
         picture=picture,
+        landscape=landscape,
+        sweeps=sweeps,
+        translation=list(result.translation or []),
         ledger_columns=ledger_columns,
         provenance=list(_flatten(result.provenance)),
     )
+    shown = [picture, landscape, *sweeps, *(f for s in posteriors for f in s["figures"])]
+    return html, [f["uri"] for f in shown if f is not None and f["uri"]]
 
 
 def render_index(entries: list[dict]) -> str:
-    return _ENV.get_template("index.html").render(entries=entries)
+    """The index of every case.  Each entry: name, href, family, description, n_obs, n_pairs_ok,
+    n_pairs (from ``agreement_pairs``), n_ok, n_rows, n_warnings and thumbnail (a PNG data URI
+    or None)."""
+    return _ENV.get_template("index.html").render(entries=entries, tiers=TIERS)

@@ -48,6 +48,7 @@ from models.family import (
     basis_laplace,
     library_warnings,
     parse_labels,
+    tau_sweep,
 )
 from models.pairs import Pair
 from models.priors import Flat, Gaussian, Jeffreys
@@ -357,7 +358,7 @@ def build_model(problem: Problem) -> Built:
         pm.Bernoulli("y", logit_p=z, observed=y_obs, dims="obs")
     return Built(
         model=model,
-        key=(NAME, n, p - int(spec.intercept), spec.intercept, spec.jeffreys),
+        key=(NAME, p - int(spec.intercept), spec.intercept, spec.jeffreys),  # not n
         data=data,
         observed="y",
         extra={"basis_to_coef": data["basis_to_coef"]},
@@ -574,6 +575,9 @@ class BernoulliFamily:
     def smooth(self, problem: Problem) -> bool:
         return True
 
+    def sweep(self, settings, features):
+        return tau_sweep(settings, ("newton", "sklearn", "nuts")) if features else None
+
     def objective(self, problem: Problem, params: dict, method: str) -> None:
         """Not reported by this family (its estimates are compared parameter by parameter)."""
         return None
@@ -624,6 +628,12 @@ class BernoulliFamily:
 
     def agreement_pairs(self, problem: Problem) -> list[Pair]:
         return agreement_pairs(problem)
+
+    def translations(self, problem: Problem, mode: dict | None = None) -> list:
+        """LogisticRegression, statsmodels GLM and SGD weight decay rows (Gaussian prior)."""
+        from models import translation
+
+        return translation.bernoulli_rows(problem)
 
     def describe(self, problems: dict[str, Problem], estimates: dict) -> dict:
         problem = next(iter(problems.values()))

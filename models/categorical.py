@@ -60,16 +60,19 @@ from models.family import (
     Settings,
     Start,
     Support,
+    Sweep,
     Unavailable,
     basis_laplace,
     library_warnings,
     parse_labels,
+    tau_sweep,
 )
 from models.pairs import Pair
 
 NAME = "categorical"
 HIDDEN_BIAS_SCALE = 10.0  # b1 ~ N(0, 10^2) for NUTS: proper, and wide for standardised inputs
 MAP_STARTS = 40  # find_MAP starts for the network (jittered; the best accepted mode is kept)
+SWEEP_STARTS = 8  # per grid point of the network's prior-strength sweep (21 points)
 SKLEARN_RESTARTS = 20  # MLPClassifier restarts (random_state 0..19); the best objective is kept
 SKLEARN_TOL = 1e-12
 NLL_PMF = "−Σ log softmax(z)_y (Categorical pmf)"
@@ -686,7 +689,7 @@ def build_regression(problem: Problem) -> Built:
     L, names = _coef_map(problem, data, free)
     return Built(
         model=model,
-        key=(NAME, "regression", n, p, K, base, spec.intercept, spec.prior, len(labels)),
+        key=(NAME, "regression", p, K, base, spec.intercept, spec.prior, len(labels)),  # not n
         data=data,
         observed="y",
         extra={"coef_map": L, "coef_names": names},
@@ -742,7 +745,7 @@ def build_network(problem: Problem) -> Built:
         pm.Categorical("y", logit_p=net(Xd), observed=y_obs, dims="obs")
     return Built(
         model=model,
-        key=(NAME, "network", X.shape[0], X.shape[1], H, K, base, len(labels)),
+        key=(NAME, "network", X.shape[1], H, K, base, len(labels)),  # not n
         data=data,
         observed="y",
     )
@@ -761,7 +764,7 @@ def build_dirichlet(problem: Problem) -> Built:
         q = pm.Dirichlet("q", a=alpha, dims="class")
         pm.Deterministic("prob", q[None, :], dims=("point", "class"))
         pm.Categorical("y", p=q, observed=y_obs, dims="obs")
-    return Built(model=model, key=(NAME, "dirichlet", n, K), data=data, observed="y")
+    return Built(model=model, key=(NAME, "dirichlet", K), data=data, observed="y")  # not n
 
 
 # ----------------------------------------------------------------------------- agreement
@@ -1047,6 +1050,31 @@ class CategoricalFamily:
     def smooth(self, problem: Problem) -> bool:
         return not problem.spec.hidden  # relu kinks
 
+    def sweep(self, settings, features):
+        options = settings.options or CategoricalOptions()
+        if options.hidden:
+            return tau_sweep(
+                settings,
+                (),
+                max_starts=SWEEP_STARTS,
+                note=f"the best of {SWEEP_STARTS} find_MAP starts per grid point; the modes "
+                "are symmetric copies and the path may jump between them",
+            )
+        if features:
+            return tau_sweep(settings, ("newton", "sklearn", "nuts"))
+        return Sweep(  # intercept only: the Dirichlet's pseudo-count α - 1
+            prior="dirichlet",
+            symbol="α",
+            value=float(options.dirichlet_alpha),
+            with_value=lambda s, v: replace(
+                s, options=replace(s.options or CategoricalOptions(), dirichlet_alpha=float(v))
+            ),
+            grid=lambda u: 1.0 + np.asarray(u, dtype=float),
+            methods=("closed_form", "exact_posterior"),
+            stronger="large",
+            note="α − 1 is the pseudo-count added to every class; α → 1 gives the MLE",
+        )
+
     def predict(self, problem: Problem, params: dict, X: np.ndarray) -> np.ndarray:
         """(m, K) class probabilities at ``params`` for the rows of ``X``."""
         return softmax(logits(problem, params, X), axis=1)
@@ -1118,6 +1146,12 @@ class CategoricalFamily:
 
     def agreement_pairs(self, problem: Problem) -> list[Pair]:
         return agreement_pairs(problem)
+
+    def translations(self, problem: Problem, mode: dict | None = None) -> list:
+        """Softmax regression / network (Gaussian prior) or label smoothing (Dirichlet) rows."""
+        from models import translation
+
+        return translation.categorical_rows(problem)
 
     def describe(self, problems: dict[str, Problem], estimates: dict) -> dict:
         problem = next(iter(problems.values()))

@@ -220,6 +220,42 @@ class Built:
 
 
 @dataclass(frozen=True)
+class Sweep:
+    """How a family sweeps the strength of one prior (the report's prior-strength sweep).
+
+    ``symbol`` is the swept hyperparameter ("τ", "α"), ``value`` its value in the settings and
+    ``with_value(settings, v)`` the settings with it set to ``v``.  ``grid`` maps the grid's
+    unit points (10^-3 ... 10^3) to values.  ``methods`` are the estimators run at each grid
+    point besides find_MAP (references; a posterior: "exact_posterior" or "nuts").
+    ``stronger`` says which end is the strong prior ("small" for a scale τ)."""
+
+    prior: str
+    symbol: str
+    value: float
+    with_value: Callable[[Settings, float], Settings]
+    grid: Callable[[np.ndarray], np.ndarray]
+    methods: tuple[str, ...]
+    stronger: str = "small"
+    max_starts: int | None = None  # cap on find_MAP's starts per grid point
+    note: str = ""
+
+
+def tau_sweep(settings: Settings, methods: tuple[str, ...], **kw) -> Sweep:
+    """The usual sweep: τ of the N(0, τ²) weights from 10^-3 to 10^3 times the case's τ."""
+    from dataclasses import replace
+
+    return Sweep(
+        prior="gaussian",
+        symbol="τ",
+        value=float(settings.prior_scale),
+        with_value=lambda s, v: replace(s, prior_scale=float(v)),
+        grid=lambda u: float(settings.prior_scale) * np.asarray(u, dtype=float),
+        methods=methods,
+        **kw,
+    )
+
+
+@dataclass(frozen=True)
 class LedgerRow:
     """The loss evaluated several ways at one parameter point; ``checks`` names the pairs of
     ``values`` keys that must agree to floating-point summation accuracy."""
@@ -299,6 +335,10 @@ class Family(Protocol):
         """The mean response E[y | x] at ``params`` for the rows of ``X`` (fit pictures)."""
         ...
 
+    def sweep(self, settings: Settings, features: Sequence[str]) -> Sweep | None:
+        """The prior-strength sweep for these settings and features (None: none offered)."""
+        ...
+
     def objective(self, problem: Problem, params: dict[str, float], method: str) -> float | None:
         """The negative log posterior at an estimate's ``params`` (results.json "objective"),
         one function for every estimator; None where the family reports none."""
@@ -317,6 +357,15 @@ class Family(Protocol):
 
     def describe(self, problems: dict[str, Problem], estimates: dict) -> dict:
         """Model text for the report: likelihood, priors, loss, penalty, translation rows."""
+        ...
+
+    def translations(self, problem: Problem, mode: dict[str, float] | None = None) -> list:
+        """The hyperparameter translation table for ``problem``'s prior: one
+        ``models.translation.Translation`` per library setting equivalent to it (scikit-learn,
+        statsmodels, SGD weight decay...), each with the value for this n and prior and a fit
+        to verify it; [] where the prior has no penalty (flat, intercept only).  ``mode`` is
+        find_MAP's estimate (None if unavailable), for values that depend on an estimated
+        quantity (the normal family's σ when σ is unknown)."""
         ...
 
 

@@ -46,6 +46,7 @@ from models.family import (
     basis_laplace,
     library_warnings,
     parse_numeric,
+    tau_sweep,
 )
 from models.pairs import Pair
 from models.priors import Flat, Gaussian, HalfFlat, HalfNormal, Known
@@ -266,9 +267,10 @@ def translation(spec: NormalSpec, n: int, sigma: float | None) -> list[dict]:
 
 # ----------------------------------------------------------------------------- PyMC model
 def structure_key(X, spec: NormalSpec) -> tuple:
-    """What forces a new graph (and a new Numba compile): shapes, intercept, sigma known."""
-    n, k = np.shape(X)
-    return (NAME, n, k, spec.intercept, spec.sigma_known is not None)
+    """What forces a new graph (and a new Numba compile): the number of features, intercept,
+    sigma known.  Not n: the data are pm.Data with a resizable "obs" dim (set_data)."""
+    k = np.shape(X)[1]
+    return (NAME, k, spec.intercept, spec.sigma_known is not None)
 
 
 def model_data(X, y, spec: NormalSpec) -> tuple[dict, la.Preconditioner, float]:
@@ -761,6 +763,9 @@ class NormalFamily:
     def smooth(self, problem: Problem) -> bool:
         return True
 
+    def sweep(self, settings, features):
+        return tau_sweep(settings, ("closed_form", "sklearn", "exact_posterior"))
+
     def objective(self, problem: Problem, params: dict, method: str) -> None:
         """Not reported by this family (its estimates are compared parameter by parameter)."""
         return None
@@ -818,6 +823,15 @@ class NormalFamily:
 
     def agreement_pairs(self, problem: Problem) -> list[Pair]:
         return agreement_pairs(problem)
+
+    def translations(self, problem: Problem, mode: dict | None = None) -> list:
+        """Ridge, statsmodels and SGD weight decay rows; σ is the known value or the mode's."""
+        from models import translation
+
+        sigma = problem.spec.sigma_known
+        if sigma is None and mode is not None:
+            sigma = mode.get("sigma")
+        return translation.normal_rows(problem, sigma)
 
     def describe(self, problems: dict[str, Problem], estimates: dict) -> dict:
         """The model, its loss and the prior <-> penalty translation, as text for the report."""

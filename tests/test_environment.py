@@ -13,8 +13,11 @@ def _split(spec: str) -> tuple[str, str]:
 
 
 def test_same_packages():
+    """environment.yml is one environment for running and developing: the dependencies and
+    the ``dev`` extra."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    py = dict(_split(d) for d in pyproject["project"]["dependencies"])
+    project = pyproject["project"]
+    py = dict(_split(d) for d in project["dependencies"] + project["optional-dependencies"]["dev"])
     conda = {}
     text = (ROOT / "environment.yml").read_text()
     for line in text.split("dependencies:", 1)[1].splitlines():

@@ -85,7 +85,9 @@ def test_escaped_and_self_contained(result):
     assert "data:image/png;base64," in html
     for bad in ('src="http', "src='http", 'href="http', "<link", "<script"):
         assert bad not in html
-    assert html.count('class="bad"') == 1 and html.count('class="ok"') == 1
+    assert html.count('<tr class="bad">') == 1 and html.count('<tr class="ok">') == 1
+    assert html.count('<details class="pair bad" open>') == 1  # the failing pair, open
+    assert html.count('<details class="pair ok">') == 1
     assert "figure unavailable" not in html and "summary (flat) unavailable" not in html
     assert html.count('src="data:image/png;base64,') == 4  # every figure embedded
     assert 'class="dataframe summary"' in html  # the ArviZ summary of the layout's variables
@@ -144,14 +146,193 @@ def test_index_escapes():
                 "href": "x/index.html",
                 "family": "normal",
                 "n_obs": 3,
+                "n_pairs_ok": 1,
+                "n_pairs": 2,
                 "n_ok": 1,
                 "n_rows": 2,
                 "n_warnings": 0,
                 "description": EVIL,
+                "thumbnail": None,
             }
         ]
     )
     assert EVIL not in html and 'href="x/index.html"' in html
+
+
+def _row(left, right, parameter, diff, tol, tier="optimiser", note="", kind="agree"):
+    return AgreementRow(
+        left, right, parameter, 1.0, 1.0 + diff, diff, tol, tier, diff <= tol, kind, None, note
+    )
+
+
+# Rows as the pipeline emits them: two pairs with one note (means, then sds), a failing pair,
+# loss-ledger rows interleaved over two points, and a failed estimate's single "(all)" row.
+PAIR_ROWS = [
+    _row("nuts_g", "importance_g", "a", 0.1, 1.0, "monte carlo", "vs importance sampling"),
+    _row("nuts_g", "importance_g", "b", 0.2, 1.0, "monte carlo", "vs importance sampling"),
+    _row("nuts_g", "importance_g", "a", 0.3, 1.0, "monte carlo", "vs importance sampling"),
+    _row("nuts_g", "importance_g", "b", 0.4, 1.0, "monte carlo", "vs importance sampling"),
+    _row("find_map_g", "newton_g", "a", 1e-9, 1e-6),
+    _row("find_map_g", "newton_g", "b", 3e-6, 1e-6),  # outside: the pair fails
+    _row("pmf", "logits", "loss at p1", 1e-14, 1e-12, "arithmetic", "loss ledger"),
+    _row("pmf", "log_loss", "loss at p1", 2e-14, 1e-12, "arithmetic", "loss ledger"),
+    _row("pmf", "logits", "loss at p2", 5e-13, 1e-12, "arithmetic", "loss ledger"),
+    _row("pmf", "log_loss", "loss at p2", 0.0, 1e-12, "arithmetic", "loss ledger"),
+    AgreementRow(
+        "laplace_g", "newton_g", "(all)", *[float("nan")] * 4, "optimiser", False, note="failed"
+    ),
+]
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["rows", "results.json"])
+def test_agreement_pairs(as_json):
+    """One line per declared pair, failing pairs first (declared order otherwise), the same
+    from AgreementRow values and from results.json dicts (NaN written as null)."""
+    import json
+
+    from analyses.report import agreement_pairs
+
+    rows = PAIR_ROWS
+    if as_json:
+        rows = json.loads(json.dumps([r.to_json() for r in rows], allow_nan=False))
+    pairs = agreement_pairs(rows)
+    summary = [(p["left"], p["right"], len(p["rows"]), p["n_ok"], p["ok"]) for p in pairs]
+    assert summary == [
+        ("find_map_g", "newton_g", 2, 1, False),
+        ("laplace_g", "newton_g", 1, 0, False),
+        ("nuts_g", "importance_g", 2, 2, True),
+        ("nuts_g", "importance_g", 2, 2, True),
+        ("pmf", "logits", 2, 2, True),
+        ("pmf", "log_loss", 2, 2, True),
+    ]
+    assert pairs[0]["worst"] == pytest.approx(3.0) and pairs[0]["worst_parameter"] == "b"
+    assert pairs[1]["worst"] is None  # a failed estimate: no finite ratio
+    assert [p["worst"] for p in pairs[2:4]] == [pytest.approx(0.2), pytest.approx(0.4)]
+    assert pairs[4]["worst"] == pytest.approx(0.5) and pairs[4]["tier"] == "arithmetic"
+
+
+def test_case_page_summary_first(result):
+    """The agreement summary precedes the model text and the pictures come before the long
+    tables; failing pairs are listed first and open, passing ones closed."""
+    import re
+    from dataclasses import replace
+
+    html = render_case(replace(result, agreement=PAIR_ROWS, idata=None), {})
+    details = re.findall(r'<details class="pair (ok|bad)"( open)?>', html)
+    assert details == [("bad", " open")] * 2 + [("ok", "")] * 4
+    assert "4 of 6 pairs hold (9 of 11 rows within tolerance)" in html
+    order = [html.index(f'id="{i}"') for i in ("agreement", "model", "estimates", "ledger")]
+    assert order == sorted(order) and html.index("Warnings") < order[0]
+    assert html.count('<tr class="bad">') == 2  # the failing rows inside the open pairs
+
+
+def _picture():
+    x = np.linspace(0.0, 1.0, 20)
+    return {
+        "outcome": "continuous",
+        "X": x[:, None],
+        "y": 2 * x,
+        "features": [EVIL],
+        "grid": [x],
+        "curves": {"find_MAP (flat)": 2 * x},
+        "ylabel": "y",
+        "title": f"fit of {EVIL}",
+        "caption": EVIL,
+    }
+
+
+def test_placeholder_sections(result, monkeypatch):
+    """Landscape, sweeps and the verified translation render when present; a figure function
+    that is missing or broken gives a visible "figure unavailable" and a warning."""
+    from dataclasses import replace
+
+    import matplotlib.pyplot as plt
+
+    from analyses import figures
+
+    translation = [
+        {
+            "library": "scikit-learn",
+            "call": f"Ridge(alpha={EVIL})",
+            "parameter": "alpha",
+            "formula": "σ²/τ²",
+            "value": 0.25,
+            "objective": "ridge",
+            "verified_by": "Ridge.fit",
+            "compare": "coef_ vs find_MAP",
+            "max_abs_diff": 1e-9,
+            "tolerance": 1e-6,
+            "tier": "optimiser",
+            "ok": ok,
+            "reason": "" if ok is not None else "needs σ",
+        }
+        for ok in (True, False, None)
+    ]
+    res = replace(
+        result,
+        idata=None,
+        picture=None,
+        landscape={"title": "Loss landscape", "caption": "slice"},
+        sweeps={
+            "prior_strength": {"title": "Prior sweep", "caption": "τ"},
+            "sample_size": {"title": "Sample-size sweep", "caption": "n"},
+        },
+        translation=translation,
+    )
+    for name in ("loss_landscape", "prior_sweep", "sample_size_sweep"):
+        monkeypatch.delattr(figures, name, raising=False)
+    html = render_case(res, {})
+    assert html.count("figure unavailable") == 3 and html.count("AttributeError") >= 3
+    assert "Hyperparameter translation" in html and EVIL not in html
+    table = html[html.index('id="translation"') : html.index('id="model"')]
+    assert [table.count(f'class="okc">{m}</span>') for m in "✓✗—"] == [1, 1, 1]
+    assert "needs σ" in table and "Ridge.fit; coef_ vs find_MAP" in table
+
+    def draw(data):
+        fig, ax = plt.subplots(figsize=(2, 2))
+        ax.set_title(data["title"])
+        return fig
+
+    for name in ("loss_landscape", "prior_sweep", "sample_size_sweep"):
+        monkeypatch.setattr(figures, name, draw, raising=False)
+    html = render_case(res, {})
+    assert "figure unavailable" not in html
+    assert html.count('src="data:image/png;base64,') == 3
+    ids = [html.index(f'id="{i}"') for i in ("agreement", "landscape", "sweep-prior_strength")]
+    assert ids == sorted(ids) and ids[-1] < html.index('id="sweep-sample_size"')
+    assert html.index('id="sweep-sample_size"') < html.index('id="translation"')
+
+
+def test_write_case_thumbnail_and_index(result, tmp_path):
+    """write_case writes a 240 px thumbnail of the fit picture; the index embeds it (no file
+    reference), escapes the case name and counts pairs and rows from results.json."""
+    import base64
+    import io
+    import re
+    from dataclasses import replace
+
+    from PIL import Image
+
+    from analyses.app import _write_index
+    from analyses.pipeline import write_case
+
+    name = "<b>x</b>"
+    with_pic = replace(result, case=name, idata=None, picture=_picture(), agreement=PAIR_ROWS)
+    write_case(with_pic, tmp_path / "one")
+    write_case(replace(result, idata=None, picture=None, case="plain"), tmp_path / "two")
+    with Image.open(tmp_path / "one" / "thumbnail.png") as img:
+        assert img.width == 240
+    assert not (tmp_path / "two" / "thumbnail.png").exists()  # no figure on that page
+    _write_index(tmp_path)
+    html = (tmp_path / "index.html").read_text()
+    assert name not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    thumbs = re.findall(r'<img src="data:image/png;base64,([^"]+)"', html)
+    assert len(thumbs) == 1
+    assert base64.b64decode(thumbs[0]) == (tmp_path / "one" / "thumbnail.png").read_bytes()
+    Image.open(io.BytesIO(base64.b64decode(thumbs[0]))).verify()
+    assert ">4 / 6</td>" in html and ">9 / 11</td>" in html  # pairs, rows of case one
+    assert ">1 / 2</td>" in html  # case two: the fixture's rows, one failing
+    assert 'href="one/index.html"' in html and "thumbnail.png" not in html
 
 
 def test_atomic_dir_replace_and_failure(tmp_path):

@@ -1,0 +1,144 @@
+"""Figures of the sweeps (analyses/sweeps.py): the prior-strength paths and the sample-size
+plot.  Each takes the sweep's JSON-ready dict and returns a matplotlib Figure."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_LEGEND = 10  # parameters named in a panel's legend (more: colours only, see the caption)
+
+
+def _series(path: dict, field: str, name: str, n: int) -> np.ndarray:
+    values = path.get(field, {}).get(name)
+    if values is None:
+        return np.full(n, np.nan)
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _colours(names):
+    import matplotlib.pyplot as plt
+
+    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    return {nm: cmap(i % cmap.N) for i, nm in enumerate(names)}
+
+
+def prior_sweep(data: dict):
+    """One panel per parameter group: find_MAP's path (lines), each reference (markers), the
+    posterior mean ± sd (band), the MLE (dashed) and the case's value (vertical line)."""
+    import matplotlib.pyplot as plt
+
+    grid = np.asarray(data["grid"], dtype=float)
+    groups = {g: names for g, names in data["groups"].items() if names}
+    paths = data["paths"]
+    fig, axes = plt.subplots(
+        1, len(groups), figsize=(5.2 * len(groups), 4.2), squeeze=False, constrained_layout=True
+    )
+    posterior = next(
+        (k for k in paths if "posterior" in k or k in ("nuts", "exact_posterior")), None
+    )
+    markers = iter("oxs^vD")
+    ref_markers = {
+        k: next(markers, "o")
+        for k in paths
+        if k not in ("find_MAP", posterior) and not k.startswith("Laplace")
+    }
+    for ax, (group, names) in zip(axes[0], groups.items(), strict=True):
+        colour = _colours(names)
+        for nm in names:
+            c = colour[nm]
+            fm = _series(paths.get("find_MAP", {}), "mean", nm, len(grid))
+            ax.plot(grid, fm, "-", color=c, lw=1.8, label=nm if len(names) <= MAX_LEGEND else None)
+            for ref, marker in ref_markers.items():
+                ax.plot(
+                    grid,
+                    _series(paths[ref], "mean", nm, len(grid)),
+                    marker,
+                    color=c,
+                    ms=5,
+                    mfc="none",
+                    ls="none",
+                )
+            if posterior:
+                m = _series(paths[posterior], "mean", nm, len(grid))
+                s = _series(paths[posterior], "sd", nm, len(grid))
+                ax.fill_between(grid, m - s, m + s, color=c, alpha=0.15, lw=0)
+                ax.plot(grid, m, ":", color=c, lw=1.2)
+            mle = (data.get("mle") or {}).get(nm)
+            if mle is not None:
+                ax.axhline(mle, color=c, ls="--", lw=0.8, alpha=0.8)
+        ax.axvline(data["case_value"], color="0.4", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel(
+            f"{data['symbol']} (prior {'scale' if data['symbol'] == 'τ' else 'concentration'})"
+        )
+        ax.set_title(group)
+        if len(names) <= MAX_LEGEND:
+            ax.legend(fontsize=7, loc="best")
+    # one legend of the line styles
+    from matplotlib.lines import Line2D
+
+    styles = [Line2D([], [], color="k", lw=1.8, label="find_MAP")]
+    styles += [
+        Line2D([], [], color="k", marker=m, mfc="none", ls="none", label=ref)
+        for ref, m in ref_markers.items()
+    ]
+    if posterior:
+        styles.append(Line2D([], [], color="k", ls=":", label=f"{posterior} mean (band: ± sd)"))
+    if data.get("mle"):
+        styles.append(Line2D([], [], color="k", ls="--", lw=0.8, label="MLE"))
+    styles.append(Line2D([], [], color="0.4", lw=0.8, label=f"case's {data['symbol']}"))
+    fig.legend(handles=styles, loc="outside lower center", ncol=len(styles), fontsize=8)
+    return fig
+
+
+def sample_size_sweep(data: dict):
+    """Left: estimates against n with the truth; right: their sds on log axes with 1/√n
+    reference lines through the largest n."""
+    import matplotlib.pyplot as plt
+
+    n = np.asarray(data["grid"], dtype=float)
+    paths = data["paths"]
+    truth = data.get("truth") or {}
+    names = [nm for nm in data["names"] if nm in truth] or list(data["names"])
+    colour = _colours(names)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), constrained_layout=True)
+    estimators = [k for k in paths if not k.startswith("Laplace")]
+    styles = dict(zip(estimators, ("o-", "s--", "^:", "v-."), strict=False))
+    for nm in names:
+        c = colour[nm]
+        for k in estimators:
+            left.plot(n, _series(paths[k], "mean", nm, len(n)), styles[k], color=c, ms=4, lw=1.2)
+        if nm in truth:
+            left.axhline(truth[nm], color=c, ls="--", lw=0.7, alpha=0.7)
+        sd_sources = [k for k in paths if k.startswith("Laplace")] + [
+            k for k in estimators if "posterior" in k
+        ]
+        for k, st in zip(sd_sources, ("o-", "s--", "^:"), strict=False):
+            s = _series(paths[k], "sd", nm, len(n))
+            right.plot(n, s, st, color=c, ms=4, lw=1.2)
+        ref = _series(paths[sd_sources[0]], "sd", nm, len(n)) if sd_sources else None
+        if ref is not None and np.isfinite(ref[-1]):
+            right.plot(n, ref[-1] * np.sqrt(n[-1] / n), color=c, lw=0.6, ls=(0, (1, 2)))
+    left.set_xscale("log")
+    left.set_xlabel("n")
+    left.set_ylabel("estimate")
+    right.set_xscale("log")
+    right.set_yscale("log")
+    right.set_xlabel("n")
+    right.set_ylabel("sd")
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colour[nm], lw=2, label=nm) for nm in names]
+    handles += [
+        Line2D([], [], color="k", ls=styles[k][1:], marker=styles[k][0], label=k)
+        for k in estimators
+    ]
+    left.legend(handles=handles, fontsize=7, loc="best")
+    sd_handles = [
+        Line2D([], [], color="k", ls=st[1:], marker=st[0], label=k)
+        for k, st in zip(sd_sources, ("o-", "s--", "^:"), strict=False)
+    ] + [Line2D([], [], color="k", lw=0.6, ls=(0, (1, 2)), label="∝ 1/√n")]
+    right.legend(handles=sd_handles, fontsize=7, loc="best")
+    left.set_title("estimates (dashed: truth)")
+    right.set_title("sd: Laplace and posterior")
+    return fig

@@ -1,0 +1,162 @@
+"""The hyperparameter translation table, verified by fitting each library at its setting.
+
+``verify`` takes the family's rows (``Family.translations``, built in
+``models.translation``), runs each row's fit guarded (an exception is a row with ok False and
+the reason, never a traceback) and compares it with our MAP:
+
+* ``compare == "parameters"`` (convex objectives): the library's minimiser against
+  find_MAP's, parameter by parameter, each within the optimiser tier
+  ``tolerances.optimiser(ref, sd)``; the row reports the parameter closest to its tolerance
+  (largest |diff| / tolerance) as ``at``, with its |diff| and tolerance.
+* ``compare == "objective"`` (the relu network, multimodal): at the library's own answer,
+  n × its reported loss against our negative log posterior there (``Family.objective`` with
+  find_MAP's objective), within the arithmetic tier ``tolerances.arithmetic(n, |value|)``.
+  It does not read find_MAP's estimate.
+
+A parameter row needs find_MAP: when it is missing, unavailable or failed the row has
+ok None and the reason, as does a row whose library offers no such fit.
+"""
+
+from __future__ import annotations
+
+import math
+
+from analyses import tolerances
+from models.family import Unavailable
+
+KEYS = (
+    "id",
+    "library",
+    "call",
+    "parameter",
+    "formula",
+    "value",
+    "objective",
+    "verified_by",
+    "compare",
+    "at",
+    "max_abs_diff",
+    "tolerance",
+    "tier",
+    "ok",
+    "reason",
+)
+
+
+def _num(x) -> float | None:
+    """JSON-ready: a finite float, else None."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _map_status(estimate) -> tuple[dict[str, float] | None, str]:
+    """(find_MAP's parameters, "") when it is ok, else (None, why not)."""
+    if estimate is None:
+        return None, "find_MAP was not run"
+    status = getattr(estimate, "status", "ok")
+    if status != "ok":
+        reason = getattr(estimate, "reason", "") or "no reason given"
+        return None, f"find_MAP is {status}: {reason}"
+    return dict(estimate.mean), ""
+
+
+def verify(family, problem, find_map_estimate, sd: dict[str, float]) -> list[dict]:
+    """One JSON-ready dict per translation row of ``problem`` (keys ``KEYS``).
+
+    ``find_map_estimate`` is an ``analyses.results.Estimate`` (or None); ``sd`` the posterior
+    sd per parameter that scales the optimiser tier (the family's ``sd_scale_methods``).
+    """
+    mode, why_not = _map_status(find_map_estimate)
+    try:
+        rows = family.translations(problem, mode)
+    except Exception as exc:  # the table itself could not be built: say so, once
+        return [
+            dict.fromkeys(KEYS)
+            | {"library": "(all)", "ok": False, "reason": "building the rows: " + _first_line(exc)}
+        ]
+    return [_verify_row(family, problem, row, mode, why_not, sd or {}) for row in rows]
+
+
+def _verify_row(family, problem, row, mode, why_not, sd) -> dict:
+    out = {
+        "id": row.id,
+        "library": row.library,
+        "call": row.call,
+        "parameter": row.parameter,
+        "formula": row.formula,
+        "value": _num(row.value),
+        "objective": row.objective,
+        "verified_by": row.check,
+        "compare": row.compare,
+        "at": None,
+        "max_abs_diff": None,
+        "tolerance": None,
+        "tier": "optimiser" if row.compare == "parameters" else "arithmetic",
+        "ok": None,
+        "reason": "",
+    }
+    if row.unavailable or row.fit is None:
+        return out | {"reason": row.unavailable or "no fit for this row"}
+    if row.compare == "parameters" and mode is None:
+        return out | {"reason": why_not}
+    try:
+        fitted = row.fit()
+    except Unavailable as exc:
+        return out | {"reason": str(exc)}
+    except Exception as exc:
+        return out | {"ok": False, "reason": _first_line(exc)}
+    try:
+        if row.compare == "objective":
+            return out | _compare_objective(family, problem, fitted)
+        return out | _compare_parameters(fitted, mode, sd)
+    except Exception as exc:
+        return out | {"ok": False, "reason": "comparing: " + _first_line(exc)}
+
+
+def _compare_parameters(fitted, mode: dict, sd: dict) -> dict:
+    names = [nm for nm in fitted.params if nm in mode]
+    if not names:
+        return {"ok": False, "reason": "no parameter in common with find_MAP"}
+    worst, worst_ratio, all_ok = None, -1.0, True
+    for nm in names:
+        diff = abs(fitted.params[nm] - mode[nm])
+        tol = tolerances.optimiser(mode[nm], sd.get(nm))
+        ok = math.isfinite(diff) and diff <= tol
+        all_ok = all_ok and ok
+        ratio = diff / tol if tol > 0 else math.inf
+        if not math.isfinite(ratio):
+            ratio = math.inf
+        if worst is None or ratio > worst_ratio:
+            worst, worst_ratio, worst_diff, worst_tol = nm, ratio, diff, tol
+    return {
+        "at": worst,
+        "max_abs_diff": _num(worst_diff),
+        "tolerance": _num(worst_tol),
+        "ok": bool(all_ok),
+        "reason": "" if all_ok else f"{worst}: |diff| {worst_diff:.3g} > tolerance {worst_tol:.3g}",
+    }
+
+
+def _compare_objective(family, problem, fitted) -> dict:
+    ours = family.objective(problem, fitted.params, "find_map")
+    if ours is None or fitted.objective is None:
+        return {"ok": False, "reason": "no objective value to compare"}
+    diff = abs(fitted.objective - ours)
+    tol = tolerances.arithmetic(problem.n, max(abs(ours), abs(fitted.objective)))
+    ok = bool(math.isfinite(diff) and diff <= tol)
+    return {
+        "at": "objective",
+        "max_abs_diff": _num(diff),
+        "tolerance": _num(tol),
+        "ok": ok,
+        "reason": ""
+        if ok
+        else f"n × library loss {fitted.objective:.12g} ≠ our −log posterior {ours:.12g}",
+    }

@@ -1,0 +1,121 @@
+"""The sweeps (analyses/sweeps.py): their limits, the Gaussian path against the closed-form
+ridge path at every grid point, and one compiled model per structure along a sweep."""
+
+import numpy as np
+import pytest
+
+from analyses import datasets, tolerances
+from analyses import estimators as E
+from analyses.config import CaseConfig, RunConfig
+from analyses.pipeline import make_problem
+from analyses.sweeps import prior_strength, sample_size
+from models import get_family
+from models.family import Settings
+
+FULL = RunConfig(seed=3)  # the report's sweep: 21 grid points
+QUICK = RunConfig(seed=3).quick()  # 7 points, short NUTS runs
+
+NORMAL = CaseConfig("synthetic", "normal", Settings(prior_scale=0.25))
+BERNOULLI = CaseConfig("logistic_synthetic", "bernoulli", Settings(prior_scale=2.0))
+
+
+def _path(sweep, label, field="mean"):
+    return sweep["paths"][label][field]
+
+
+@pytest.fixture(scope="module")
+def normal_sweep(model_cache):
+    data = datasets.synthetic_normal(11)
+    return data, prior_strength(data, NORMAL, FULL, model_cache)
+
+
+@pytest.fixture(scope="module")
+def bernoulli_sweep(model_cache):
+    data = datasets.synthetic_logistic(11)
+    return data, prior_strength(data, BERNOULLI, QUICK, model_cache)
+
+
+def test_gaussian_sweep_equals_closed_form_ridge_at_every_grid_point(normal_sweep):
+    _, sweep = normal_sweep
+    assert len(sweep["grid"]) >= 20
+    assert sweep["grid"][0] == pytest.approx(0.25e-3) and sweep["grid"][-1] == pytest.approx(250)
+    fm, cf = sweep["paths"]["find_MAP"], sweep["paths"]["closed_form"]
+    sd = _path(sweep, "exact_posterior", "sd")
+    assert fm["status"] == ["ok"] * len(sweep["grid"]) == cf["status"]
+    for name, values in cf["mean"].items():
+        for i, ref in enumerate(values):
+            tol = tolerances.optimiser(ref, sd[name][i])
+            assert abs(fm["mean"][name][i] - ref) <= tol, (name, sweep["grid"][i])
+
+
+def _mle(family, data, case, cache, method):
+    """The MLE from the family's own flat-prior solver (not from the sweep)."""
+    problem = make_problem(family, data, case.settings, "flat")
+    seeds = {"find_map": 1, "nuts": 2, "ppc": 3, "reference": 4}
+    ctx = E.Context(family, problem, 100, 100, 1, seeds, cache)
+    est = E.reference(ctx, method, {})
+    assert est.status == "ok", est.reason
+    return est
+
+
+@pytest.mark.parametrize(
+    "which, method, sd_from",
+    [("normal", "closed_form", "exact_posterior"), ("bernoulli", "newton", "nuts")],
+)
+def test_weak_prior_gives_the_mle_and_strong_prior_gives_zero(
+    which, method, sd_from, normal_sweep, bernoulli_sweep, model_cache
+):
+    data, sweep = normal_sweep if which == "normal" else bernoulli_sweep
+    case = NORMAL if which == "normal" else BERNOULLI
+    family = get_family(case.family)
+    mle = _mle(family, data, case, model_cache, method)
+    fm = sweep["paths"]["find_MAP"]["mean"]
+    sd = _path(sweep, sd_from, "sd")
+    weights = [nm for nm in sweep["groups"]["coefficients"] if nm != "intercept"]  # flat
+    for name in weights:
+        # tau -> inf: the MAP is the MLE within the optimiser tier (the prior's pull at the
+        # largest tau is ~ sd^2 |w| / tau^2, far below it for these data)
+        tol = tolerances.optimiser(mle.mean[name], sd[name][-1])
+        assert abs(fm[name][-1] - mle.mean[name]) <= tol, name
+        # tau -> 0: every weight is shrunk to a small fraction of its MLE
+        assert abs(fm[name][0]) <= 0.01 * abs(mle.mean[name]), name
+
+
+def test_sweeps_reuse_one_compiled_model_per_structure(normal_sweep, bernoulli_sweep):
+    for _, sweep in (normal_sweep, bernoulli_sweep):
+        later = sweep["cost"]["built after the first point"]
+        assert later == {"models": 0, "functions": 0, "nutpie": 0}, later
+    # NUTS ran at every point of the Bernoulli sweep, on one nutpie sampler
+    assert bernoulli_sweep[1]["paths"]["nuts"]["status"] == ["ok"] * len(bernoulli_sweep[1]["grid"])
+
+
+def test_sample_size_sweep_changes_n_without_recompiling_and_sd_falls_as_root_n(model_cache):
+    sweep = sample_size(datasets.synthetic_logistic, BERNOULLI, QUICK, model_cache)
+    assert sweep["cost"]["built after the first point"] == {
+        "models": 0,
+        "functions": 0,
+        "nutpie": 0,
+    }
+    n = np.asarray(sweep["grid"], dtype=float)
+    sd = sweep["paths"]["Laplace sd at the MLE"]["sd"]
+    big = n >= 100
+    for name in ("x1", "x2"):
+        values = np.asarray(sd[name], dtype=float)
+        slope = np.polyfit(np.log(n[big]), np.log(values[big]), 1)[0]
+        # Bernstein-von Mises: sd ~ n^(-1/2); random subsets scatter the slope a little
+        assert -0.65 <= slope <= -0.35, (name, slope)
+
+
+def test_compiled_find_map_equals_pm_find_map(model_cache):
+    """The sweep's find_MAP (functions compiled once) and pm.find_MAP, each from its own
+    jittered start, find the same mode."""
+    family = get_family("bernoulli")
+    data = datasets.synthetic_logistic(11)
+    problem = make_problem(family, data, BERNOULLI.settings, "gaussian")
+    ctx = E.Context(family, problem, 100, 100, 1, {"find_map": 7}, model_cache)
+    a, lap = E.find_map(ctx)
+    ctx.seeds["find_map"] = 8
+    b, _ = E.find_map(ctx, compiled=True)
+    assert a.status == b.status == "ok"
+    for name, ref in a.mean.items():
+        assert abs(b.mean[name] - ref) <= tolerances.optimiser(ref, lap.sd[name]), name
