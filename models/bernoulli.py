@@ -391,7 +391,7 @@ def agreement_pairs(problem: Problem) -> list[Pair]:
     pairs = [
         Pair("find_map" + k, "newton" + k, "mean", "optimiser", note="find_MAP = Newton"),
         Pair("nuts" + k, "importance" + k, "mean", "monte carlo", note="vs importance sampling"),
-        Pair("nuts" + k, "importance" + k, "sd", "monte carlo", note="vs importance sampling"),
+        Pair("nuts" + k, "importance" + k, "sd", "monte carlo", note="sd vs importance sampling"),
         # the posterior is skewed at small n: mean - mode and sd - Laplace sd are not zero;
         # their size comes from the importance-sampling posterior
         _gap(k, "find_map", "mean", "posterior mean − mode"),
