@@ -549,7 +549,7 @@ def loss_landscape(data: dict):
     """Two panels over the same (weight, intercept) slice: contours of the NLL and of the mean
     loss (``analyses.pictures.landscape``), the loss's levels the affine image of the NLL's
     (loss = (NLL - c) / a), so equal relations draw the same curves; every estimate marked."""
-    ws, bs = data["w"], data["b"]
+    ws, bs = data["slope"], data["offset"]
     ok = data.get("comparable", np.ones(np.shape(data["nll"]), dtype=bool))
     # blank where the two are not comparable (probabilities within eps of 0 or 1)
     nll = np.ma.masked_where(~ok, data["nll"])
@@ -576,12 +576,12 @@ def loss_landscape(data: dict):
         ax.plot(*data["minimum"][key], "+", color="k", ms=14, mew=2)
         for k, p in enumerate(data["points"]):
             ax.scatter(
-                p["w"],
-                p["b"],
+                p["slope"],
+                p["offset"],
                 s=55,
                 marker=MARKERS[k % len(MARKERS)],
                 color=f"C{(k + 1) % 10}",
-                edgecolor="w",
+                edgecolor="white",
                 linewidths=0.8,
                 zorder=5,
                 label=p["label"],

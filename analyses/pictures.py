@@ -825,8 +825,8 @@ def landscape(family, problems: dict, estimates: dict, size: int = LANDSCAPE_GRI
         "w_name": w_name,
         "b_name": b_name,
         "feature": feature,
-        "w": ws,
-        "b": bs,
+        "slope": ws,
+        "offset": bs,
         "nll": nll,
         "loss": loss,
         "loss_name": loss_name,
@@ -836,7 +836,12 @@ def landscape(family, problems: dict, estimates: dict, size: int = LANDSCAPE_GRI
         "n": n,
         "max_deviation": deviation,
         "comparable": ok,
-        "centre": {"label": centre_label, "prior": prior, "w": float(c0[0]), "b": float(c0[1])},
+        "centre": {
+            "label": centre_label,
+            "prior": prior,
+            "slope": float(c0[0]),
+            "offset": float(c0[1]),
+        },
         "minimum": minima,
         "points": markers,
         "outside": outside,
@@ -848,11 +853,11 @@ def _merge(points, tol) -> list[dict]:
     clusters: list[dict] = []
     for name, prior, w, b in points:
         for cl in clusters:
-            if abs(cl["w"] - w) <= tol[0] and abs(cl["b"] - b) <= tol[1]:
+            if abs(cl["slope"] - w) <= tol[0] and abs(cl["offset"] - b) <= tol[1]:
                 cl["members"].append((name, prior))
                 break
         else:
-            clusters.append({"w": float(w), "b": float(b), "members": [(name, prior)]})
+            clusters.append({"slope": float(w), "offset": float(b), "members": [(name, prior)]})
     for cl in clusters:
         by_prior: dict[str, list[str]] = {}
         for name, prior in cl["members"]:

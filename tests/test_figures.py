@@ -219,7 +219,7 @@ def test_landscape_affine_and_minimum_at_the_mle(family_name, priors, w_name, b_
     if family_name != "normal":
         assert land["a"] == len(data.y) and land["c"] == 0
     mle = estimates["find_map_flat"].mean
-    cell = (land["w"][1] - land["w"][0], land["b"][1] - land["b"][0])
+    cell = (land["slope"][1] - land["slope"][0], land["offset"][1] - land["offset"][0])
     for key in ("nll", "loss"):
         w, b = land["minimum"][key]
         assert abs(w - mle[w_name]) <= cell[0] and abs(b - mle[b_name]) <= cell[1]
@@ -240,7 +240,7 @@ def test_landscape_marks_a_differently_parametrised_prior():
     m = estimates["find_map_gaussian"].mean
     want = (m["c1:x1"] - m["c0:x1"], m["c1:intercept"])
     got = [
-        (p["w"], p["b"])
+        (p["slope"], p["offset"])
         for p in land["points"]
         if "MAP (find_MAP)" in p["label"] and p["label"].endswith("gaussian prior")
     ]
