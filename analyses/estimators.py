@@ -311,6 +311,24 @@ def _find_map(
     return fm, lap
 
 
+NOT_POSITIVE_DEFINITE = (
+    "the Hessian at the final point is not positive definite, but every mode of this model has "
+    "a positive-definite one: not a mode"
+)
+
+
+def _step_rejected(check: dict, info: dict) -> dict | None:
+    """find_MAP's refusal when Newton refinement ends more than FIND_MAP_STEP_TOL posterior sds
+    from a mode (or the step is not a number); None when it is at one."""
+    if check["scaled_step"] <= tolerances.FIND_MAP_STEP_TOL:
+        return None
+    return {
+        "reason": f"not at a mode: the remaining Newton step is {check['scaled_step']:.3g} "
+        f"posterior sds (> {tolerances.FIND_MAP_STEP_TOL:g}) after refinement",
+        "info": info,
+    }
+
+
 def _one_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
     """One find_MAP run and its Newton refinement: ``{"x", "fit", "objective", "info"}`` when
     accepted, ``{"reason", "info"}`` otherwise."""
@@ -362,22 +380,14 @@ def _one_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
             "info": info,
         }
     if ctx.family.log_concave and any("not positive definite" in m for m in messages):
-        return {
-            "reason": "the Hessian at the final point is not positive definite, but every mode "
-            "of this model has a positive-definite one: not a mode",
-            "info": info,
-        }
+        return {"reason": NOT_POSITIVE_DEFINITE, "info": info}
     fit = mp["fit"].dataset
     if not smooth:
         return _nonsmooth_accept(ctx, model, fit, mp, info)
     x, check = _newton_refine(model, fit, -np.asarray(opt["jac"].values, float), ctx.cache)
     info["convergence"] = check
-    if not check["scaled_step"] <= tolerances.FIND_MAP_STEP_TOL:
-        return {
-            "reason": f"not at a mode: the remaining Newton step is {check['scaled_step']:.3g} "
-            f"posterior sds (> {tolerances.FIND_MAP_STEP_TOL:g}) after refinement",
-            "info": info,
-        }
+    if rejected := _step_rejected(check, info):
+        return rejected
     info["optimizer_mean"] = ctx.problem.layout.reduce(
         mp.posterior.dataset.squeeze(("chain", "draw"))
     )
@@ -460,20 +470,12 @@ def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict
         np.linalg.cholesky(H)
     except np.linalg.LinAlgError:
         if ctx.family.log_concave:
-            return {
-                "reason": "the Hessian at the final point is not positive definite, but every "
-                "mode of this model has a positive-definite one: not a mode",
-                "info": info,
-            }
+            return {"reason": NOT_POSITIVE_DEFINITE, "info": info}
     cov = np.linalg.inv(H)
     point, check = _refine(model, res.x, cov, -g(res.x), labels, ctx.cache)
     info["convergence"] = check
-    if not check["scaled_step"] <= tolerances.FIND_MAP_STEP_TOL:
-        return {
-            "reason": f"not at a mode: the remaining Newton step is {check['scaled_step']:.3g} "
-            f"posterior sds (> {tolerances.FIND_MAP_STEP_TOL:g}) after refinement",
-            "info": info,
-        }
+    if rejected := _step_rejected(check, info):
+        return rejected
     fit = xr.Dataset(
         {
             "mean_vector": ("rows", fn["ravel"](point)),

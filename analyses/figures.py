@@ -326,7 +326,7 @@ def _fit_curve(picture: dict):
     ax.set_xlabel(names[0])
     ax.set_ylabel(f"y   and   {picture['ylabel']}")
     ax.set_title(picture.get("title", ""), fontsize=10)
-    fig.legend(loc="outside lower center", ncol=2, fontsize=8, frameon=False)
+    _legend_below(fig, ncol=2)
     return fig
 
 
@@ -371,7 +371,7 @@ def _fit_class_curves(picture: dict):
     ax.set_ylabel(picture["ylabel"])
     ax.set_ylim(-0.07 - 0.04 * len(classes), 1.03)
     ax.set_title(picture.get("title", ""), fontsize=10)
-    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+    _legend_below(fig, handles, labels, ncol=3)
     return fig
 
 
@@ -409,8 +409,14 @@ def _fit_observed_vs_predicted(picture: dict):
     ax.set_xlabel("predicted E[y | x]")
     ax.set_ylabel("observed y")
     ax.set_title(picture.get("title", ""), fontsize=10)
-    fig.legend(loc="outside lower center", ncol=1, fontsize=8, frameon=False)
+    _legend_below(fig)
     return fig
+
+
+def _legend_below(fig, *handles_labels, ncol: int = 1):
+    """The figure's legend under its axes (constrained layout makes room), small, no frame;
+    with no handles given, every labelled artist of every axes."""
+    fig.legend(*handles_labels, loc="outside lower center", ncol=ncol, fontsize=8, frameon=False)
 
 
 def _calibration_axes(ax, bins: dict, styles: dict, count_labels: bool = False):
@@ -471,13 +477,7 @@ def _fit_calibration(picture: dict):
     axc.set_ylabel("rows per bin")
     axc.set_xlabel("predicted P(y = 1 | x)")
     ax.set_aspect("auto")
-    fig.legend(
-        *ax.get_legend_handles_labels(),
-        loc="outside lower center",
-        ncol=1,
-        fontsize=8,
-        frameon=False,
-    )
+    _legend_below(fig, *ax.get_legend_handles_labels())
     return fig
 
 
@@ -497,13 +497,7 @@ def _fit_class_calibration(picture: dict):
         ax.set_xlabel(f"predicted P({cls} | x)", fontsize=8)
         ax.set_ylabel(f"observed frequency of {cls}", fontsize=8)
     fig.suptitle(picture.get("title", ""), fontsize=10)
-    fig.legend(
-        *axes[0].get_legend_handles_labels(),
-        loc="outside lower center",
-        ncol=1,
-        fontsize=8,
-        frameon=False,
-    )
+    _legend_below(fig, *axes[0].get_legend_handles_labels())
     return fig
 
 
@@ -541,7 +535,7 @@ def _fit_frequencies(picture: dict):
         0, max(float(np.max(observed)), max(float(np.max(q)) for q in curves.values())) * 1.25
     )
     ax.set_title(picture.get("title", ""), fontsize=10)
-    fig.legend(loc="outside lower center", ncol=1, fontsize=8, frameon=False)
+    _legend_below(fig)
     return fig
 
 

@@ -291,22 +291,32 @@ def _classes(fits, post, K: int) -> list[str]:
     return [str(c) for c in classes] if len(classes) == K else [str(k) for k in range(K)]
 
 
+def _class_panels(family, panels: tuple, what: str, post_what: str):
+    """Class probabilities on a grid, one panel per fit (``panels`` = ``_panels``' grid, shape,
+    fits, post), the class names and the caption: ``what``, then each fit named."""
+    G, shape, fits, post = panels
+    curves = _panels(family, G, shape, fits, post)
+    K = next(iter(curves.values())).shape[-1]
+    caption = f"{what}: find_MAP's mode under each prior ({_fits_text(fits)})"
+    if post is not None:
+        caption += f" and {post_what} ({_draws_note(post)})"
+    return curves, _classes(fits, post, K), caption
+
+
 def _regions(family, X, y, fits, post) -> dict:
     """Two features, categorical outcome: the class of highest probability over the plane."""
     mesh = np.meshgrid(*_axes(X, GRID_2D))
     G = np.column_stack([m.ravel() for m in mesh])
-    curves = _panels(family, G, mesh[0].shape, fits, post)
-    K = next(iter(curves.values())).shape[-1]
-    caption = (
-        "The data and the class of highest fitted probability over the plane, one panel per "
-        f"fit: find_MAP's mode under each prior ({_fits_text(fits)})"
+    curves, classes, caption = _class_panels(
+        family,
+        (G, mesh[0].shape, fits, post),
+        "The data and the class of highest fitted probability over the plane, one panel per fit",
+        "the posterior predictive probabilities",
     )
-    if post is not None:
-        caption += f" and the posterior predictive probabilities ({_draws_note(post)})"
     return {
         "kind": "regions",
         "grid": mesh,
-        "classes": _classes(fits, post, K),
+        "classes": classes,
         "curves": curves,
         "title": f"Decision regions: {_which(fits, post)}",
         "caption": caption + ". Colour: that class; contours: its probability is 0.5 "
@@ -318,18 +328,16 @@ def _class_curves(family, X, y, fits, post) -> dict:
     """One feature, categorical outcome: P(class | x) along the feature, per fit."""
     grid = _axes(X, GRID_1D)
     G = grid[0][:, None]
-    curves = _panels(family, G, (G.shape[0],), fits, post)
-    K = next(iter(curves.values())).shape[-1]
-    caption = (
-        "The fitted probability of each class along the feature (colour: class; line style: "
-        f"fit): find_MAP's mode under each prior ({_fits_text(fits)})"
+    curves, classes, caption = _class_panels(
+        family,
+        (G, (G.shape[0],), fits, post),
+        "The fitted probability of each class along the feature (colour: class; line style: fit)",
+        "the posterior mean",
     )
-    if post is not None:
-        caption += f" and the posterior mean ({_draws_note(post)})"
     return {
         "kind": "class_curves",
         "grid": grid,
-        "classes": _classes(fits, post, K),
+        "classes": classes,
         "curves": curves,
         "ylabel": "P(class | x)",
         "title": f"Fitted class probabilities: {_which(fits, post)}",

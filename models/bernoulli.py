@@ -48,6 +48,7 @@ from models.family import (
     basis_laplace,
     library_warnings,
     parse_labels,
+    sklearn_logistic,
     tau_sweep,
 )
 from models.pairs import Pair
@@ -238,37 +239,17 @@ def statsmodels_fit(problem: Problem, inputs: dict) -> dict:
     }
 
 
-SKLEARN_TOL = 1e-12
-
-
 def sklearn_fit(problem: Problem, inputs: dict) -> dict:
     """scikit-learn ``LogisticRegression``: it minimises C·sum log-loss + ½‖w‖² (intercept
     unpenalised), i.e. NLL + ‖w‖²/(2C): C = τ² is the N(0, τ²) prior, C = inf the MLE.
     Solver newton-cholesky with tol 1e-12 on the gradient of the mean loss (its rounding floor
     is ~1e-16), so it is not the weak side of the optimiser tier."""
-    from sklearn.linear_model import LogisticRegression
-
     spec = problem.spec
     C = spec.coef_prior.scale**2 if isinstance(spec.coef_prior, Gaussian) else np.inf
-    est = LogisticRegression(
-        C=C,
-        solver="newton-cholesky",
-        tol=SKLEARN_TOL,
-        max_iter=1000,
-        fit_intercept=spec.intercept,
+    B, iterations, call = sklearn_logistic(
+        problem.X, np.asarray(problem.y, float), C, spec.intercept
     )
-    with library_warnings() as said:
-        est.fit(np.asarray(problem.X, float), np.asarray(problem.y, float))
-    if any("converge" in s.lower() for s in said):
-        raise RuntimeError("scikit-learn says: " + "; ".join(said))
-    beta = ([float(est.intercept_[0])] if spec.intercept else []) + list(est.coef_[0])
-    return {
-        "mean": _params(beta, problem),
-        "info": {
-            "call": f"LogisticRegression(C={C:g}, solver='newton-cholesky', tol={SKLEARN_TOL:g})",
-            "iterations": int(np.max(est.n_iter_)),
-        },
-    }
+    return {"mean": _params(B[:, 0], problem), "info": {"call": call, "iterations": iterations}}
 
 
 def firth_library_fit(problem: Problem, inputs: dict) -> dict:

@@ -51,6 +51,7 @@ from scipy.special import digamma, logsumexp, polygamma, softmax
 from models import linalg as la
 from models import softmax as sm_
 from models.family import (
+    SKLEARN_TOL,
     Built,
     LedgerRow,
     Param,
@@ -65,6 +66,7 @@ from models.family import (
     basis_laplace,
     library_warnings,
     parse_labels,
+    sklearn_logistic,
     tau_sweep,
 )
 from models.pairs import Pair
@@ -74,7 +76,6 @@ HIDDEN_BIAS_SCALE = 10.0  # b1 ~ N(0, 10^2) for NUTS: proper, and wide for stand
 MAP_STARTS = 40  # find_MAP starts for the network (jittered; the best accepted mode is kept)
 SWEEP_STARTS = 8  # per grid point of the network's prior-strength sweep (21 points)
 SKLEARN_RESTARTS = 20  # MLPClassifier restarts (random_state 0..19); the best objective is kept
-SKLEARN_TOL = 1e-12
 NLL_PMF = "−Σ log softmax(z)_y (Categorical pmf)"
 NLL_CE = "CE from logits (logsumexp)"
 NLL_LOGSOFTMAX = "NLL of log_softmax"
@@ -420,31 +421,38 @@ def sklearn_fit(problem: Problem, inputs: dict) -> dict:
     """scikit-learn ``LogisticRegression`` (multinomial for K >= 3): it minimises
     C·sum log-loss + ½ sum_k ||W_k||² (intercepts unpenalised): C = τ² is the N(0, τ²) prior on
     all K weight vectors, C = inf the MLE (compared on contrasts).  newton-cholesky, tol 1e-12."""
-    from sklearn.linear_model import LogisticRegression
-
-    classes, base = _classes(problem)
     spec = problem.spec
     C = spec.tau**2 if spec.prior == "gaussian" else np.inf
-    est = LogisticRegression(
-        C=C, solver="newton-cholesky", tol=SKLEARN_TOL, max_iter=1000, fit_intercept=spec.intercept
+    B, iterations, call = sklearn_logistic(problem.X, _y(problem), C, spec.intercept)
+    if B.shape[1] == 1:  # two classes: one column, class 1 vs class 0
+        B = np.column_stack([np.zeros_like(B), B])
+    return _fit(_regression_params(problem, B), {"call": call, "iterations": iterations}, problem)
+
+
+def sklearn_mlp(problem: Problem, alpha: float, random_state: int):
+    """scikit-learn ``MLPClassifier(hidden_layer_sizes=(H,), activation="relu", solver="lbfgs",
+    alpha, tol=SKLEARN_TOL)`` fitted to the problem's data from one seeded start.  Its lbfgs
+    stops on scipy's ftol, so its ConvergenceWarning (iteration limit) is silenced and the
+    answer judged by its objective; RuntimeError if it saw a different number of classes."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=(problem.spec.hidden,),
+        activation="relu",
+        solver="lbfgs",
+        alpha=alpha,
+        tol=SKLEARN_TOL,
+        max_iter=20000,
+        max_fun=100000,
+        random_state=random_state,
     )
-    with library_warnings() as said:
-        est.fit(np.asarray(problem.X, float), _y(problem))
-    if any("converge" in s.lower() for s in said):
-        raise RuntimeError("scikit-learn says: " + "; ".join(said))
-    W = np.asarray(est.coef_).T  # (d, K); two classes: one column, class 1 vs class 0
-    b = np.asarray(est.intercept_) if spec.intercept else np.zeros(W.shape[1])
-    if W.shape[1] == 1:
-        W, b = np.column_stack([np.zeros_like(W), W]), np.r_[0.0, b]
-    B = np.vstack([b[None, :], W]) if spec.intercept else W
-    return _fit(
-        _regression_params(problem, B),
-        {
-            "call": f"LogisticRegression(C={C:g}, solver='newton-cholesky', tol={SKLEARN_TOL:g})",
-            "iterations": int(np.max(est.n_iter_)),
-        },
-        problem,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(np.asarray(problem.X, float), _y(problem))
+    if len(clf.classes_) != len(_classes(problem)[0]):
+        raise RuntimeError("MLPClassifier saw a different number of classes")
+    return clf
 
 
 def mlp_fit(problem: Problem, inputs: dict, seed: int) -> dict:
@@ -454,9 +462,6 @@ def mlp_fit(problem: Problem, inputs: dict, seed: int) -> dict:
     restart's objective is evaluated with ``objective`` (one function for every method) and
     listed; the best is kept.  Its lbfgs stops on scipy's ftol (relative change of the loss),
     not on the gradient, however small tol is: its answer is near a mode, not at it."""
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.neural_network import MLPClassifier
-
     spec = problem.spec
     classes, base = _classes(problem)
     n = problem.n
@@ -464,21 +469,7 @@ def mlp_fit(problem: Problem, inputs: dict, seed: int) -> dict:
     runs = []
     for _ in range(SKLEARN_RESTARTS):
         state = int(rng.integers(2**31 - 1))
-        clf = MLPClassifier(
-            hidden_layer_sizes=(spec.hidden,),
-            activation="relu",
-            solver="lbfgs",
-            alpha=1.0 / spec.tau**2,
-            tol=SKLEARN_TOL,
-            max_iter=20000,
-            max_fun=100000,
-            random_state=state,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            clf.fit(np.asarray(problem.X, float), _y(problem))
-        if len(clf.classes_) != len(classes):
-            raise RuntimeError("MLPClassifier saw a different number of classes")
+        clf = sklearn_mlp(problem, 1.0 / spec.tau**2, state)
         if len(classes) == 2:
             raise Unavailable("MLPClassifier fits two classes with one logistic output unit")
         W1, W2 = clf.coefs_

@@ -33,7 +33,6 @@ Layering: ``models`` only (NumPy, SciPy, scikit-learn, statsmodels); nothing fro
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,15 +41,12 @@ from scipy.optimize import minimize
 from scipy.special import expit, logsumexp, softmax
 
 from models import linalg as la
-from models.family import Problem, library_warnings
+from models.family import SKLEARN_TOL, Problem, library_warnings, sklearn_logistic
 from models.priors import Gaussian
 
 SKLEARN = "scikit-learn"
 STATSMODELS = "statsmodels"
 SGD = "SGD-style optimiser"
-# scikit-learn's solvers stop on the gradient of the mean loss; 1e-12 is well above its
-# rounding floor (~1e-16) and far inside the optimiser tier (as the families' references)
-SKLEARN_TOL = 1e-12
 # The NumPy mean-loss objectives: L-BFGS-B run to the rounding floor (ftol 0: no stop on a
 # small relative decrease; it ends when the line search can no longer decrease f, or on gtol)
 LBFGS_OPTIONS = {"maxiter": 50_000, "maxfun": 200_000, "ftol": 0.0, "gtol": 1e-14, "maxcor": 30}
@@ -116,6 +112,11 @@ def _weights_tau(problem: Problem) -> tuple[float, float | None]:
     spec = problem.spec
     tau0 = spec.intercept_prior.scale if isinstance(spec.intercept_prior, Gaussian) else None
     return spec.coef_prior.scale, (tau0 if spec.intercept else None)
+
+
+def _shown(vec, first: int = 3) -> str:
+    """A penalty vector as the table's call shows it: its first entries, then "…"."""
+    return ", ".join(f"{v:.6g}" for v in vec[:first]) + (", …" if len(vec) > first else "")
 
 
 def _lambda_vector(p: int, intercept: bool, lam: float, lam0: float | None) -> np.ndarray:
@@ -229,10 +230,7 @@ def normal_rows(problem: Problem, sigma: float | None) -> list[Translation]:
         Translation(
             id="normal:statsmodels-ols",
             library=STATSMODELS,
-            call=f"sm.OLS(y, {design}).fit_regularized(alpha=["
-            + ", ".join(f"{v:.6g}" for v in a_vec[: min(len(a_vec), 3)])
-            + (", …" if len(a_vec) > 3 else "")
-            + "], L1_wt=0)",
+            call=f"sm.OLS(y, {design}).fit_regularized(alpha=[" + _shown(a_vec) + "], L1_wt=0)",
             parameter="alpha",
             formula="σ²/(nτ²) per weight, 0 for the intercept" + (" (σ²/(nτ₀²))" if tau0 else ""),
             value=a,
@@ -312,21 +310,7 @@ def bernoulli_rows(problem: Problem) -> list[Translation]:
     C = tau**2
 
     def logreg() -> Fitted:
-        from sklearn.linear_model import LogisticRegression
-
-        est = LogisticRegression(
-            C=C,
-            solver="newton-cholesky",
-            tol=SKLEARN_TOL,
-            max_iter=1000,
-            fit_intercept=spec.intercept,
-        )
-        with library_warnings() as said:
-            est.fit(X, y)
-        if any("converge" in s.lower() for s in said):
-            raise RuntimeError("scikit-learn says: " + "; ".join(said))
-        beta = ([float(est.intercept_[0])] if spec.intercept else []) + list(est.coef_[0])
-        return Fitted(params(beta))
+        return Fitted(params(sklearn_logistic(X, y, C, spec.intercept)[0][:, 0]))
 
     lam = 1.0 / (n * tau**2)
     lam0 = 1.0 / (n * tau0**2) if tau0 else 0.0
@@ -379,8 +363,7 @@ def bernoulli_rows(problem: Problem) -> list[Translation]:
             id="bernoulli:statsmodels-glm",
             library=STATSMODELS,
             call=f"sm.GLM(y, {design}, family=Binomial()).fit_regularized(alpha=["
-            + ", ".join(f"{v:.6g}" for v in lam_vec[: min(len(lam_vec), 3)])
-            + (", …" if len(lam_vec) > 3 else "")
+            + _shown(lam_vec)
             + "], L1_wt=0, opt_method=trust-constr(gtol=1e-12, xtol=1e-14))",
             parameter="alpha",
             formula="1/(nτ²) per weight, 0 for the intercept" + (" (1/(nτ₀²))" if tau0 else ""),
@@ -442,23 +425,7 @@ def _softmax_rows(problem: Problem) -> list[Translation]:
     lam = 1.0 / (n * tau**2)
 
     def logreg() -> Fitted:
-        from sklearn.linear_model import LogisticRegression
-
-        est = LogisticRegression(
-            C=C,
-            solver="newton-cholesky",
-            tol=SKLEARN_TOL,
-            max_iter=1000,
-            fit_intercept=spec.intercept,
-        )
-        with library_warnings() as said:
-            est.fit(X, y)
-        if any("converge" in s.lower() for s in said):
-            raise RuntimeError("scikit-learn says: " + "; ".join(said))
-        W = np.asarray(est.coef_).T  # (d, K)
-        b = np.asarray(est.intercept_) if spec.intercept else np.zeros(K)
-        B = np.vstack([b[None, :], W]) if spec.intercept else W
-        return Fitted(cat._regression_params(problem, B))
+        return Fitted(cat._regression_params(problem, sklearn_logistic(X, y, C, spec.intercept)[0]))
 
     lam_rows = _lambda_vector(p, spec.intercept, lam, 0.0)
     Y = np.eye(K)[y]
@@ -546,24 +513,7 @@ def _network_rows(problem: Problem) -> list[Translation]:
     lam = 1.0 / (n * tau**2)
 
     def mlp() -> Fitted:
-        from sklearn.exceptions import ConvergenceWarning
-        from sklearn.neural_network import MLPClassifier
-
-        clf = MLPClassifier(
-            hidden_layer_sizes=(H,),
-            activation="relu",
-            solver="lbfgs",
-            alpha=alpha,
-            tol=SKLEARN_TOL,
-            max_iter=20000,
-            max_fun=100000,
-            random_state=NETWORK_SEED,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            clf.fit(X, y)
-        if len(clf.classes_) != K:
-            raise RuntimeError("MLPClassifier saw a different number of classes")
+        clf = cat.sklearn_mlp(problem, alpha, NETWORK_SEED)
         W1, W2 = clf.coefs_
         b1, b2 = clf.intercepts_
         return Fitted(

@@ -2,42 +2,16 @@
 
 import numpy as np
 import pytest
+from handmade import EVIL, LAYOUT, fake_idata
 
 from analyses.outputs import write_dir_atomically, write_file_atomically
 from analyses.report import render_case, render_index
 from analyses.results import AgreementRow, CaseResult, Estimate
-from models.family import Param, ParamLayout
-
-EVIL = "<script>alert(1)</script>"
-FEATS = [EVIL, "z"]
-# Test data: a layout written out by hand (intercept, one weight per feature, sigma).
-LAYOUT = ParamLayout(
-    (
-        Param("intercept", "intercept"),
-        *(Param(f, "w", (("feature", f),)) for f in FEATS),
-        Param("sigma", "sigma", group="sigma"),
-    )
-)
 
 
 @pytest.fixture(scope="module")
 def idata():
-    import arviz as az
-
-    rng = np.random.default_rng(0)
-    return az.from_dict(
-        {
-            "posterior": {
-                "intercept": rng.normal(size=(2, 50)),
-                "w": rng.normal(size=(2, 50, 2)),
-                "sigma": np.abs(rng.normal(size=(2, 50))) + 0.1,
-            },
-            "posterior_predictive": {"y": rng.normal(size=(2, 50, 20))},
-            "observed_data": {"y": rng.normal(size=20)},
-        },
-        dims={"w": ["feature"], "y": ["obs"]},
-        coords={"feature": FEATS},
-    )
+    return fake_idata()
 
 
 @pytest.fixture(scope="module")
