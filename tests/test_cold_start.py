@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from browser import chromium, needs_chromium, open_page
 from conftest import SESSION_CACHES
 from matrix import check_estimator_matrix
 
@@ -113,3 +114,22 @@ def test_warm_run_with_sweeps_draws_them(cold_and_warm):
             }
             html = (base / "warm" / name / "index.html").read_text()
             assert sweep["title"] in html and "figure unavailable" not in html
+
+
+@needs_chromium
+def test_real_pages_open_in_browser(cold_and_warm, tmp_path_factory):
+    """Every page both runs wrote (each index and case page, the sweeps included) in headless
+    Chromium: every figure it has decodes, none is unavailable, nothing comes off the network."""
+    base, cold, warm = cold_and_warm
+    assert cold.returncode == 0 and warm.returncode == 0, (cold.stderr[-2000:], warm.stderr[-2000:])
+    pages = sorted(base.glob("*/index.html")) + sorted(base.glob("*/*/index.html"))
+    assert len(pages) == 2 + len(COLD_CASES) + len(WARM_CASES)
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
+        for page in pages:
+            seen = open_page(driver, page)
+            assert seen.images and len(seen.images) == page.read_text().count("<img "), page
+            assert seen.images_decode, (page, seen.images)
+            assert "figure unavailable" not in seen.text, page
+            assert seen.scripts == 0, page
+            assert page.as_uri() in seen.ours and not seen.foreign, (page, seen.foreign)
+            assert not seen.network, (page, seen.network)
