@@ -211,7 +211,10 @@ def run_case(
         translation=translation,
     )
     if cfg.sweeps:
+        from analyses.sweeps import sweep_warnings
+
         result.sweeps = _sweeps(data, case, cfg, cache, sized, progress, estimates)
+        result.warnings += [w for s in result.sweeps.values() for w in sweep_warnings(s)]
     return result
 
 

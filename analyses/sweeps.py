@@ -60,6 +60,8 @@ def _record(path: dict, i: int, est, names, n_points: int) -> None:
     path["status"][i] = est.status
     if est.status != "ok":
         path["reason"][str(i)] = est.reason
+    elif est.info.get("diagnostics_problems"):  # NUTS: divergences, r_hat, bulk ESS
+        path.setdefault("diagnostics", {})[str(i)] = list(est.info["diagnostics_problems"])
     for field, src in (("mean", est.mean), ("sd", est.sd), ("mcse", est.mcse_mean)):
         for nm in names:
             if nm in src:
@@ -226,6 +228,33 @@ def sample_size(
             "MLE does not exist at small n (separation) its points are missing."
         ),
     }
+
+
+def sweep_warnings(sweep: dict) -> list[str]:
+    """The case warnings a sweep raises: per path, the grid points where an estimator failed,
+    and where NUTS's diagnostics (divergences, r_hat, bulk ESS) flagged the draws.  Points
+    where an estimator is unavailable by design (no MLE under separation) are not warnings:
+    the figure leaves them out and says why."""
+    symbol = sweep.get("symbol", "n")
+    out = []
+    for label, path in sweep["paths"].items():
+        n_points = len(path["status"])
+        failed = [int(i) for i, st in enumerate(path["status"]) if st == "failed"]
+        for what, points, first in (
+            ("failed", failed, path["reason"].get(str(failed[0]), "") if failed else ""),
+            (
+                "NUTS diagnostics flagged",
+                sorted(int(i) for i in path.get("diagnostics", {})),
+                "; ".join(next(iter(path.get("diagnostics", {}).values()), [])),
+            ),
+        ):
+            if points:
+                at = ", ".join(f"{sweep['grid'][i]:.3g}" for i in points[:4])
+                out.append(
+                    f"{sweep['title']}: {label} {what} at {len(points)} of {n_points} points "
+                    f"({symbol} = {at}{' …' if len(points) > 4 else ''}): {first}"
+                )
+    return out
 
 
 def _cost(timings, before, first, after) -> dict:

@@ -8,7 +8,9 @@ from analyses import datasets, tolerances
 from analyses import estimators as E
 from analyses.config import CaseConfig, RunConfig
 from analyses.pipeline import make_problem
-from analyses.sweeps import prior_strength, sample_size
+from analyses.results import Estimate
+from analyses.sweeps import _path as new_path
+from analyses.sweeps import _record, prior_strength, sample_size, sweep_warnings
 from models import get_family
 from models.family import Settings
 
@@ -119,3 +121,31 @@ def test_compiled_find_map_equals_pm_find_map(model_cache):
     assert a.status == b.status == "ok"
     for name, ref in a.mean.items():
         assert abs(b.mean[name] - ref) <= tolerances.optimiser(ref, lap.sd[name]), name
+
+
+def test_sweep_failures_and_nuts_diagnostics_become_case_warnings():
+    """A failed point and NUTS draws flagged by its diagnostics are named with their grid
+    values; a point where the estimator is unavailable by design (no MLE) is not a warning."""
+    grid = [0.1, 1.0, 10.0]
+    ok = Estimate("nuts", "gaussian", mean={"w": 1.0})
+    flagged = Estimate(
+        "nuts", "gaussian", mean={"w": 1.0}, info={"diagnostics_problems": ["2 divergent"]}
+    )
+    failed = Estimate("find_map", "gaussian", status="failed", reason="not at a mode")
+    unavailable = Estimate("find_map", "flat", status="unavailable", reason="separated")
+    paths = {"posterior": new_path(3), "find_MAP": new_path(3), "MLE": new_path(3)}
+    for i, est in enumerate((ok, flagged, ok)):
+        _record(paths["posterior"], i, est, ["w"], 3)
+    for i, est in enumerate((failed, ok, ok)):
+        _record(paths["find_MAP"], i, est, ["w"], 3)
+    for i, est in enumerate((unavailable, ok, ok)):
+        _record(paths["MLE"], i, est, ["w"], 3)
+    said = sweep_warnings({"title": "T", "symbol": "τ", "grid": grid, "paths": paths})
+    assert said == [
+        "T: posterior NUTS diagnostics flagged at 1 of 3 points (τ = 1): 2 divergent",
+        "T: find_MAP failed at 1 of 3 points (τ = 0.1): not at a mode",
+    ]
+    clean = {"posterior": new_path(3)}
+    for i in range(3):
+        _record(clean["posterior"], i, ok, ["w"], 3)
+    assert sweep_warnings({"title": "T", "grid": grid, "paths": clean}) == []
