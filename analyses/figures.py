@@ -21,6 +21,7 @@ from analyses.sweep_figures import prior_sweep, sample_size_sweep  # noqa: E402,
 
 REF_STYLES = [("C3", "-"), ("C2", "--"), ("k", ":"), ("C4", "-.")]  # in reference order
 MAX_PAIR = 5
+MAX_PANELS = 40  # arviz_plots' rcParams['plot.max_subplots']: it refuses more panels
 MAX_PLOT_DRAWS = 250  # per chain, for the rank and pair plots
 
 
@@ -56,6 +57,58 @@ def _n_panels(idata, var_names) -> int:
     )
 
 
+def _scalar(post, param):
+    """One parameter's draws (``models.family.Param``) as a (chain, draw) array."""
+    da = post[param.var].sel(dict(param.sel)) if param.sel else post[param.var]
+    return da.drop_vars([d for d, _ in param.sel], errors="ignore")
+
+
+def _flat(post, params):
+    """The parameters' draws, one neutral variable each (DataTree rejects some names, e.g. a
+    "/" in a column name: the names go on the axes afterwards), as a DataTree; and the
+    variable -> parameter name map."""
+    import xarray as xr
+
+    keys = [f"p{i}" for i in range(len(params))]
+    flat = xr.Dataset({k: _scalar(post, p) for k, p in zip(keys, params, strict=True)})
+    names = dict(zip(keys, (p.name for p in params), strict=True))
+    return xr.DataTree.from_dict({"posterior": flat}), names
+
+
+def _panels(idata, layout):
+    """What the per-parameter plots draw: (idata, var_names, axes of a parameter name, titles,
+    note).  Up to MAX_PANELS panels, the layout's variables as they are; beyond that (arviz_plots
+    refuses more subplots) the first MAX_PANELS parameters of the layout, one panel each, with
+    the parameter names as titles and a note saying how many are shown."""
+    var_names = [v for v in layout.var_names if v in idata.posterior.data_vars]
+    total = _n_panels(idata, var_names)
+    if total <= MAX_PANELS:
+
+        def axes(pc, name):
+            return _axes_for(pc, layout.param(name))
+
+        return idata, var_names, axes, {}, ""
+    post = idata.posterior.dataset
+    chosen = [p for p in layout.params if p.var in post.data_vars][:MAX_PANELS]
+    tree, names = _flat(post, chosen)
+    key_of = {name: key for key, name in names.items()}
+
+    def flat_axes(pc, name):
+        return pc.viz["plot"][key_of[name]].item() if name in key_of else None
+
+    return tree, list(names), flat_axes, names, f"the first {MAX_PANELS} of {total} parameters"
+
+
+def _titled(pc, titles: dict[str, str], note: str):
+    """Parameter names as the panel titles of flattened variables; the note as suptitle."""
+    fig = _figure(pc)
+    for key, name in titles.items():
+        pc.viz["plot"][key].item().set_title(name)
+    if note:
+        fig.suptitle(note, fontsize=10)
+    return fig
+
+
 def posterior_densities(idata, layout, references: dict[str, dict[str, float]]):
     """Marginal posterior densities with a vertical line per reference point estimate.
 
@@ -63,13 +116,13 @@ def posterior_densities(idata, layout, references: dict[str, dict[str, float]]):
     {parameter name: value}; ``layout`` (``models.family.ParamLayout``) says which panel shows
     which parameter.  A parameter missing from a reference simply gets no line for it.
     """
-    var_names = [v for v in layout.var_names if v in idata.posterior.data_vars]
+    data, var_names, axes_of, titles, note = _panels(idata, layout)
     pc = azp.plot_dist(
-        idata,
+        data,
         var_names=var_names,
         backend="matplotlib",
         visuals={"point_estimate_text": False, "point_estimate": False},
-        **_layout(_n_panels(idata, var_names)),
+        **_layout(_n_panels(data, var_names)),
     )
     handles, labels = [], []
     for k, (label, values) in enumerate(references.items()):
@@ -77,7 +130,7 @@ def posterior_densities(idata, layout, references: dict[str, dict[str, float]]):
         drawn = False
         for name, value in values.items():
             try:
-                ax = _axes_for(pc, layout.param(name))
+                ax = axes_of(pc, name)
             except KeyError:
                 continue
             if ax is not None:
@@ -86,7 +139,7 @@ def posterior_densities(idata, layout, references: dict[str, dict[str, float]]):
         if drawn:
             handles.append(Line2D([], [], color=colour, linestyle=style))
             labels.append(label)
-    fig = _figure(pc)
+    fig = _titled(pc, titles, note)
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncol=len(handles))
     return fig
@@ -101,39 +154,27 @@ def _thinned(idata, max_draws: int = MAX_PLOT_DRAWS):
 
 def rank_plot(idata, layout):
     """Rank ECDF plots per chain (uniform ranks = chains agree)."""
-    var_names = [v for v in layout.var_names if v in idata.posterior.data_vars]
-    idata = _thinned(idata)
+    data, var_names, _, titles, note = _panels(_thinned(idata), layout)
     pc = azp.plot_rank(
-        idata, var_names=var_names, backend="matplotlib", **_layout(_n_panels(idata, var_names))
+        data, var_names=var_names, backend="matplotlib", **_layout(_n_panels(data, var_names))
     )
-    return _figure(pc)
+    return _titled(pc, titles, note)
 
 
 def pair_plot(idata, layout):
     """Pairwise scatter of the first MAX_PAIR parameters of the layout, one panel per scalar
     parameter whatever variable holds it."""
-    import xarray as xr
-
     post = _thinned(idata).posterior.dataset
     chosen = [p for p in layout.params if p.var in post.data_vars][:MAX_PAIR]
-
-    def scalar(p):
-        da = post[p.var].sel(dict(p.sel)) if p.sel else post[p.var]
-        return da.drop_vars([d for d, _ in p.sel], errors="ignore")
-
-    # DataTree rejects some names (a "/" in a column name), so the panels get neutral keys and
-    # the parameter names go on the axes afterwards.
-    keys = [f"p{i}" for i in range(len(chosen))]
-    flat = xr.Dataset({k: scalar(p) for k, p in zip(keys, chosen, strict=True)})
+    tree, names = _flat(post, chosen)
     total = sum(1 for p in layout.params if p.var in post.data_vars)
     title = "pair plot" if total <= MAX_PAIR else f"pair plot (first {MAX_PAIR} of {total})"
     pm_ = azp.plot_pair(
-        xr.DataTree.from_dict({"posterior": flat}),
+        tree,
         backend="matplotlib",
         figure_kwargs={"figsize": (7.5, 7.5), "layout": "constrained"},
     )
     fig = _figure(pm_)
-    names = dict(zip(keys, (p.name for p in chosen), strict=True))
     for ax in fig.axes:
         for get, set_ in ((ax.get_xlabel, ax.set_xlabel), (ax.get_ylabel, ax.set_ylabel)):
             label = get()

@@ -276,3 +276,36 @@ def test_no_landscape_without_a_weight_intercept_pair():
     mean = {nm: float(rng.normal()) for nm in problem.layout.names}
     estimates = {"find_map_gaussian": Estimate("find_map", "gaussian", mean)}
     assert pictures.landscape(family, {"gaussian": problem}, estimates) is None
+
+
+def test_posterior_panels_beyond_arviz_limit_show_the_first_40():
+    """arviz_plots refuses more than 40 subplots: with 45 parameters the density and rank
+    plots show the first 40, titled by parameter name (a "/" in a name included), say so,
+    and the reference lines land on their own parameter's panel."""
+    import arviz as az
+
+    from models.family import Param, ParamLayout
+
+    feats = [f"x/{j}" for j in range(44)]
+    layout = ParamLayout(
+        (Param("intercept", "intercept"), *(Param(f, "w", (("feature", f),)) for f in feats))
+    )
+    rng = np.random.default_rng(0)
+    idata = az.from_dict(
+        {"posterior": {"intercept": rng.normal(size=(2, 30)), "w": rng.normal(size=(2, 30, 44))}},
+        dims={"w": ["feature"]},
+        coords={"feature": feats},
+    )
+    assert figures.MAX_PANELS == 40
+    dens = figures.posterior_densities(idata, layout, {"ref": {"x/5": 0.25, "x/43": 9.0}})
+    rank = figures.rank_plot(idata, layout)
+    for fig in (dens, rank):
+        titled = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+        assert set(titled) == {"intercept", *feats[:39]}
+        assert fig._suptitle.get_text() == "the first 40 of 45 parameters"
+    marked = [
+        t
+        for t, ax in {a.get_title(): a for a in dens.axes}.items()
+        if any(list(line.get_xdata()) == [0.25, 0.25] for line in ax.lines)
+    ]
+    assert marked == ["x/5"]  # x/43 is not shown: its line is dropped, not misplaced
