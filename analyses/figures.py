@@ -609,11 +609,12 @@ def loss_landscape(data: dict):
         # of the NLL and its image (NLL - c) / a in the loss
         fig.colorbar(filled, ax=ax, label=name, shrink=0.9, format="%.5g")
         ax.plot(*data["minimum"][key], "+", color="k", ms=14, mew=2)
-        for k, p in enumerate(data["points"]):
-            ax.scatter(
+        points = data["points"]
+        for k, p in enumerate(points):
+            ax.scatter(  # each drawn smaller than the one before: coinciding estimates nest
                 p["slope"],
                 p["offset"],
-                s=55,
+                s=45 + 35 * (len(points) - 1 - k),
                 marker=MARKERS[k % len(MARKERS)],
                 color=f"C{(k + 1) % 10}",
                 edgecolor="white",

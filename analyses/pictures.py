@@ -823,7 +823,8 @@ def landscape(family, problems: dict, estimates: dict, size: int = LANDSCAPE_GRI
         + f"). Check: max |NLL − (a·{loss_name} + c)| over {where} = {deviation:.2g} (NLL up "
         f"to {np.max(np.abs(nll[ok])):.4g}). Markers: each estimate at its own ({w_name}, "
         f"{b_name}); its other parameters may differ from the slice's, so a marker off the "
-        f"minimum is not a disagreement.{moved_note}"
+        f"minimum is not a disagreement; each is drawn smaller than the one before, so "
+        f"estimates at the same point show as nested markers.{moved_note}"
         + (f" Outside the window (not shown): {'; '.join(outside)}." if outside else "")
     )
     return {
