@@ -24,11 +24,16 @@ class RunConfig:
     estimators: tuple[str, ...] | None = None
     priors: tuple[str, ...] | None = None
     sweeps: bool = False  # also the prior-strength and sample-size sweeps (analyses/sweeps.py)
+    is_quick: bool = False  # set by quick(): the sweeps then use their coarse grids too
 
     def quick(self) -> RunConfig:
         """Fewer draws for smoke runs; MCSE tolerances widen accordingly (they are per-run)."""
         return replace(
-            self, draws=min(self.draws, 400), tune=min(self.tune, 400), chains=min(self.chains, 2)
+            self,
+            draws=min(self.draws, 400),
+            tune=min(self.tune, 400),
+            chains=min(self.chains, 2),
+            is_quick=True,
         )
 
 

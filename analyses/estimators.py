@@ -311,6 +311,7 @@ def _find_map(
     return fm, lap
 
 
+JITTER_RETRIES = 10  # pm.find_MAP's jitter_max_retries
 NOT_POSITIVE_DEFINITE = (
     "the Hessian at the final point is not positive definite, but every mode of this model has "
     "a positive-definite one: not a mode"
@@ -405,13 +406,20 @@ def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict
     model = built.model
     smooth = ctx.family.smooth(ctx.problem)
     fn = _compiled_functions(model, ctx.cache)
-    point0 = fn["init"](seed)
-    point0.update({k: np.asarray(v, dtype=float) for k, v in start.initvals.items()})
-    x = fn["ravel"]({v.name: point0[v.name] for v in model.value_vars})
     rmap = fn["rmap"]
 
     def f(v):
         return -float(fn["logp"](rmap(v)))
+
+    # a jittered start, redrawn while the log density is not finite there (as pm.find_MAP
+    # does, up to its jitter_max_retries = 10)
+    for attempt in range(JITTER_RETRIES + 1):
+        point0 = fn["init"](seed if attempt == 0 else child_seed(seed, "jitter", str(attempt)))
+        point0.update({k: np.asarray(v, dtype=float) for k, v in start.initvals.items()})
+        x = fn["ravel"]({v.name: point0[v.name] for v in model.value_vars})
+        with np.errstate(all="ignore"):
+            if np.isfinite(f(x)):
+                break
 
     def g(v):
         return -np.asarray(fn["dlogp"](rmap(v)), dtype=float)

@@ -11,6 +11,9 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
+# user-provided names (columns, classes) go into labels as they are: a "$" must not start
+# mathtext (an unbalanced one makes savefig raise; a pair renders as maths)
+matplotlib.rcParams["text.parse_math"] = False
 
 import arviz_plots as azp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402

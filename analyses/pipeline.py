@@ -181,7 +181,11 @@ def run_case(
     translation = []
     for prior, problem in problems.items():
         sd = _scale_sd(family, computed, prior, priors)
-        translation += verify_translations(family, problem, estimates.get(f"find_map_{prior}"), sd)
+        t_seed = child_seed(cfg.seed, case.name, "translation", prior)
+        seeds_used.setdefault(prior, {})["translation"] = t_seed
+        translation += verify_translations(
+            family, problem, estimates.get(f"find_map_{prior}"), sd, t_seed
+        )
     result = CaseResult(
         case=case.name,
         family=case.family,
@@ -213,20 +217,31 @@ def run_case(
     if cfg.sweeps:
         from analyses.sweeps import sweep_warnings
 
-        result.sweeps = _sweeps(data, case, cfg, cache, sized, progress, estimates)
+        try:
+            result.sweeps = _sweeps(data, case, cfg, cache, sized, progress, estimates, problems)
+        except Exception as exc:  # the case's own fits and report are kept, with the reason
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            result.warnings.append(f"sweeps unavailable: {reason}")
         result.warnings += [w for s in result.sweeps.values() for w in sweep_warnings(s)]
     return result
 
 
-def _sweeps(data, case, cfg, cache, sized, progress, estimates) -> dict:
-    """The case's sweeps; the MLE of the main fit (find_MAP, flat) marks the τ → ∞ limit."""
+def _sweeps(data, case, cfg, cache, sized, progress, estimates, problems) -> dict:
+    """The case's sweeps; the MLE of the main fit (find_MAP, flat) marks the τ → ∞ limit,
+    re-expressed in the swept prior's parameters (``Family.reexpress``)."""
     from analyses import sweeps
 
     out = {}
-    strength = sweeps.prior_strength(data, case, cfg, cache, progress)
+    mle = estimates.get("find_map_flat")
+    strength = sweeps.prior_strength(
+        data,
+        case,
+        cfg,
+        cache,
+        progress,
+        mle=(problems["flat"], mle.mean) if mle is not None and mle.status == "ok" else None,
+    )
     if strength is not None:
-        mle = estimates.get("find_map_flat")
-        strength["mle"] = mle.mean if mle is not None and mle.status == "ok" else None
         strength["mle_note"] = (
             "the MLE was not fitted (no flat prior in this run)"
             if mle is None

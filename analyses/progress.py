@@ -31,6 +31,9 @@ class Progress:
                 TimeElapsedColumn(),
                 console=Console(stderr=True),
                 transient=False,
+                # stdout through the bar's console only when it is the terminal too: a
+                # redirected stdout (run > log) keeps its lines
+                redirect_stdout=sys.stdout.isatty(),
             )
             self._bar.__enter__()
         return self
@@ -52,8 +55,8 @@ class Progress:
         return _Task()
 
     def print(self, *args, **kw) -> None:
-        """Print above the bar (or plainly when there is none)."""
-        if self._bar is not None:
+        """Print to stdout: above the bar when both are the terminal, else plainly."""
+        if self._bar is not None and sys.stdout.isatty():
             self._bar.console.print(*args, highlight=False, markup=False, **kw)
         else:
             print(*args, **kw)

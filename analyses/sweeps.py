@@ -47,7 +47,7 @@ class SweepConfig:
 
     @classmethod
     def for_run(cls, cfg: RunConfig) -> SweepConfig:
-        if cfg.draws <= 400:  # --quick: a coarse smoke run
+        if cfg.is_quick:  # --quick: a coarse smoke run
             return cls(200, 200, 2, tuple(np.logspace(-3, 3, 7)), (25, 100, 400, 1600))
         return cls()
 
@@ -68,18 +68,26 @@ def _record(path: dict, i: int, est, names, n_points: int) -> None:
                 path[field].setdefault(nm, [None] * n_points)[i] = float(src[nm])
 
 
-def _point(ctx, methods, names, paths, i, n_points, labels):
+def _point(ctx, methods, names, paths, i, n_points, labels, express=None):
     """Every estimator of one grid point into ``paths`` (find_MAP, its Laplace sd, the
-    references in ``methods`` and the posterior)."""
+    references in ``methods`` and the posterior), each through ``express`` if given."""
+
+    def record(label, est, draws=None):
+        est = express(est, draws) if express else est
+        _record(paths.setdefault(label, _path(n_points)), i, est, names, n_points)
+
     fm, lap = E.find_map(ctx, compiled=True, max_starts=ctx.max_starts)
     done = {fm.key: fm} | ({lap.key: lap} if lap is not None else {})
-    _record(paths.setdefault(labels["find_map"], _path(n_points)), i, fm, names, n_points)
+    record(labels["find_map"], fm)
     if lap is not None:
-        _record(paths.setdefault(labels["laplace"], _path(n_points)), i, lap, names, n_points)
+        record(labels["laplace"], lap)
     refs = ctx.family.references()
     for method in methods:
+        draws = None
         if method == "nuts":
-            est, _ = E.nuts(ctx, predictive=False)
+            est, idata = E.nuts(ctx, predictive=False)
+            if express and idata is not None and est.status == "ok":
+                draws = ctx.problem.layout.draws(idata.posterior.dataset)
         elif method in refs:
             if not ctx.family.supports(method, ctx.problem).offered:
                 continue
@@ -87,9 +95,28 @@ def _point(ctx, methods, names, paths, i, n_points, labels):
         else:
             continue
         done[est.key] = est
-        _record(
-            paths.setdefault(labels.get(method, method), _path(n_points)), i, est, names, n_points
-        )
+        record(labels.get(method, method), est, draws)
+
+
+def _expressed(family, source, target):
+    """Estimates of ``source``'s parametrisation re-expressed in ``target``'s names
+    (``Family.reexpress``).  A point maps as a point; posterior draws map draw by draw, so
+    their mean and sd are those of the re-expressed quantities.  Without draws (an optimum's
+    Laplace sd) only the sds of names that mean the same in both are kept; MCSEs likewise."""
+
+    def express(est, draws=None):
+        if est.status != "ok":
+            return est
+        mean, same = family.reexpress(est.mean, source, target)
+        sd = {k: v for k, v in est.sd.items() if k in same}
+        if draws is not None:
+            mapped, _ = family.reexpress(draws, source, target)
+            mean = {k: float(np.mean(v)) for k, v in mapped.items()}
+            sd = {k: float(np.std(v, ddof=1)) for k, v in mapped.items()}
+        mcse = {k: v for k, v in est.mcse_mean.items() if k in same}
+        return replace(est, mean=mean, sd=sd, mcse_mean=mcse)
+
+    return express
 
 
 @dataclass
@@ -98,9 +125,16 @@ class _Ctx(E.Context):
 
 
 def prior_strength(
-    data: Dataset, case: CaseConfig, cfg: RunConfig, cache: E.ModelCache, progress=None
+    data: Dataset,
+    case: CaseConfig,
+    cfg: RunConfig,
+    cache: E.ModelCache,
+    progress=None,
+    mle: tuple | None = None,
 ) -> dict | None:
-    """The prior-strength sweep of one case (None when its family offers none here)."""
+    """The prior-strength sweep of one case (None when its family offers none here), shown in
+    the swept prior's parameters or in those of the family's ``Sweep.shown_as`` prior.
+    ``mle``: (flat problem, the MLE's values), drawn as the τ → ∞ limit."""
     from analyses.pipeline import make_problem
 
     family = get_family(case.family)
@@ -112,7 +146,9 @@ def prior_strength(
     problems = [
         make_problem(family, data, sweep.with_value(case.settings, v), sweep.prior) for v in grid
     ]
-    names = problems[0].layout.names
+    shown = make_problem(family, data, case.settings, sweep.shown_as) if sweep.shown_as else None
+    target = shown or problems[0]
+    names = target.layout.names
     paths: dict[str, dict] = {}
     labels = {"find_map": "find_MAP", "laplace": "Laplace sd at find_MAP"}
     before, first, timings = cache.counts(), None, []
@@ -125,13 +161,18 @@ def prior_strength(
         ctx = _Ctx(family, problem, sc.draws, sc.tune, sc.chains, seeds, cache, sweep.max_starts)
         t0 = time.perf_counter()
         with E.quiet():
-            _point(ctx, sweep.methods, names, paths, i, len(grid), labels)
+            express = _expressed(family, problem, shown) if shown else None
+            _point(ctx, sweep.methods, names, paths, i, len(grid), labels, express)
         timings.append(time.perf_counter() - t0)
         first = first or cache.counts()
         if task:
             task.advance()
     after = cache.counts()
-    groups = {g: problems[0].layout.group(g) for g in problems[0].layout.groups}
+    groups = {g: target.layout.group(g) for g in target.layout.groups}
+    limit, same = family.reexpress(mle[1], mle[0], target) if mle else (None, frozenset())
+    moved = sorted(set(limit or ()) - same)
+    posterior = [m for m in sweep.methods if m in ("nuts", "exact_posterior") and m in paths]
+    refs = [m for m in sweep.methods if m in paths and m not in posterior]
     return {
         "kind": "prior_strength",
         "prior": sweep.prior,
@@ -141,6 +182,7 @@ def prior_strength(
         "grid": grid,
         "groups": groups,
         "paths": paths,
+        "mle": limit,
         "sampler": {"draws": sc.draws, "tune": sc.tune, "chains": sc.chains},
         "cost": _cost(timings, before, first, after),
         "note": sweep.note,
@@ -148,14 +190,29 @@ def prior_strength(
         "caption": (
             f"Each estimate as {sweep.symbol} runs over {len(grid)} points "
             f"({grid[0]:.3g} to {grid[-1]:.3g}; the case's {sweep.symbol} = {sweep.value:g} is "
-            "marked). Solid: find_MAP (the MAP); markers: the references at the same "
-            f"{sweep.symbol}; shaded: posterior mean ± sd. "
+            "marked). Solid: find_MAP (the MAP)"
+            + (f"; markers: the references at the same {sweep.symbol}" if refs else "")
+            + ("; shaded: posterior mean ± sd" if posterior else "")
+            + ". "
             + (
                 "A weak prior (large τ) gives the MLE (dashed lines, where it exists); a strong "
                 "one (small τ) shrinks every weight to 0. "
                 if sweep.stronger == "small"
                 else "α → 1 gives the MLE (dashed lines); a large α pulls every class "
                 "probability towards 1/K. "
+            )
+            + (
+                f"The MLE of {len(moved)} parameters ({', '.join(moved[:3])}"
+                f"{' …' if len(moved) > 3 else ''}) is drawn re-expressed in this prior's "
+                "parameters (the same model point; the one the MAP approaches as τ → ∞). "
+                if moved
+                else ""
+            )
+            + (
+                f"Every estimate under the {sweep.prior} prior is shown in the {sweep.shown_as} "
+                "prior's parameters (the same model point; posterior draws mapped one by one). "
+                if shown
+                else ""
             )
             + (f"Note: {sweep.note}." if sweep.note else "")
         ),
@@ -182,15 +239,22 @@ def sample_size(
     )
     paths: dict[str, dict] = {}
     names: list[str] = []
+    reexpressed: set[str] = set()
     before, first, timings = cache.counts(), None, []
     task = progress.task(f"{case.name}: n sweep", len(sc.n_grid)) if progress else None
     for i, n in enumerate(sc.n_grid):
         rows = np.sort(order[:n])
         data = replace(full, X=full.X[rows], y=full.y[rows])
         t0 = time.perf_counter()
+        reference = None  # the first prior's problem: its names (the truth's) are plotted
         for prior in priors:
             problem = make_problem(family, data, case.settings, prior)
+            if reference is None:
+                reference = problem
             names = names or problem.layout.names
+            express = None if problem is reference else _expressed(family, problem, reference)
+            if express and set(problem.layout.names) != set(reference.layout.names):
+                reexpressed.add(prior)
             seeds = {
                 k: child_seed(cfg.seed, case.name, "n sweep", prior, str(n), k)
                 for k in ("find_map", "nuts", "ppc", "reference")
@@ -204,7 +268,7 @@ def sample_size(
             }
             methods = () if mle or posterior is None else (posterior,)
             with E.quiet():
-                _point(ctx, methods, names, paths, i, len(sc.n_grid), labels)
+                _point(ctx, methods, names, paths, i, len(sc.n_grid), labels, express)
         timings.append(time.perf_counter() - t0)
         first = first or cache.counts()
         if task:
@@ -226,6 +290,14 @@ def sample_size(
             "the Laplace sd and the posterior sd fall as 1/√n (dotted reference lines of slope "
             "−½ through the largest n), as the Bernstein–von Mises theorem predicts; where the "
             "MLE does not exist at small n (separation) its points are missing."
+            + (
+                f" The {', '.join(sorted(reexpressed))} prior parametrises the model "
+                f"differently: its estimates are shown in the {priors[0]} prior's parameters "
+                "(the same model point; posterior draws mapped one by one), and its Laplace sd "
+                "only for the parameters that mean the same under both."
+                if reexpressed
+                else ""
+            )
         ),
     }
 

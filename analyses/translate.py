@@ -67,15 +67,16 @@ def _map_status(estimate) -> tuple[dict[str, float] | None, str]:
     return dict(estimate.mean), ""
 
 
-def verify(family, problem, find_map_estimate, sd: dict[str, float]) -> list[dict]:
+def verify(family, problem, find_map_estimate, sd: dict[str, float], seed: int = 0) -> list[dict]:
     """One JSON-ready dict per translation row of ``problem`` (keys ``KEYS``).
 
     ``find_map_estimate`` is an ``analyses.results.Estimate`` (or None); ``sd`` the posterior
-    sd per parameter that scales the optimiser tier (the family's ``sd_scale_methods``).
+    sd per parameter that scales the optimiser tier (the family's ``sd_scale_methods``);
+    ``seed`` goes to rows whose fit starts from random values.
     """
     mode, why_not = _map_status(find_map_estimate)
     try:
-        rows = family.translations(problem, mode)
+        rows = family.translations(problem, mode, seed=seed)
     except Exception as exc:  # the table itself could not be built: say so, once
         return [
             dict.fromkeys(KEYS)

@@ -48,6 +48,7 @@ from models.family import (
     basis_laplace,
     library_warnings,
     parse_labels,
+    same_parametrisation,
     sklearn_logistic,
     tau_sweep,
 )
@@ -559,6 +560,10 @@ class BernoulliFamily:
     def sweep(self, settings, features):
         return tau_sweep(settings, ("newton", "sklearn", "nuts")) if features else None
 
+    def reexpress(self, values: dict, source: Problem, target: Problem):
+        """Every prior has the same parameters (``same_parametrisation``)."""
+        return same_parametrisation(values, source, target)
+
     def objective(self, problem: Problem, params: dict, method: str) -> None:
         """Not reported by this family (its estimates are compared parameter by parameter)."""
         return None
@@ -610,7 +615,7 @@ class BernoulliFamily:
     def agreement_pairs(self, problem: Problem) -> list[Pair]:
         return agreement_pairs(problem)
 
-    def translations(self, problem: Problem, mode: dict | None = None) -> list:
+    def translations(self, problem: Problem, mode: dict | None = None, seed: int = 0) -> list:
         """LogisticRegression, statsmodels GLM and SGD weight decay rows (Gaussian prior)."""
         from models import translation
 

@@ -75,7 +75,7 @@ NAME = "categorical"
 HIDDEN_BIAS_SCALE = 10.0  # b1 ~ N(0, 10^2) for NUTS: proper, and wide for standardised inputs
 MAP_STARTS = 40  # find_MAP starts for the network (jittered; the best accepted mode is kept)
 SWEEP_STARTS = 8  # per grid point of the network's prior-strength sweep (21 points)
-SKLEARN_RESTARTS = 20  # MLPClassifier restarts (random_state 0..19); the best objective is kept
+SKLEARN_RESTARTS = 20  # MLPClassifier restarts (random_state drawn from the seed); the best is kept
 NLL_PMF = "−Σ log softmax(z)_y (Categorical pmf)"
 NLL_CE = "CE from logits (logsumexp)"
 NLL_LOGSOFTMAX = "NLL of log_softmax"
@@ -1052,7 +1052,15 @@ class CategoricalFamily:
                 "are symmetric copies and the path may jump between them",
             )
         if features:
-            return tau_sweep(settings, ("newton", "sklearn", "nuts"))
+            return tau_sweep(
+                settings,
+                ("newton", "sklearn", "nuts"),
+                shown_as="flat",
+                note="the weights are shown as contrasts W_k − W_base, the flat prior's "
+                "parameters: under a weak N(0, τ²) prior on all K weight vectors their common "
+                "shift has posterior sd τ/√K, which no data narrow, while the contrasts are "
+                "what the likelihood identifies",
+            )
         return Sweep(  # intercept only: the Dirichlet's pseudo-count α - 1
             prior="dirichlet",
             symbol="α",
@@ -1065,6 +1073,35 @@ class CategoricalFamily:
             stronger="large",
             note="α − 1 is the pseudo-count added to every class; α → 1 gives the MLE",
         )
+
+    def reexpress(self, values: dict, source: Problem, target: Problem):
+        """Softmax regression: flat priors have the K − 1 contrasts C_k = W_k − W_base as
+        weights, the Gaussian prior the weights of all K classes.  Contrasts become the
+        representative with Σ_k W_k = 0 (what the Gaussian prior's mode satisfies, so the MLE's
+        is its τ → ∞ limit); K weight vectors become W_k − W_base.  The intercepts (contrasts
+        under every prior) and the probabilities mean the same; the weights do not, unless
+        both problems have the same weight classes."""
+        classes, base = _classes(source)
+        src = weight_classes(source.spec, classes, base)
+        dst = weight_classes(target.spec, classes, base)
+        shared = frozenset(source.layout.names) & frozenset(target.layout.names)
+        if source.spec.hidden or target.spec.hidden or src == dst:
+            return {k: v for k, v in values.items() if k in shared}, shared
+        weights = {f"{c}:{f}" for c in classes for f in source.features}
+        same = shared - weights
+        out = {k: v for k, v in values.items() if k in same}
+        for f in source.features:
+            names = [f"{c}:{f}" for c in src]
+            if not all(nm in values for nm in names):
+                continue
+            given = dict(zip(src, (np.asarray(values[nm], float) for nm in names), strict=True))
+            zero = np.zeros_like(given[src[0]])  # the baseline's weight, if not a parameter
+            V = np.stack([given.get(c, zero) for c in classes])  # (K, draws...)
+            V = V - V.mean(axis=0) if len(dst) == len(classes) else V - V[base]
+            for c in dst:
+                v = V[classes.index(c)]
+                out[f"{c}:{f}"] = v.item() if v.ndim == 0 else v
+        return out, same
 
     def predict(self, problem: Problem, params: dict, X: np.ndarray) -> np.ndarray:
         """(m, K) class probabilities at ``params`` for the rows of ``X``."""
@@ -1138,11 +1175,11 @@ class CategoricalFamily:
     def agreement_pairs(self, problem: Problem) -> list[Pair]:
         return agreement_pairs(problem)
 
-    def translations(self, problem: Problem, mode: dict | None = None) -> list:
+    def translations(self, problem: Problem, mode: dict | None = None, seed: int = 0) -> list:
         """Softmax regression / network (Gaussian prior) or label smoothing (Dirichlet) rows."""
         from models import translation
 
-        return translation.categorical_rows(problem)
+        return translation.categorical_rows(problem, seed)
 
     def describe(self, problems: dict[str, Problem], estimates: dict) -> dict:
         problem = next(iter(problems.values()))

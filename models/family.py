@@ -97,6 +97,11 @@ class ParamLayout:
         """{name: stat over all draws} from a posterior Dataset (chain, draw, ...) or a single
         point (a Dataset without chain/draw: stat of one value).  Parameters whose variable
         is missing from ``ds`` are left out."""
+        return {name: float(stat(v)) for name, v in self.draws(ds).items()}
+
+    def draws(self, ds) -> dict[str, np.ndarray]:
+        """{name: its values, flattened over chains and draws} from a posterior Dataset (or a
+        single point); parameters whose variable is missing from ``ds`` are left out."""
         out = {}
         for p in self.params:
             if p.var not in ds:
@@ -104,7 +109,7 @@ class ParamLayout:
             da = ds[p.var]
             if p.sel:
                 da = da.sel(dict(p.sel))
-            out[p.name] = float(stat(np.ravel(np.asarray(da.values, dtype=float))))
+            out[p.name] = np.ravel(np.asarray(da.values, dtype=float))
         return out
 
     def to_json(self) -> list[dict]:
@@ -238,6 +243,9 @@ class Sweep:
     stronger: str = "small"
     max_starts: int | None = None  # cap on find_MAP's starts per grid point
     note: str = ""
+    # the prior whose parameters the sweep is shown in (None: the swept prior's own), for a
+    # family whose swept prior parametrises the model in quantities the data do not identify
+    shown_as: str | None = None
 
 
 def tau_sweep(settings: Settings, methods: tuple[str, ...], **kw) -> Sweep:
@@ -253,6 +261,15 @@ def tau_sweep(settings: Settings, methods: tuple[str, ...], **kw) -> Sweep:
         methods=methods,
         **kw,
     )
+
+
+def same_parametrisation(
+    values: dict[str, float], source: Problem, target: Problem
+) -> tuple[dict[str, float], frozenset[str]]:
+    """``Family.reexpress`` when every prior parametrises the model the same way: a name means
+    the same under both problems, so the point is its own re-expression."""
+    same = frozenset(source.layout.names) & frozenset(target.layout.names)
+    return {k: v for k, v in values.items() if k in same}, same
 
 
 @dataclass(frozen=True)
@@ -339,6 +356,17 @@ class Family(Protocol):
         """The prior-strength sweep for these settings and features (None: none offered)."""
         ...
 
+    def reexpress(
+        self, values: dict[str, float], source: Problem, target: Problem
+    ) -> tuple[dict[str, float], frozenset[str]]:
+        """A point of ``source``'s parametrisation as the same model point in ``target``'s
+        parameter names (the sweeps show every prior's estimates in one set of parameters, the
+        generator's truth's), and the names that mean the same in both (where an sd carries
+        over unchanged).  Values may be arrays of draws (the same shape for every name): each
+        draw is mapped.  A name ``target`` lacks, or that cannot be mapped, is left out.
+        ``same_parametrisation`` for a family whose priors share one parametrisation."""
+        ...
+
     def objective(self, problem: Problem, params: dict[str, float], method: str) -> float | None:
         """The negative log posterior at an estimate's ``params`` (results.json "objective"),
         one function for every estimator; None where the family reports none."""
@@ -359,13 +387,16 @@ class Family(Protocol):
         """Model text for the report: likelihood, priors, loss, penalty, translation rows."""
         ...
 
-    def translations(self, problem: Problem, mode: dict[str, float] | None = None) -> list:
+    def translations(
+        self, problem: Problem, mode: dict[str, float] | None = None, seed: int = 0
+    ) -> list:
         """The hyperparameter translation table for ``problem``'s prior: one
         ``models.translation.Translation`` per library setting equivalent to it (scikit-learn,
         statsmodels, SGD weight decay...), each with the value for this n and prior and a fit
         to verify it; [] where the prior has no penalty (flat, intercept only).  ``mode`` is
         find_MAP's estimate (None if unavailable), for values that depend on an estimated
-        quantity (the normal family's σ when σ is unknown)."""
+        quantity (the normal family's σ when σ is unknown); ``seed`` for a row whose fit starts
+        from random values (the network's)."""
         ...
 
 

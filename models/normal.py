@@ -46,6 +46,7 @@ from models.family import (
     basis_laplace,
     library_warnings,
     parse_numeric,
+    same_parametrisation,
     tau_sweep,
 )
 from models.pairs import Pair
@@ -764,7 +765,14 @@ class NormalFamily:
         return True
 
     def sweep(self, settings, features):
-        return tau_sweep(settings, ("closed_form", "sklearn", "exact_posterior"))
+        """None without features: the N(0, τ²) prior is on the weights."""
+        return (
+            tau_sweep(settings, ("closed_form", "sklearn", "exact_posterior")) if features else None
+        )
+
+    def reexpress(self, values: dict, source: Problem, target: Problem):
+        """Every prior has the same parameters (``same_parametrisation``)."""
+        return same_parametrisation(values, source, target)
 
     def objective(self, problem: Problem, params: dict, method: str) -> None:
         """Not reported by this family (its estimates are compared parameter by parameter)."""
@@ -824,7 +832,7 @@ class NormalFamily:
     def agreement_pairs(self, problem: Problem) -> list[Pair]:
         return agreement_pairs(problem)
 
-    def translations(self, problem: Problem, mode: dict | None = None) -> list:
+    def translations(self, problem: Problem, mode: dict | None = None, seed: int = 0) -> list:
         """Ridge, statsmodels and SGD weight decay rows; σ is the known value or the mode's."""
         from models import translation
 

@@ -65,9 +65,6 @@ def glm_opt_method(fun, x0, args=(), jac=None, callback=None, **_ignored):
     return minimize(fun, x0, args=args, jac=jac, method="trust-constr", options=GLM_OPTIONS)
 
 
-NETWORK_SEED = 0  # MLPClassifier random_state and the NumPy network's start
-
-
 @dataclass(frozen=True)
 class Fitted:
     """A library's answer: ``params`` under the layout's names; ``objective`` (objective rows)
@@ -398,7 +395,7 @@ def bernoulli_rows(problem: Problem) -> list[Translation]:
 
 
 # ----------------------------------------------------------------------------- categorical
-def categorical_rows(problem: Problem) -> list[Translation]:
+def categorical_rows(problem: Problem, seed: int = 0) -> list[Translation]:
     """Softmax regression (Gaussian prior on all K weight vectors), the network (Gaussian prior
     on W1, W2) or the intercept-only model with a Dirichlet prior; [] otherwise."""
     spec = problem.spec
@@ -406,7 +403,7 @@ def categorical_rows(problem: Problem) -> list[Translation]:
         return _dirichlet_rows(problem)
     if spec.prior != "gaussian" or not problem.features:
         return []
-    return _network_rows(problem) if spec.hidden else _softmax_rows(problem)
+    return _network_rows(problem, seed) if spec.hidden else _softmax_rows(problem)
 
 
 def _softmax_rows(problem: Problem) -> list[Translation]:
@@ -497,7 +494,8 @@ def _softmax_rows(problem: Problem) -> list[Translation]:
     ]
 
 
-def _network_rows(problem: Problem) -> list[Translation]:
+def _network_rows(problem: Problem, seed: int) -> list[Translation]:
+    """``seed``: MLPClassifier's random_state, and (spawned from it) the NumPy network's start."""
     from models import categorical as cat
 
     spec = problem.spec
@@ -513,7 +511,7 @@ def _network_rows(problem: Problem) -> list[Translation]:
     lam = 1.0 / (n * tau**2)
 
     def mlp() -> Fitted:
-        clf = cat.sklearn_mlp(problem, alpha, NETWORK_SEED)
+        clf = cat.sklearn_mlp(problem, alpha, seed)
         W1, W2 = clf.coefs_
         b1, b2 = clf.intercepts_
         return Fitted(
@@ -542,8 +540,8 @@ def _network_rows(problem: Problem) -> list[Translation]:
             return val, np.concatenate([g.ravel() for g in grad])
 
         # not zero: all-zero weights are a stationary point of the network (no gradient
-        # reaches W1 through W2 = 0, nor W2 through relu(0) = 0); a fixed Glorot-scale start
-        rng = np.random.default_rng(NETWORK_SEED)
+        # reaches W1 through W2 = 0, nor W2 through relu(0) = 0); a seeded Glorot-scale start
+        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
         theta0 = np.concatenate(
             [
                 rng.normal(scale=np.sqrt(2.0 / (d + H)), size=d * H),
@@ -577,7 +575,8 @@ def _network_rows(problem: Problem) -> list[Translation]:
             objective="mean log-loss + alpha/(2n)·(‖W1‖² + ‖W2‖²), biases unpenalised "
             "(sklearn/neural_network/_multilayer_perceptron.py, _backprop: loss += (0.5 * "
             f"alpha) * Σ‖W‖² / n; loss_ = opt_res.fun) = 1/n × our −log posterior; {const}",
-            check="MLPClassifier fitted (random_state 0); n × its loss_ compared with our "
+            check="MLPClassifier fitted (random_state from the run's seed); n × its loss_ "
+            "compared with our "
             "negative log posterior (the family's find_MAP objective) at its answer",
             fit=None if two else mlp,
             compare="objective",
@@ -597,7 +596,7 @@ def _network_rows(problem: Problem) -> list[Translation]:
             objective="mean CE + (λ/2)(‖W1‖² + ‖W2‖²) (coupled decay, biases excluded) = 1/n "
             f"× our −log posterior; {const}",
             check="the network's mean cross-entropy with this decay, written in NumPy with its "
-            "gradient and minimised by scipy L-BFGS-B from a fixed random start; n × its "
+            "gradient and minimised by scipy L-BFGS-B from a seeded random start; n × its "
             "objective compared with our negative log posterior at its answer",
             fit=sgd,
             compare="objective",

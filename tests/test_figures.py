@@ -309,3 +309,24 @@ def test_posterior_panels_beyond_arviz_limit_show_the_first_40():
         if any(list(line.get_xdata()) == [0.25, 0.25] for line in ax.lines)
     ]
     assert marked == ["x/5"]  # x/43 is not shown: its line is dropped, not misplaced
+
+
+def test_user_names_with_dollar_signs_are_drawn_literally():
+    """A column called "cost $\\q$ usd" (invalid mathtext) or "a$b$" is drawn as written:
+    no mathtext error at savefig, no name rendered as maths."""
+    import arviz as az
+
+    from models.family import Param, ParamLayout
+
+    feats = ["cost $\\q$ usd", "a$b$"]
+    layout = ParamLayout(tuple(Param(f, "w", (("feature", f),)) for f in feats))
+    rng = np.random.default_rng(0)
+    idata = az.from_dict(
+        {"posterior": {"w": rng.normal(size=(2, 30, 2))}},
+        dims={"w": ["feature"]},
+        coords={"feature": feats},
+    )
+    fig = figures.posterior_densities(idata, layout, {})
+    assert figures.figure_to_data_uri(fig).startswith("data:image/png;base64,")
+    shown = [t for t in fig.findobj(matplotlib.text.Text) if "$" in t.get_text()]
+    assert shown and all(not t.get_parse_math() for t in shown)

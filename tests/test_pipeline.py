@@ -111,3 +111,21 @@ def test_same_seed_same_numbers(model_cache):
         assert (
             other.estimates[f"closed_form_{prior}"].mean == a.estimates[f"closed_form_{prior}"].mean
         )
+
+
+def test_a_failing_sweep_keeps_the_case_and_says_why(model_cache, monkeypatch):
+    """An exception inside the sweeps (a bug, or a library failing) does not lose the case's
+    own fits: the case comes back with a warning naming it."""
+    from analyses import sweeps
+
+    def boom(*args, **kw):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(sweeps, "prior_strength", boom)
+    case = CASES["synthetic"]
+    data = case.load(child_seed(7, "synthetic", "data"))
+    cfg = RunConfig(seed=7, estimators=("closed_form",), sweeps=True)
+    result = run_case(data, case.config, cfg, model_cache)
+    assert result.estimates["closed_form_flat"].status == "ok"
+    assert result.sweeps == {}
+    assert "sweeps unavailable: RuntimeError: boom" in result.warnings

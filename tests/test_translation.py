@@ -118,8 +118,8 @@ class OneRow:
     def __init__(self, family, row_id, change=None):
         self.family, self.row_id, self.change = family, row_id, change
 
-    def translations(self, pb, mode=None):
-        rows = [r for r in self.family.translations(pb, mode) if r.id == self.row_id]
+    def translations(self, pb, mode=None, seed=0):
+        rows = [r for r in self.family.translations(pb, mode, seed) if r.id == self.row_id]
         assert len(rows) == 1, f"no row {self.row_id}"
         return [self.change(rows[0]) if self.change else rows[0]]
 
