@@ -702,7 +702,11 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
             idata["posterior_predictive"] = ppc["posterior_predictive"]
             idata["observed_data"] = ppc["observed_data"]
     var_names = [v for v in layout.var_names if v in idata.posterior.data_vars]
-    summ = az.summary(idata, var_names=var_names, round_to="none")
+    with warnings.catch_warnings():
+        # a deterministic whose draws are all equal (a probability that rounds to 1.0) has
+        # 0/0 in its r_hat and ESS: NaN, handled below rather than printed
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        summ = az.summary(idata, var_names=var_names, round_to="none")
     post = idata.posterior.dataset
     mean = layout.reduce(post)
     sd = layout.reduce(post, stat=lambda v: np.std(v, ddof=1))
@@ -722,9 +726,9 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
         "chains": ctx.chains,
         "seed": ctx.seeds["nuts"],
         "divergences": divergences,
-        "max_r_hat": max(r_hat.values()),
-        "min_ess_bulk": min(ess_bulk.values()),
-        "min_ess_tail": min(ess_tail.values()),
+        "max_r_hat": _finite(max, r_hat),
+        "min_ess_bulk": _finite(min, ess_bulk),
+        "min_ess_tail": _finite(min, ess_tail),
         "mcse_sd": column("mcse_sd"),
         "r_hat": r_hat,
         "ess_bulk": ess_bulk,
@@ -732,6 +736,10 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
     problems = []
     if divergences:
         problems.append(f"{divergences} divergent transitions")
+    free = {rv.name for rv in built.model.free_RVs}
+    stuck = [nm for nm, v in r_hat.items() if not np.isfinite(v) and layout.param(nm).var in free]
+    if stuck:  # a free parameter's draws do not vary: the sampler did not move
+        problems.append(f"r_hat not finite for {', '.join(stuck[:3])} (its draws do not vary)")
     if info["max_r_hat"] > 1.01:
         problems.append(f"r_hat up to {info['max_r_hat']:.3f} (> 1.01)")
     if info["min_ess_bulk"] < 100 * ctx.chains / 4:
@@ -739,6 +747,13 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
     info["diagnostics_ok"] = not problems
     info["diagnostics_problems"] = problems
     return ctx.estimate("nuts", mean=mean, sd=sd, mcse_mean=mcse, info=info), idata
+
+
+def _finite(extreme, values: dict[str, float]) -> float:
+    """max or min over the finite values (NaN where there is none): a NaN must not decide
+    the extreme (Python's max keeps a leading NaN), nor hide a value beyond a threshold."""
+    finite = [v for v in values.values() if np.isfinite(v)]
+    return float(extreme(finite)) if finite else float("nan")
 
 
 def add_deterministics(idata, model, var_names, cache: ModelCache) -> None:

@@ -64,3 +64,15 @@ def test_with_data_is_a_new_model():
     np.testing.assert_array_equal(a, b)
     before = draws(nutpie.sample(compiled, **SETTINGS))
     assert not np.array_equal(a, before)  # the swap did change the posterior
+
+
+def test_diagnostic_extremes_skip_nan():
+    """A deterministic whose draws are all equal has r_hat NaN; it must not hide another
+    parameter's r_hat or ESS beyond its threshold (Python's max keeps a leading NaN)."""
+    from analyses.estimators import _finite
+
+    nan = float("nan")
+    assert max([nan, 1.05]) != 1.05  # what the plain max would report
+    assert _finite(max, {"P(a)": nan, "w": 1.05}) == 1.05
+    assert _finite(min, {"P(a)": nan, "w": 30.0}) == 30.0
+    assert np.isnan(_finite(max, {"P(a)": nan}))
