@@ -11,9 +11,6 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-# user-provided names (columns, classes) go into labels as they are: a "$" must not start
-# mathtext (an unbalanced one makes savefig raise; a pair renders as maths)
-matplotlib.rcParams["text.parse_math"] = False
 
 import arviz_plots as azp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
@@ -643,10 +640,27 @@ def loss_landscape(data: dict):
     return fig
 
 
+def _literal_text(fig) -> None:
+    """Draw titles, labels, legends and annotations as written: user-provided names (columns,
+    classes) are in them, and a "$" must not start mathtext (an unbalanced one makes savefig
+    raise, a pair renders as maths).  Tick labels keep mathtext: matplotlib's log-axis labels
+    are written in it.  None of our own texts uses mathtext."""
+    ticks = set()  # tick labels and the axis offset ("×10⁶") text, matplotlib's own
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis, *([ax.zaxis] if hasattr(ax, "zaxis") else [])):
+            ticks.add(id(axis.offsetText))
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                ticks.update((id(tick.label1), id(tick.label2)))
+    for text in fig.findobj(matplotlib.text.Text):
+        if id(text) not in ticks:
+            text.set_parse_math(False)
+
+
 def figure_to_data_uri(fig, dpi: int = 72) -> str:
     """PNG as a ``data:`` URI (the page stays self-contained); closes the figure."""
     buf = io.BytesIO()
     try:
+        _literal_text(fig)
         fig.savefig(buf, format="png", dpi=dpi)
     finally:
         plt.close(fig)
