@@ -45,6 +45,7 @@ N_BINS = 10  # calibration bins of width 0.1
 MAX_CLASS_PANELS = 12
 # points per axis of the loss landscape (scikit-learn's log_loss costs ~1-10 ms a call)
 LANDSCAPE_GRID = 31
+LANDSCAPE_GRID_QUICK = 15  # --quick; odd, so the centre (the MLE) is a grid point
 LANDSCAPE_SDS = 3.5  # half-width of the landscape window, in the slice's own sds
 MERGE = 0.004  # markers closer than this fraction of the window are one legend entry
 # the landscape's pair test: d pred/d w = x * d pred/d b holds to central-difference error

@@ -211,7 +211,7 @@ def run_case(
         layout=main.layout,
         idata=posteriors,
         picture=picture,
-        landscape=_landscape(family, problems, estimates),
+        landscape=_landscape(family, problems, estimates, cfg.is_quick),
         translation=translation,
     )
     if cfg.sweeps:
@@ -275,14 +275,15 @@ def _picture(family, problems, estimates, posteriors) -> dict:
         }
 
 
-def _landscape(family, problems, estimates) -> dict | None:
+def _landscape(family, problems, estimates, quick: bool = False) -> dict | None:
     """NLL and mean loss over (weight of the first feature, its intercept) through the MLE (the
     MAP without one), every estimate marked; None when the model has no such pair or a failure
-    (a figure's data must not lose the report)."""
+    (a figure's data must not lose the report).  ``quick``: a coarser grid."""
     from analyses import pictures
 
+    size = pictures.LANDSCAPE_GRID_QUICK if quick else pictures.LANDSCAPE_GRID
     try:
-        return pictures.landscape(family, problems, estimates)
+        return pictures.landscape(family, problems, estimates, size=size)
     except Exception as exc:  # guarded like a figure: the report says it is unavailable
         import sys
 

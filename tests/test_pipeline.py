@@ -14,9 +14,9 @@ pytestmark = pytest.mark.slow
 
 # Full sampler settings: the Monte Carlo tier scales with the MCSE of this run.
 CFG = RunConfig(seed=0, draws=1000, tune=1000, chains=4)
-# One full-settings run per family, plus the separated case; every built-in case (these and
-# diabetes, breast_cancer) also runs end to end with --quick in tests/test_cold_start.py, with
-# the same checks (every row ok, the estimator matrix), which keeps `make test` within budget.
+# Full-settings runs of a normal, a Bernoulli and the separated case.  One case per compiled graph
+# type also runs end to end with --quick in tests/test_cold_start.py, with the same checks
+# (every row ok, the estimator matrix); `make reports` runs every built-in case.
 FULL_CASES = ("synthetic", "logistic_synthetic", "quasi_separated")
 
 
