@@ -138,6 +138,14 @@ def first_posterior(problems: dict, posteriors: dict, max_draws: int = PICTURE_D
     return None
 
 
+def _posterior_mean_and_interval(curves: dict, post, S: np.ndarray, label: str) -> dict:
+    """Adds the posterior mean over draws ``S`` (first axis) to ``curves`` under the posterior's
+    label; returns its central ``INTERVAL`` as a labelled band."""
+    curves[post.label] = S.mean(axis=0)
+    lo, hi = _quantiles(S)
+    return {"label": label, "lo": lo, "hi": hi}
+
+
 def _quantiles(a: np.ndarray, axis=0) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = np.quantile(a, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2], axis=axis)
     return lo, hi
@@ -209,14 +217,12 @@ def _curve(family, X, y, fits, post) -> dict:
     caption = f"The data and the fitted {what} at find_MAP's mode under each prior"
     caption += f" ({_fits_text(fits)})"
     if post is not None:
-        S = post.stack(family, G)
-        curves[post.label] = S.mean(axis=0)
-        lo, hi = _quantiles(S)
-        out["band"] = {
-            "label": f"{_pct(INTERVAL)} credible interval of {what} ({post.prior} prior, NUTS)",
-            "lo": lo,
-            "hi": hi,
-        }
+        out["band"] = _posterior_mean_and_interval(
+            curves,
+            post,
+            post.stack(family, G),
+            f"{_pct(INTERVAL)} credible interval of {what} ({post.prior} prior, NUTS)",
+        )
         caption += (
             f"; the posterior mean of {what} ({_draws_note(post)}) with its "
             f"{_pct(INTERVAL)} credible band (dark)"
@@ -470,14 +476,9 @@ def _frequencies(family, X, y, fits, post) -> dict:
     curves = {f.label: family.predict(f.problem, f.params, x0)[0] for f in fits}
     out: dict = {"kind": "frequencies"}
     if post is not None:
-        S = post.stack(family, x0)[:, 0, :]
-        curves[post.label] = S.mean(axis=0)
-        lo, hi = _quantiles(S)
-        out["interval"] = {
-            "label": f"{_pct(INTERVAL)} credible interval",
-            "lo": lo,
-            "hi": hi,
-        }
+        out["interval"] = _posterior_mean_and_interval(
+            curves, post, post.stack(family, x0)[:, 0, :], f"{_pct(INTERVAL)} credible interval"
+        )
     K = next(iter(curves.values())).shape[-1]
     counts = np.bincount(y, minlength=K)
     observed = counts / counts.sum()

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import minimize
@@ -104,11 +105,39 @@ def _lbfgs(f_and_grad, x0) -> tuple[np.ndarray, str]:
     return res.x, f"L-BFGS-B from 0: {res.nit} iterations, {res.message}"
 
 
-def _weights_tau(problem: Problem) -> tuple[float, float | None]:
-    """(tau of the weights, tau0 of the intercept or None when it is flat)."""
+class _Linear(NamedTuple):
+    """What the rows of a linear-predictor family (normal, Bernoulli) start from."""
+
+    spec: object
+    n: int
+    tau: float  # of the weights
+    tau0: float | None  # of the intercept; None when it is flat or absent
+    X: np.ndarray
+    y: np.ndarray
+    A: np.ndarray  # the design, with its column of ones first when there is an intercept
+    params: Callable[[np.ndarray], dict[str, float]]  # a coefficient vector under the names
+
+
+def _linear(problem: Problem, coef_names) -> _Linear:
+    """The problem's data, design, prior scales and parameter naming for the table's rows."""
     spec = problem.spec
     tau0 = spec.intercept_prior.scale if isinstance(spec.intercept_prior, Gaussian) else None
-    return spec.coef_prior.scale, (tau0 if spec.intercept else None)
+    names = coef_names(problem.features, spec)
+
+    def params(beta) -> dict[str, float]:
+        return dict(zip(names, map(float, beta), strict=True))
+
+    X = np.asarray(problem.X, float)
+    return _Linear(
+        spec,
+        problem.n,
+        spec.coef_prior.scale,
+        tau0 if spec.intercept else None,
+        X,
+        np.asarray(problem.y, float),
+        la.design(X, spec.intercept),
+        params,
+    )
 
 
 def _shown(vec, first: int = 3) -> str:
@@ -138,25 +167,15 @@ def normal_rows(problem: Problem, sigma: float | None) -> list[Translation]:
     at alpha = sigma_hat^2/tau^2)."""
     from models.normal import coef_names
 
-    spec = problem.spec
-    if not isinstance(spec.coef_prior, Gaussian):
+    if not isinstance(problem.spec.coef_prior, Gaussian):
         return []
-    n = problem.n
-    tau, tau0 = _weights_tau(problem)
-    X = np.asarray(problem.X, float)
-    y = np.asarray(problem.y, float)
-    A = la.design(X, spec.intercept)
-    names = coef_names(problem.features, spec)
+    spec, n, tau, tau0, X, y, A, params = _linear(problem, coef_names)
     no_sigma = (
         ""
         if sigma is not None and np.isfinite(sigma) and sigma > 0
         else "the penalty needs σ, which has no estimate here (find_MAP unavailable)"
     )
     s2 = float(sigma) ** 2 if not no_sigma else np.nan
-
-    def params(beta) -> dict[str, float]:
-        return dict(zip(names, map(float, beta), strict=True))
-
     alpha = s2 / tau**2
     icpt_penalised = tau0 is not None
 
@@ -291,19 +310,9 @@ def bernoulli_rows(problem: Problem) -> list[Translation]:
     BCE for a Gaussian prior on the weights (flat intercept unless tau0 is given)."""
     from models.bernoulli import coef_names
 
-    spec = problem.spec
-    if not isinstance(spec.coef_prior, Gaussian):
+    if not isinstance(problem.spec.coef_prior, Gaussian):
         return []
-    n = problem.n
-    tau, tau0 = _weights_tau(problem)
-    X = np.asarray(problem.X, float)
-    y = np.asarray(problem.y, float)
-    A = la.design(X, spec.intercept)
-    names = coef_names(problem.features, spec)
-
-    def params(beta) -> dict[str, float]:
-        return dict(zip(names, map(float, beta), strict=True))
-
+    spec, n, tau, tau0, X, y, A, params = _linear(problem, coef_names)
     C = tau**2
 
     def logreg() -> Fitted:
