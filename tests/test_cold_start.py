@@ -1,19 +1,25 @@
 """What a new machine sees: ``python -m analyses run --quick`` of one built-in case per
-compiled graph type in a subprocess with empty PyTensor and Numba compile caches (the
-session's, see conftest.py: this test runs first, and the rest of the session reuses what it
-compiled), then the same run again with the caches now warm, with ``--sweeps``.  Both must
-exit 0 with every agreement row ok, and give identical estimates (fastmath off: a fresh
-compile and a cached one compute the same bits)."""
+compiled graph type in a subprocess with empty PyTensor and Numba compile caches (two new
+folders of its own, see conftest.py), then the same run again with those caches now warm,
+with ``--sweeps``.  Both must exit 0 with every agreement row ok, and give identical
+estimates (fastmath off: a fresh compile and a cached one compute the same bits).
 
+The two runs start in the background as soon as collection ends (conftest.py), so they use
+the second core while the rest of the session runs; these tests come last and wait for them.
+"""
+
+import atexit
 import json
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import pytest
 from browser import chromium, needs_chromium, open_page
-from conftest import SESSION_CACHES
+from conftest import compile_caches
 from matrix import check_estimator_matrix
 
 from analyses.cases import CASES
@@ -39,28 +45,73 @@ COLD_CASES = (
 WARM_CASES = ("synthetic", "logistic_synthetic")
 
 
-def run_quick(out: Path, cases=(), extra=()) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))  # with the session's compile caches
-    return subprocess.run(
-        [sys.executable, "-m", "analyses", "run", *cases, "--quick", "--seed", "5", *extra]
-        + ["--out", str(out)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
+class Runs:
+    """The cold run, then the warm one, in a background thread; ``wait`` gives their outcome."""
+
+    def __init__(self):
+        self.caches = compile_caches("nll-cold-start-caches-")
+        self.base = Path(tempfile.mkdtemp(prefix="nll-cold-start-runs-"))
+        self.compiled_before = self._compiled()  # new folders: nothing yet
+        self.compiled_by_cold: list[Path] = []  # what the cold run wrote there
+        self.running: subprocess.Popen | None = None
+        self.outcome: list[subprocess.CompletedProcess] = []
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._both, daemon=True)
+        self.thread.start()
+        atexit.register(self.stop)  # an interrupted session leaves no run behind
+
+    def _compiled(self) -> list[Path]:
+        pytensor = self.caches["PYTENSOR_FLAGS"].rsplit("base_compiledir=", 1)[1]
+        folders = [Path(pytensor), Path(self.caches["NUMBA_CACHE_DIR"])]
+        return [p for f in folders if f.exists() for p in f.rglob("*") if p.is_file()]
+
+    def _both(self):
+        try:
+            self.outcome.append(self._run(self.base / "cold", COLD_CASES))
+            self.compiled_by_cold = self._compiled()
+            self.outcome.append(self._run(self.base / "warm", WARM_CASES, ["--sweeps"]))
+        except BaseException as e:  # reported by wait()
+            self.error = e
+
+    def _run(self, out: Path, cases, extra=()) -> subprocess.CompletedProcess:
+        args = [sys.executable, "-m", "analyses", "run", *cases, "--quick", "--seed", "5"]
+        args += [*extra, "--out", str(out)]
+        env = dict(os.environ, PYTHONPATH=str(ROOT), **self.caches)
+        with subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as self.running:
+            stdout, stderr = self.running.communicate(timeout=1800)
+        return subprocess.CompletedProcess(args, self.running.returncode, stdout, stderr)
+
+    def stop(self):
+        if self.running is not None and self.running.poll() is None:
+            self.running.kill()
+
+    def wait(self):
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.base, *self.outcome
+
+
+_RUNS: list[Runs] = []
+
+
+def start_in_background() -> None:
+    """Called by conftest.py when collection has selected a test of this module."""
+    if not _RUNS:
+        _RUNS.append(Runs())
 
 
 @pytest.fixture(scope="module")
-def cold_and_warm(tmp_path_factory):
-    base = tmp_path_factory.mktemp("cold")
-    assert os.environ["NUMBA_CACHE_DIR"] == str(SESSION_CACHES / "numba")
-    compiled = [p for p in SESSION_CACHES.rglob("*") if p.is_file()]
-    assert not compiled, f"the compile caches are not empty: {compiled[:3]}"
-    cold = run_quick(base / "cold", COLD_CASES)
-    warm = run_quick(base / "warm", WARM_CASES, ["--sweeps"])
-    return base, cold, warm
+def cold_and_warm():
+    start_in_background()  # already started, unless collection was bypassed
+    runs = _RUNS[0]
+    outcome = runs.wait()
+    # the cold run started on empty caches, and compiled into them (not somewhere else)
+    assert not runs.compiled_before, f"the compile caches are not empty: {runs.compiled_before[:3]}"
+    assert runs.compiled_by_cold, "the cold run compiled nothing into its cache folders"
+    return outcome
 
 
 def _results(folder: Path, cases=COLD_CASES) -> dict[str, dict]:
