@@ -11,6 +11,7 @@ the second core while the rest of the session runs; these tests come last and wa
 import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,7 @@ class Runs:
     def __init__(self):
         self.caches = compile_caches("nll-cold-start-caches-")
         self.base = Path(tempfile.mkdtemp(prefix="nll-cold-start-runs-"))
+        atexit.register(shutil.rmtree, self.base, ignore_errors=True)
         self.compiled_before = self._compiled()  # new folders: nothing yet
         self.compiled_by_cold: list[Path] = []  # what the cold run wrote there
         self.running: subprocess.Popen | None = None
