@@ -20,20 +20,29 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/reference.py, tests/tolerances.py
 
-_USER_FLAGS = os.environ.get("PYTENSOR_FLAGS", "")
+# the user's PyTensor flags, less any compile folder (ours replace it)
+_USER_FLAGS = [
+    f
+    for f in os.environ.get("PYTENSOR_FLAGS", "").split(",")
+    if f and f.split("=", 1)[0].strip() not in ("base_compiledir", "compiledir")
+]
 
 
 def compile_caches(prefix: str) -> dict[str, str]:
     """A new, empty pair of PyTensor and Numba compile-cache folders (removed at exit), as the
-    environment variables that select them."""
+    environment variables that select them.  ``compiledir`` is set as well as
+    ``base_compiledir``, so a ``compiledir`` in ~/.pytensorrc cannot send the C cache
+    elsewhere; PyTensor puts its Numba kernels in ``base_compiledir/numba``, nutpie's Numba
+    uses NUMBA_CACHE_DIR."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
-    # registered before PyTensor is imported, so it runs after PyTensor's own exit handlers
-    # (which still read the compiled modules)
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    flags = ",".join(f for f in (_USER_FLAGS, f"base_compiledir={folder / 'pytensor'}") if f)
-    return {"PYTENSOR_FLAGS": flags, "NUMBA_CACHE_DIR": str(folder / "numba")}
+    base = folder / "pytensor"
+    flags = [*_USER_FLAGS, f"base_compiledir={base}", f"compiledir={base / 'compiledir'}"]
+    return {"PYTENSOR_FLAGS": ",".join(flags), "NUMBA_CACHE_DIR": str(folder / "numba")}
 
 
+# before anything imports PyTensor (and registered before PyTensor's own exit handlers, which
+# still read the compiled modules, so the folders are removed after them)
 os.environ.update(compile_caches("nll-test-caches-"))
 
 COLD_START = "test_cold_start.py"
@@ -46,10 +55,12 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_collection_finish(session):
     """Start the cold-start runs now if any of their tests was selected."""
-    if any(item.path.name == COLD_START for item in session.items):
-        import test_cold_start
-
-        test_cold_start.start_in_background()
+    if session.config.option.collectonly or session.testsfailed:
+        return  # nothing will run (collection errors count as failures)
+    for item in session.items:
+        if item.path.name == COLD_START:
+            item.module.start_in_background()
+            return
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 from browser import chromium, needs_chromium, open_page
@@ -44,6 +45,7 @@ COLD_CASES = (
     "categorical_frequencies",
 )
 WARM_CASES = ("synthetic", "logistic_synthetic")
+RUN_TIMEOUT = 1800  # s, each run
 
 
 class Runs:
@@ -51,10 +53,13 @@ class Runs:
 
     def __init__(self):
         self.caches = compile_caches("nll-cold-start-caches-")
+        # copied now: tests running meanwhile may change os.environ
+        self.env = dict(os.environ, PYTHONPATH=str(ROOT), **self.caches)
         self.base = Path(tempfile.mkdtemp(prefix="nll-cold-start-runs-"))
         atexit.register(shutil.rmtree, self.base, ignore_errors=True)
-        self.compiled_before = self._compiled()  # new folders: nothing yet
-        self.compiled_by_cold: list[Path] = []  # what the cold run wrote there
+        self.compiled_by_cold: dict[str, int] = {}  # files the cold run wrote in each cache
+        self.lock = threading.Lock()
+        self.stopping = False
         self.running: subprocess.Popen | None = None
         self.outcome: list[subprocess.CompletedProcess] = []
         self.error: BaseException | None = None
@@ -62,15 +67,18 @@ class Runs:
         self.thread.start()
         atexit.register(self.stop)  # an interrupted session leaves no run behind
 
-    def _compiled(self) -> list[Path]:
-        pytensor = self.caches["PYTENSOR_FLAGS"].rsplit("base_compiledir=", 1)[1]
-        folders = [Path(pytensor), Path(self.caches["NUMBA_CACHE_DIR"])]
-        return [p for f in folders if f.exists() for p in f.rglob("*") if p.is_file()]
+    def _files(self) -> dict[str, int]:
+        flags = dict(f.split("=", 1) for f in self.caches["PYTENSOR_FLAGS"].split(","))
+        folders = {
+            "PyTensor C": Path(flags["compiledir"]),
+            "PyTensor Numba": Path(flags["base_compiledir"]) / "numba",
+        }
+        return {k: sum(p.is_file() for p in f.rglob("*")) for k, f in folders.items()}
 
     def _both(self):
         try:
             self.outcome.append(self._run(self.base / "cold", COLD_CASES))
-            self.compiled_by_cold = self._compiled()
+            self.compiled_by_cold = self._files()
             self.outcome.append(self._run(self.base / "warm", WARM_CASES, ["--sweeps"]))
         except BaseException as e:  # reported by wait()
             self.error = e
@@ -78,19 +86,32 @@ class Runs:
     def _run(self, out: Path, cases, extra=()) -> subprocess.CompletedProcess:
         args = [sys.executable, "-m", "analyses", "run", *cases, "--quick", "--seed", "5"]
         args += [*extra, "--out", str(out)]
-        env = dict(os.environ, PYTHONPATH=str(ROOT), **self.caches)
-        with subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        ) as self.running:
-            stdout, stderr = self.running.communicate(timeout=1800)
+        with self.lock:
+            if self.stopping:
+                raise RuntimeError("the session ended before this run")
+            self.running = subprocess.Popen(
+                args, cwd=ROOT, env=self.env, stdout=PIPE, stderr=PIPE, text=True
+            )
+        try:
+            stdout, stderr = self.running.communicate(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.running.kill()
+            self.running.communicate()
+            raise
         return subprocess.CompletedProcess(args, self.running.returncode, stdout, stderr)
 
     def stop(self):
-        if self.running is not None and self.running.poll() is None:
-            self.running.kill()
+        with self.lock:
+            self.stopping = True
+            if self.running is not None and self.running.poll() is None:
+                self.running.kill()
+                self.running.wait()
 
     def wait(self):
-        self.thread.join()
+        self.thread.join(timeout=2 * RUN_TIMEOUT + 60)
+        if self.thread.is_alive():
+            self.stop()
+            raise TimeoutError("the cold-start runs did not end")
         if self.error is not None:
             raise self.error
         return self.base, *self.outcome
@@ -110,9 +131,9 @@ def cold_and_warm():
     start_in_background()  # already started, unless collection was bypassed
     runs = _RUNS[0]
     outcome = runs.wait()
-    # the cold run started on empty caches, and compiled into them (not somewhere else)
-    assert not runs.compiled_before, f"the compile caches are not empty: {runs.compiled_before[:3]}"
-    assert runs.compiled_by_cold, "the cold run compiled nothing into its cache folders"
+    # the cold run started on new, empty folders; it must have compiled into them (its caches
+    # were not somewhere else)
+    assert all(runs.compiled_by_cold.values()), runs.compiled_by_cold
     return outcome
 
 
