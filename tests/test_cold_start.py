@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from subprocess import PIPE
 
@@ -61,8 +62,7 @@ class Runs:
         self.lock = threading.Lock()
         self.stopping = False
         self.running: subprocess.Popen | None = None
-        self.outcome: list[subprocess.CompletedProcess] = []
-        self.error: BaseException | None = None
+        self.done: Future = Future()  # (base folder, cold run, warm run), or what went wrong
         self.thread = threading.Thread(target=self._both, daemon=True)
         self.thread.start()
         atexit.register(self.stop)  # an interrupted session leaves no run behind
@@ -77,11 +77,12 @@ class Runs:
 
     def _both(self):
         try:
-            self.outcome.append(self._run(self.base / "cold", COLD_CASES))
+            cold = self._run(self.base / "cold", COLD_CASES)
             self.compiled_by_cold = self._files()
-            self.outcome.append(self._run(self.base / "warm", WARM_CASES, ["--sweeps"]))
-        except BaseException as e:  # reported by wait()
-            self.error = e
+            warm = self._run(self.base / "warm", WARM_CASES, ["--sweeps"])
+            self.done.set_result((self.base, cold, warm))
+        except BaseException as e:  # raised by wait()
+            self.done.set_exception(e)
 
     def _run(self, out: Path, cases, extra=()) -> subprocess.CompletedProcess:
         args = [sys.executable, "-m", "analyses", "run", *cases, "--quick", "--seed", "5"]
@@ -108,13 +109,11 @@ class Runs:
                 self.running.wait()
 
     def wait(self):
-        self.thread.join(timeout=2 * RUN_TIMEOUT + 60)
-        if self.thread.is_alive():
+        try:
+            return self.done.result(timeout=2 * RUN_TIMEOUT + 60)
+        except TimeoutError:
             self.stop()
-            raise TimeoutError("the cold-start runs did not end")
-        if self.error is not None:
-            raise self.error
-        return self.base, *self.outcome
+            raise
 
 
 _RUNS: list[Runs] = []
