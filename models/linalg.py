@@ -370,6 +370,35 @@ def map_estimate(
     )
 
 
+def _log_gamma_ratio_half(a: float) -> float:
+    """delta(a) = log Gamma(a - 1/2) - log Gamma(a) + log(a) / 2, to full relative precision.
+
+    # delta ~ 3/(8a) is small: from ``gammaln`` differences it carries an absolute error of
+    # eps * log Gamma(a) ~ eps * a log a (all digits lost by a ~ 1e13, 1e-9 relative at 1e3).
+    # For a >= 10 the asymptotic expansion of a ratio of Gamma functions (Tricomi & Erdelyi
+    # 1951; DLMF 5.11.13 in logarithmic form)
+    #   log Gamma(a + x) - log Gamma(a + y) ~ (x - y) log a
+    #       + sum_k (-1)^(k+1) (B_{k+1}(x) - B_{k+1}(y)) / (k (k+1) a^k)
+    # with x = -1/2, y = 0 and B_m(-1/2) - B_m(0) = (2^(1-m) - 2) B_m - m (-1/2)^(m-1)
+    # (from B_m(1/2) = (2^(1-m) - 1) B_m and B_m(x + 1) - B_m(x) = m x^(m-1)).
+    # 16 terms: below 1e-16 relative for a >= 10 (the terms shrink like k!/(2 pi a)^k).
+    """
+    if a < 10.0:
+        return float(special.gammaln(a - 0.5) - special.gammaln(a) + 0.5 * np.log(a))
+    return float(np.polynomial.polynomial.polyval(1.0 / a, _HALF_RATIO_COEF))
+
+
+def _half_ratio_coefficients(terms: int = 16) -> np.ndarray:
+    m = np.arange(2, terms + 2)
+    bern = special.bernoulli(terms + 1)[2:]
+    diff = (2.0 ** (1 - m) - 2.0) * bern - m * (-0.5) ** (m - 1)
+    k = m - 1
+    return np.r_[0.0, (-1.0) ** (k + 1) * diff / (k * (k + 1))]
+
+
+_HALF_RATIO_COEF = _half_ratio_coefficients()
+
+
 def multivariate_t_posterior(A: np.ndarray, y: np.ndarray, *, intercept: bool) -> dict:
     """Exact posterior for flat coefficients and a HalfFlat sigma, in closed form.
 
@@ -390,14 +419,21 @@ def multivariate_t_posterior(A: np.ndarray, y: np.ndarray, *, intercept: bool) -
         raise ValueError(f"posterior variance is infinite: n - p - 1 = {nu} <= 2")
     fit = ols(A, y, intercept=intercept)
     cov = fit.rss / (nu - 2) * fit.cov_unscaled
-    a = nu / 2.0
-    e_sigma = np.sqrt(fit.rss / 2.0) * np.exp(special.gammaln(a - 0.5) - special.gammaln(a))
-    e_sigma2 = fit.rss / (nu - 2)
+    # With a = nu / 2, b = RSS / 2 and delta = log Gamma(a - 1/2) - log Gamma(a) + log(a) / 2:
+    #   E[sigma] = sqrt(b / a) exp(delta),
+    #   Var[sigma] = b / (a - 1) - E[sigma]^2 = b / (a - 1) * (1 - exp(q)),
+    #   q = 2 delta + log(1 - 1/a) ~ -1/(4a),
+    # computed as -expm1(q): the difference of the two moments (~1/(4a) of each) would lose
+    # log10(4a) digits, and delta from a difference of gammaln values all of them at large a.
+    a, b = nu / 2.0, fit.rss / 2.0
+    delta = _log_gamma_ratio_half(a)
+    e_sigma = np.sqrt(b / a) * np.exp(delta)
+    var_sigma = b / (a - 1.0) * -np.expm1(2.0 * delta + np.log1p(-1.0 / a))
     return {
         "beta_mean": fit.beta,
         "beta_sd": np.sqrt(np.diag(cov)),
         "sigma_mean": float(e_sigma),
-        "sigma_sd": float(np.sqrt(max(e_sigma2 - e_sigma**2, 0.0))),
+        "sigma_sd": float(np.sqrt(var_sigma)),
         "nu": nu,
     }
 
