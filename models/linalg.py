@@ -419,23 +419,31 @@ def multivariate_t_posterior(A: np.ndarray, y: np.ndarray, *, intercept: bool) -
         raise ValueError(f"posterior variance is infinite: n - p - 1 = {nu} <= 2")
     fit = ols(A, y, intercept=intercept)
     cov = fit.rss / (nu - 2) * fit.cov_unscaled
+    e_sigma, sd_sigma = inverse_gamma_sigma_moments(fit.rss, nu)
+    return {
+        "beta_mean": fit.beta,
+        "beta_sd": np.sqrt(np.diag(cov)),
+        "sigma_mean": e_sigma,
+        "sigma_sd": sd_sigma,
+        "nu": nu,
+    }
+
+
+def inverse_gamma_sigma_moments(rss: float, nu: int) -> tuple[float, float]:
+    """Mean and sd of sigma when sigma^2 ~ InvGamma(nu / 2, rss / 2) (needs nu > 2).
+
     # With a = nu / 2, b = RSS / 2 and delta = log Gamma(a - 1/2) - log Gamma(a) + log(a) / 2:
     #   E[sigma] = sqrt(b / a) exp(delta),
     #   Var[sigma] = b / (a - 1) - E[sigma]^2 = b / (a - 1) * (1 - exp(q)),
     #   q = 2 delta + log(1 - 1/a) ~ -1/(4a),
     # computed as -expm1(q): the difference of the two moments (~1/(4a) of each) would lose
     # log10(4a) digits, and delta from a difference of gammaln values all of them at large a.
-    a, b = nu / 2.0, fit.rss / 2.0
+    """
+    a, b = nu / 2.0, rss / 2.0
     delta = _log_gamma_ratio_half(a)
     e_sigma = np.sqrt(b / a) * np.exp(delta)
     var_sigma = b / (a - 1.0) * -np.expm1(2.0 * delta + np.log1p(-1.0 / a))
-    return {
-        "beta_mean": fit.beta,
-        "beta_sd": np.sqrt(np.diag(cov)),
-        "sigma_mean": float(e_sigma),
-        "sigma_sd": float(np.sqrt(var_sigma)),
-        "nu": nu,
-    }
+    return float(e_sigma), float(np.sqrt(var_sigma))
 
 
 # Trapezoid convergence check: the moments on every other grid point (step 2h) must agree with
@@ -478,6 +486,7 @@ def gaussian_posterior_by_quadrature(
     sigma_prior: str = "halfflat",
     n_grid: int = 4001,
     path_step: float = 0.25,
+    beta: bool = True,
 ) -> dict:
     """Exact posterior moments of (beta, sigma), any mix of flat and N(0, tau_j^2) priors.
 
@@ -503,7 +512,7 @@ def gaussian_posterior_by_quadrature(
     # point agree (QUADRATURE_CHECK).  RSS0 is the squared norm of the residual projected out
     # twice (not y'y - c'c, which cancels when the fit is good).  Moments of beta follow from
     # the laws of total expectation and variance, the variance centred.  With known sigma the
-    # grid is that one point.
+    # grid is that one point.  ``beta=False`` returns the moments of sigma only (beta's NaN).
     """
     A = np.asarray(A, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -583,7 +592,9 @@ def gaussian_posterior_by_quadrature(
     s_mean, s_sd = sig0 * mean_rel, sig0 * sd_rel
     e_sigma2 = s_sd**2 + s_mean**2
     path = ""
-    if n_flat == p:
+    if not beta:  # sigma only (no solves beyond the QR)
+        mean = var = np.full(p, np.nan)
+    elif n_flat == p:
         # Flat prior: E[beta | sigma, y] = OLS for every sigma, Cov = sigma^2 inv(A^T A), so
         # E[beta | y] = OLS and Var = E[sigma^2] diag(inv(A^T A)): refined, no quadrature error.
         fit = penalised_lstsq(A, y, intercept=intercept)
