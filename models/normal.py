@@ -221,6 +221,9 @@ def exact_posterior(problem: Problem, inputs: dict) -> dict:
     info = {
         "method": "conjugate Gaussian" if spec.sigma_known else "1-D quadrature",
         "grid_points": q["grid_points"],
+        # trapezoid in (log sigma - mode) / scale; moments at step 2h differ by this many sd
+        "grid_check": q["grid_check"],
+        "beta_path": q["beta_path"],
     }
     if np.all(np.isinf(tau)) and isinstance(spec.sigma, HalfFlat):
         t = la.multivariate_t_posterior(A, problem.y, intercept=spec.intercept)

@@ -13,8 +13,9 @@ CLOSED_FORM_SE_RTOL = 1e-6
 # analyses.tolerances.OPTIMISER_RTOL (derived there from the optimiser's ftol).
 FIND_MAP_RTOL = 1e-6
 
-# The exact posterior by quadrature vs the closed-form Student t: trapezoid rule on 4001
-# points in log sigma converges geometrically; analyses.tolerances.QUADRATURE_RTOL.
+# The exact posterior by quadrature vs the closed-form Student t: trapezoid rule on >= 4001
+# points in log sigma (curvature scale) converges geometrically;
+# analyses.tolerances.QUADRATURE_RTOL.
 QUADRATURE_RTOL = 1e-8
 
 # Two float64 evaluations of one sum of n terms: 16·n·ε relative (Higham, *Accuracy and
