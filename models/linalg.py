@@ -717,15 +717,19 @@ def _nats_range(rel_log_post, u0: float, scale: float):
         z = 0.0
         while True:
             z += sign * max(1.0, abs(z) / 4)
-            val = rel_log_post(np.array([scale * z]), u0)[0]
-            peak = max(peak, val)
-            val += max(2.0 * scale * z, 0.0)
-            if val < peak - QUADRATURE_NATS:
+            density = rel_log_post(np.array([scale * z]), u0)[0]
+            peak = max(peak, density)
+            if density + max(2.0 * scale * z, 0.0) < peak - QUADRATURE_NATS:
                 break
             if abs(scale * z) > 200:
                 if sign < 0:
                     raise ValueError(
                         "posterior of sigma is improper at 0 (the data are fitted exactly)"
+                    )
+                if density < peak - QUADRATURE_NATS:  # proper, but sigma^2 has no mean
+                    raise ValueError(
+                        "posterior variance is infinite: the tail of sigma is too heavy "
+                        "(needs n - (flat coefficients) - 1 > 2, or a HalfNormal sigma)"
                     )
                 raise ValueError("posterior of sigma is improper or too heavy-tailed")
         bounds.append(z)
