@@ -206,3 +206,20 @@ def test_quadrature_matches_mpmath_with_two_joint_modes():
         ("beta_sd", "beta_sd"),
     ]:
         assert np.all(_within_tier(q[key], ref[key], ref[sd])), (key, q[key], ref[key])
+
+
+@pytest.mark.parametrize("n, finite", [(5, False), (6, True)])
+def test_infinite_posterior_variance_is_refused(n, finite):
+    """Flat coefficients (p = 2), HalfFlat sigma: Var[sigma] is finite only for n - p - 1 > 2.
+    Refused like the Student t, never moments of a truncated tail."""
+    A, y = _data(n, seed=n)
+    A = A[:, :2]
+    if finite:
+        q = la.gaussian_posterior_by_quadrature(A, y, np.full(2, np.inf))
+        t = la.multivariate_t_posterior(A, y, intercept=True)
+        assert _within_tier(q["sigma_sd"], t["sigma_sd"], t["sigma_sd"])
+    else:
+        with pytest.raises(ValueError, match="variance is infinite"):
+            la.gaussian_posterior_by_quadrature(A, y, np.full(2, np.inf))
+        with pytest.raises(ValueError, match="variance is infinite"):
+            la.multivariate_t_posterior(A, y, intercept=True)
