@@ -4,9 +4,8 @@ Pure NumPy/SciPy/mpmath, no PyMC.  The tier is the report's: QUADRATURE_RTOL x m
 (analyses.tolerances.quadrature), with ``sd`` the reference posterior sd of that parameter.
 References are independent of the code under test: the Student t side is the closed form
 (checked itself against mpmath below), and with Gaussian or HalfNormal priors the reference is
-a Gauss-Legendre integral over log sigma of the conditional posterior evaluated in
-30-digit mpmath from exact
-(integer) sufficient statistics, never from the quadrature's QR basis or grid.
+a Gauss-Legendre integral over log sigma of the conditional posterior evaluated in 30-digit
+mpmath from exact (integer) sufficient statistics, never from the quadrature's QR basis or grid.
 """
 
 import mpmath as mp
