@@ -37,13 +37,13 @@ BYTES_PER_CELL = 64.0
 
 @dataclass(frozen=True)
 class Table:
-    """The columns read from a CSV file, as Arrow text arrays (null: missing cell).
+    """The columns read from a CSV file: float64 arrays, or Arrow text arrays (null: missing).
 
     ``columns`` are the header's names (stripped) in file order; ``cells`` holds those read."""
 
     path: Path
     columns: list[str]
-    cells: dict  # name -> pyarrow.ChunkedArray of strings, stripped; null where missing
+    cells: dict  # name -> float64 ndarray, or pyarrow strings (stripped; null: missing)
     n_rows: int
 
 
@@ -128,9 +128,52 @@ def check_memory(path: Path, n_columns: int, n_read: int) -> None:
         )
 
 
-def read_table(path: Path, columns: list[str], names: list[str]) -> Table:
-    """The text of ``names`` (a subset of the header ``columns``), stripped, with missing cells
-    as nulls; ragged rows and unreadable text are one ``InputError`` line each."""
+def read_table(path: Path, columns: list[str], names: list[str], text=()) -> Table:
+    """``names`` (a subset of the header ``columns``): a column whose every cell is a finite
+    number as float64, any other as its text, stripped, with missing cells as nulls; the
+    columns in ``text`` always as text.  First one pass parsing the numbers directly (no text
+    kept: the common all-numeric file); if a cell is not a number, a second pass as text.
+    Ragged rows and unreadable text are one ``InputError`` line each."""
+    import pyarrow as pa
+
+    raw = _raw_names(path, columns, names)
+    types = {r: pa.string() if n in text else pa.float64() for r, n in zip(raw, names, strict=True)}
+    try:
+        table = _arrow_read(path, columns, raw, types)
+    except _NotNumbers:
+        table = None
+    cells = {}
+    if table is not None:
+        for i, name in enumerate(names):
+            col = table.column(i)
+            if name in text:
+                cells[name] = _clean(col)
+                continue
+            values = np.asarray(col.to_numpy(), dtype=np.float64)
+            if col.null_count or not np.all(np.isfinite(values)):
+                cells = None  # nan, inf or an overflow: read as text for the messages
+                break
+            cells[name] = values
+        del table
+    if cells is None or not cells:
+        table = _arrow_read(path, columns, raw, dict.fromkeys(raw, pa.string()))
+        cells = {}
+        for i, name in enumerate(names):
+            col = table.column(i)
+            values = None if name in text else _finite_numbers(col)
+            cells[name] = values if values is not None else _clean(col)
+        del table
+    n_rows = len(next(iter(cells.values()))) if cells else 0
+    return Table(path, columns, cells, n_rows)
+
+
+class _NotNumbers(Exception):
+    """A cell of a column read as numbers is not one (read it as text)."""
+
+
+def _arrow_read(path: Path, columns: list[str], raw: list[str], types: dict):
+    """Arrow's CSV reader on ``raw`` columns with ``types``; ``_NotNumbers`` when a cell does
+    not convert to float64, ``InputError`` for a ragged row or unreadable text."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -148,35 +191,33 @@ def read_table(path: Path, columns: list[str], names: list[str]) -> Table:
                 newlines_in_values=True, ignore_empty_lines=True, invalid_row_handler=on_invalid
             ),
             convert_options=pcsv.ConvertOptions(
-                column_types={raw: pa.string() for raw in _raw_names(path, columns, names)},
-                include_columns=_raw_names(path, columns, names),
+                column_types=types,
+                include_columns=raw,
                 null_values=[],
                 strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
             ),
         )
     except pa.ArrowInvalid as exc:
-        text = str(exc)
-        if bad_rows or "Expected" in text and "columns" in text:
+        message = str(exc)
+        if bad_rows or "Expected" in message and "columns" in message:
             line, got = first_ragged_line(path, len(columns))
             where = f"line {line} has {got} cell(s)" if line else "a row has another number"
             raise InputError(
                 f"{path}: {where} and the header has {len(columns)}; every row needs one cell "
                 "per column (quote cells that contain commas)"
             ) from None
-        if "UTF8" in text or "UTF-8" in text:
+        if "UTF8" in message or "UTF-8" in message:
             raise InputError(f"{path}: is not UTF-8 text; save it as UTF-8 CSV") from None
-        first = text.strip().splitlines()[0][:160] if text.strip() else "unreadable"
+        if "conversion error to double" in message or "conversion error to null" in message:
+            raise _NotNumbers from None
+        first = message.strip().splitlines()[0][:160] if message.strip() else "unreadable"
         raise InputError(f"{path}: cannot be read as CSV ({first})") from None
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"{path}: cannot be read ({str(exc).splitlines()[0][:160]})") from None
-    if table.num_columns != len(names):
+    if table.num_columns != len(raw):
         raise InputError(f"{path}: the header could not be matched to the columns; check quoting")
-    cells = {}
-    for name, col in zip(names, table.columns, strict=True):
-        cells[name] = _clean(col)
-    del table
-    n_rows = len(next(iter(cells.values()))) if cells else 0
-    return Table(path, columns, cells, n_rows)
+    return table
 
 
 def _raw_names(path: Path, columns: list[str], names: list[str]) -> list[str]:
@@ -185,6 +226,20 @@ def _raw_names(path: Path, columns: list[str], names: list[str]) -> list[str]:
         raw = next(rec for rec in csv.reader(fh) if rec)
     index = {c: i for i, c in enumerate(columns)}
     return [raw[index[n]] for n in names]
+
+
+def _finite_numbers(col) -> np.ndarray | None:
+    """The column as float64 if every cell is a finite number as written (no spaces, no
+    missing cell), else None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pc.cast(col, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    out = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+    return out if np.all(np.isfinite(out)) else None
 
 
 def _clean(col):
@@ -198,8 +253,11 @@ def _clean(col):
 
 
 def missing_mask(cells) -> np.ndarray:
+    """True where a cell is missing (a column read as numbers has none)."""
     import pyarrow.compute as pc
 
+    if isinstance(cells, np.ndarray):
+        return np.zeros(len(cells), dtype=bool)
     return np.asarray(pc.is_null(cells).to_numpy(zero_copy_only=False), dtype=bool)
 
 
@@ -220,6 +278,8 @@ def numeric_column(cells) -> Column:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if isinstance(cells, np.ndarray):
+        return Column(values=cells, n_numbers=len(cells))
     try:
         values = pc.cast(cells, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -246,9 +306,11 @@ def numeric_column(cells) -> Column:
 _NUMBER = r"^[+-]?((\d+\.?\d*|\.\d+)(e[+-]?\d+)?|inf|infinity|nan)$"
 
 
-def text_values(cells) -> list[str]:
-    """The cells as Python strings (None where missing)."""
-    return cells.to_pylist()
+def take(cells, rows: np.ndarray):
+    """The cells of the data rows ``rows``."""
+    import pyarrow as pa
+
+    return cells[rows] if isinstance(cells, np.ndarray) else cells.take(pa.array(rows))
 
 
 def file_lines(path: Path, rows) -> list[int]:

@@ -402,17 +402,14 @@ def load_csv(
         raise InputError(f"{path}: no feature columns besides the target {target!r}")
     used = [c for c in columns if c in features or c == target]
     csvfile.check_memory(path, len(columns), len(used))
-    table = csvfile.read_table(path, columns, used)
+    table = csvfile.read_table(path, columns, used, text=(target,))
     if table.n_rows == 0:
         raise InputError(f"{path}: no data rows (header only)")
     choices: list[str] = []
     rows = _drop_missing(table, used, dropna, choices)  # data rows kept (0-based)
     cells = {c: table.cells[c] for c in used}
     if rows is not None:
-        import pyarrow as pa
-
-        keep = pa.array(rows)
-        cells = {c: col.take(keep) for c, col in cells.items()}
+        cells = {c: csvfile.take(col, rows) for c, col in cells.items()}
     else:
         rows = np.arange(table.n_rows)
     del table
@@ -603,8 +600,7 @@ def choose_family(cells, target: str) -> tuple[str, str]:
         raise InputError(f"target column {target!r} is constant (value {shown}); nothing to fit")
     if len(distinct) == 2:
         return "bernoulli", (
-            f"family bernoulli chosen (--family auto): target {target!r} has two values "
-            f"{shown}; --family normal to fit them as numbers"
+            f"family bernoulli chosen (--family auto): target {target!r} has two values {shown}"
         )
     col = csvfile.numeric_column(cells)
     if col.values is None:
@@ -671,20 +667,24 @@ def check_design(X, feature_names, intercept: bool, source: str) -> None:
             )
     with np.errstate(all="ignore"):  # scaled by the largest |x| first: no over- or underflow
         B = X / np.max(np.abs(X), axis=0)
-        B = B - B.mean(axis=0) if intercept else B
-        B = B / np.linalg.norm(B, axis=0)
-    if intercept:
-        B = np.column_stack([np.full(n, 1 / np.sqrt(n)), B])
+        if intercept:
+            B -= B.mean(axis=0)
+        B /= np.linalg.norm(B, axis=0)
     if not np.all(np.isfinite(B)):
         raise InputError(
             f"{source}: the design cannot be scaled (a column's values span more than double "
             "precision's range); rescale the columns"
         )
-    try:
-        _, s, vt = np.linalg.svd(B, full_matrices=False)
+    try:  # B = QR: B's singular values and right vectors are R's (no n x p U kept)
+        _, s, vt = np.linalg.svd(np.linalg.qr(B, mode="r"), full_matrices=False)
     except np.linalg.LinAlgError as exc:
         raise InputError(f"{source}: the design's rank cannot be computed ({exc})") from None
-    tol = s[0] * max(B.shape) * np.finfo(np.float64).eps
+    if intercept:  # the unit column 1/sqrt(n) is orthogonal to the centred columns
+        s = np.r_[1.0, s]
+        vt = np.block([[np.ones((1, 1)), np.zeros((1, k))], [np.zeros((k, 1)), vt]])
+        order = np.argsort(-s, kind="stable")
+        s, vt = s[order], vt[order]
+    tol = s[0] * max(n, p) * np.finfo(np.float64).eps  # numpy's matrix_rank tolerance
     null = vt[s <= tol]
     if null.size:
         weights = np.max(np.abs(null), axis=0)
