@@ -144,8 +144,9 @@ def read_table(path: Path, columns: list[str], names: list[str], text=()) -> Tab
         table = None
     cells = {}
     if table is not None:
-        for i, name in enumerate(names):
-            col = table.column(i)
+        for name in names:  # each column's Arrow buffers freed once copied
+            col = table.column(0)
+            table = table.remove_column(0)
             if name in text:
                 cells[name] = _clean(col)
                 continue
@@ -154,7 +155,9 @@ def read_table(path: Path, columns: list[str], names: list[str], text=()) -> Tab
                 cells = None  # nan, inf or an overflow: read as text for the messages
                 break
             cells[name] = values
+            del col
         del table
+        pa.default_memory_pool().release_unused()
     if cells is None or not cells:
         table = _arrow_read(path, columns, raw, dict.fromkeys(raw, pa.string()))
         cells = {}
@@ -171,9 +174,13 @@ class _NotNumbers(Exception):
     """A cell of a column read as numbers is not one (read it as text)."""
 
 
-def _arrow_read(path: Path, columns: list[str], raw: list[str], types: dict):
+def _arrow_read(
+    path: Path, columns: list[str], raw: list[str], types: dict, newlines: bool = False
+):
     """Arrow's CSV reader on ``raw`` columns with ``types``; ``_NotNumbers`` when a cell does
-    not convert to float64, ``InputError`` for a ragged row or unreadable text."""
+    not convert to float64, ``InputError`` for a ragged row or unreadable text.  First without
+    line breaks inside quoted cells (faster: blocks parse in parallel); a ragged row then
+    means a second try with them."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -186,9 +193,11 @@ def _arrow_read(path: Path, columns: list[str], raw: list[str], types: dict):
     try:
         table = pcsv.read_csv(
             path,
-            read_options=pcsv.ReadOptions(use_threads=True, block_size=1 << 24),
+            read_options=pcsv.ReadOptions(use_threads=True),
             parse_options=pcsv.ParseOptions(
-                newlines_in_values=True, ignore_empty_lines=True, invalid_row_handler=on_invalid
+                newlines_in_values=newlines,
+                ignore_empty_lines=True,
+                invalid_row_handler=on_invalid,
             ),
             convert_options=pcsv.ConvertOptions(
                 column_types=types,
@@ -201,6 +210,8 @@ def _arrow_read(path: Path, columns: list[str], raw: list[str], types: dict):
     except pa.ArrowInvalid as exc:
         message = str(exc)
         if bad_rows or "Expected" in message and "columns" in message:
+            if not newlines:
+                return _arrow_read(path, columns, raw, types, newlines=True)
             line, got = first_ragged_line(path, len(columns))
             where = f"line {line} has {got} cell(s)" if line else "a row has another number"
             raise InputError(

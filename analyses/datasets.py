@@ -438,6 +438,7 @@ def load_csv(
         made = design.build(frame, parsed, intercept, None if parsed else MAX_LEVELS)
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
+    del frame
     choices.extend(made.notes)
     for j, name in enumerate(made.names):
         _check_scale(path, name, made.X[:, j], rows)
@@ -637,6 +638,24 @@ def _short_list(names, limit: int = 8) -> str:
     return shown + (f", … ({len(names)} in all)" if len(names) > limit else "")
 
 
+def _scaled_r(X: np.ndarray, intercept: bool, block: int = 65536) -> np.ndarray:
+    """R of the QR factorisation of the column-equilibrated design B (each column divided by
+    its largest |x|, centred with an intercept, then of unit norm), built block by block
+    (R of [R_prev; next rows]), so no n x p copy is made: B's singular values and right
+    singular vectors are R's.  FloatingPointError if a column cannot be scaled."""
+    with np.errstate(all="raise", under="ignore"):
+        scale = np.maximum(X.max(axis=0), -X.min(axis=0))  # largest |x|, without a copy
+        mean = np.mean(X, axis=0) / scale if intercept else np.zeros(X.shape[1])
+        R = np.zeros((0, X.shape[1]))
+        for start in range(0, X.shape[0], block):
+            B = X[start : start + block] / scale - mean
+            R = np.linalg.qr(np.vstack([R, B]), mode="r")
+        R = R / np.linalg.norm(R, axis=0)  # unit columns of B: B D = Q (R D)
+    if not np.all(np.isfinite(R)):
+        raise FloatingPointError("a column's values span more than double precision's range")
+    return R
+
+
 def check_design(X, feature_names, intercept: bool, source: str) -> None:
     """Reject designs that have no unique least-squares solution; keep ill-conditioned ones.
 
@@ -665,20 +684,13 @@ def check_design(X, feature_names, intercept: bool, source: str) -> None:
                 f"{source}: constant column {name!r} (value {col[0]:g}) is "
                 f"collinear with the intercept; leave it out (--features) or use --no-intercept"
             )
-    with np.errstate(all="ignore"):  # scaled by the largest |x| first: no over- or underflow
-        B = X / np.max(np.abs(X), axis=0)
-        if intercept:
-            B -= B.mean(axis=0)
-        B /= np.linalg.norm(B, axis=0)
-    if not np.all(np.isfinite(B)):
+    try:
+        R = _scaled_r(X, intercept)
+        _, s, vt = np.linalg.svd(R, full_matrices=False)
+    except (np.linalg.LinAlgError, FloatingPointError) as exc:
         raise InputError(
-            f"{source}: the design cannot be scaled (a column's values span more than double "
-            "precision's range); rescale the columns"
-        )
-    try:  # B = QR: B's singular values and right vectors are R's (no n x p U kept)
-        _, s, vt = np.linalg.svd(np.linalg.qr(B, mode="r"), full_matrices=False)
-    except np.linalg.LinAlgError as exc:
-        raise InputError(f"{source}: the design's rank cannot be computed ({exc})") from None
+            f"{source}: the design's rank cannot be computed ({exc}); rescale the columns"
+        ) from None
     if intercept:  # the unit column 1/sqrt(n) is orthogonal to the centred columns
         s = np.r_[1.0, s]
         vt = np.block([[np.ones((1, 1)), np.zeros((1, k))], [np.zeros((k, 1)), vt]])
