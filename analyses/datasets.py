@@ -420,7 +420,10 @@ def load_csv(
     if choice:
         choices.insert(0, choice)
     family = get_family("normal") if family is None else family
-    labels = cells[target].to_pylist()
+    labels = None
+    if family.outcome == "continuous":  # numbers already parsed (exactly) stay numbers
+        labels = csvfile.numeric_column(cells[target]).values
+    labels = cells[target].to_pylist() if labels is None else labels
     del cells
     try:
         y, target_info = family.encode_target(labels, target, options or family.Options())
