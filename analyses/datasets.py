@@ -568,7 +568,10 @@ def _resolve_family(path, target, cells, rows, family):
     from models import get_family
 
     if family == "auto":
-        name, why = choose_family(cells, target)
+        try:
+            name, why = choose_family(cells, target)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
         return get_family(name), why
     if family is not None and family.outcome == "continuous":
         col = csvfile.numeric_column(cells)

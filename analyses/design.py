@@ -131,7 +131,8 @@ def build(
     if rhs is not None:
         notes.append(
             f"design from --formula {formula.text!r} (formulaic; text columns "
-            "treatment-coded, first level in sorted order as reference): " + ", ".join(out)
+            "treatment-coded, the first level in sorted order as reference, or every level "
+            "for the first one without an intercept): " + ", ".join(out)
         )
     dupes = sorted({n for n in out if out.count(n) > 1})
     if dupes:
