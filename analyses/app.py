@@ -77,7 +77,7 @@ def fit_csv(
     case = replace(
         case,
         family=family.name,
-        settings=replace(case.settings, intercept=data.reading["intercept"], options=options),
+        settings=replace(case.settings, intercept=data.reading["has_intercept"], options=options),
     )
     if not quiet:
         for choice in data.reading["choices"]:

@@ -39,7 +39,7 @@ class Dataset:
         Where the data came from (path or generator), for provenance.
     reading : dict
         For a user's CSV file, what reading it decided: ``family`` (the family the target was
-        encoded for), ``intercept`` (from ``--formula``, or the flag) and ``choices`` (the
+        encoded for), ``has_intercept`` (from ``--formula``, or the flag) and ``choices`` (the
         sentences stating them: family chosen, columns dummy-coded, rows dropped), which the
         description repeats; empty for built-in data.
     """
@@ -457,7 +457,7 @@ def load_csv(
         description=" ".join([description, *(_sentence(c) for c in choices)]),
         source=str(path),
         target_info=target_info,
-        reading={"family": family.name, "intercept": intercept, "choices": list(choices)},
+        reading={"family": family.name, "has_intercept": intercept, "choices": list(choices)},
     )
 
 

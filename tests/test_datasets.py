@@ -72,9 +72,9 @@ def test_formula_matches_default_coding_and_decides_the_intercept(tmp_path):
     formula = load_csv(path, None, family=normal, formula="y ~ age + C(sex) + C(smoker)")
     assert formula.feature_names == ("age", "C(sex)[T.male]", "C(smoker)[T.yes]")
     np.testing.assert_array_equal(formula.X, default.X)
-    assert formula.reading["intercept"] is True
+    assert formula.reading["has_intercept"] is True
     no_int = load_csv(path, None, family=normal, formula="y ~ 0 + C(sex) + age")
-    assert no_int.reading["intercept"] is False
+    assert no_int.reading["has_intercept"] is False
     assert no_int.feature_names == ("C(sex)[female]", "C(sex)[male]", "age")
     message = refused(path, None, intercept=False, family=normal, formula="y ~ age + C(sex)")
     assert "--no-intercept" in message and "0 + " in message
