@@ -27,12 +27,13 @@ from analyses.errors import InputError
 # Cells read as missing, compared after stripping spaces and lower-casing (models.family).
 from models.family import MISSING
 
-# Bytes of memory per cell read (Arrow text: the characters plus a 4-byte offset, then a float64
-# per numeric cell, then the design matrix and the model's copies), as a multiple of the cell's
-# width in the file plus a per-cell constant; measured by benchmarks/bench_csv.py (peak RSS of a
-# 10^6 x 20 numeric CSV over its cell count) with a margin of 2.
-BYTES_PER_FILE_BYTE = 3.0
-BYTES_PER_CELL = 64.0
+# The memory a file needs, estimated before reading it: BYTES_PER_CELL for the numbers
+# (benchmarks/bench_csv.py measures about 24 bytes a cell for load_csv on all-numeric files,
+# three float64 copies; the fit makes its own copies of the design, so twice that) plus
+# BYTES_PER_FILE_BYTE of the file's size for the text pass of a column that is not all
+# numbers (Arrow's text and its stripped copy).  An estimate, erring on the large side.
+BYTES_PER_FILE_BYTE = 2.0
+BYTES_PER_CELL = 48.0
 
 
 @dataclass(frozen=True)
