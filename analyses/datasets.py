@@ -416,10 +416,10 @@ def load_csv(
     frame = {}
     for c in features:
         frame[c] = _feature_column(path, c, cells[c], rows)
+    family = get_family("normal") if family is None else family
     family, choice = _resolve_family(path, target, cells[target], rows, family)
     if choice:
         choices.insert(0, choice)
-    family = get_family("normal") if family is None else family
     labels = None
     if family.outcome == "continuous":  # numbers already parsed (exactly) stay numbers
         labels = csvfile.numeric_column(cells[target]).values
@@ -573,7 +573,7 @@ def _resolve_family(path, target, cells, rows, family):
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
         return get_family(name), why
-    if family is not None and family.outcome == "continuous":
+    if family.outcome == "continuous":
         col = csvfile.numeric_column(cells)
         if col.values is None:
             line = csvfile.file_lines(path, [rows[col.first_text]])[0]
