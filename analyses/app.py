@@ -45,28 +45,43 @@ def fit_csv(
     out: Path,
     cfg: RunConfig,
     quiet: bool = False,
+    formula: str | None = None,
+    dropna: bool = False,
 ) -> int:
-    """The analysis of a built-in case, on a user's CSV file, into ``out``."""
+    """The analysis of a built-in case, on a user's CSV file, into ``out``.  ``case.family``
+    "auto": the family is chosen from the target when the file is read (stated)."""
     from analyses.datasets import load_csv
     from analyses.pipeline import run_case, write_case
     from models import get_family
 
-    family = get_family(case.family)
-    for flag, asked, offered in (
-        ("--priors", cfg.priors, family.priors),
-        ("--estimators", cfg.estimators, family.methods),
-    ):
-        unknown = [a for a in asked or () if a not in offered]
-        if unknown:
-            raise InputError(
-                f"{flag}: unknown {', '.join(map(repr, unknown))} for --family {family.name}; "
-                f"choose from {', '.join(offered)}"
-            )
+    auto = case.family == "auto"
+    if not auto:
+        _check_family_choices(get_family(case.family), cfg)
     _check_out_dir(out)
-    options = case.settings.options or family.Options()
+    family = "auto" if auto else get_family(case.family)
+    options = None if auto else case.settings.options or family.Options()
     data = load_csv(
-        path, target, features, intercept=case.settings.intercept, family=family, options=options
+        path,
+        target,
+        features,
+        intercept=case.settings.intercept,
+        family=family,
+        options=options,
+        formula=formula,
+        dropna=dropna,
     )
+    family = get_family(data.reading["family"])
+    options = options or family.Options()
+    if auto:
+        _check_family_choices(family, cfg)
+    case = replace(
+        case,
+        family=family.name,
+        settings=replace(case.settings, intercept=data.reading["has_intercept"], options=options),
+    )
+    if not quiet:
+        for choice in data.reading["choices"]:
+            print(f"note: {choice}")
     reserved = family.reserved_names(options)
     for name in data.feature_names:
         if name in reserved:
@@ -87,6 +102,20 @@ def fit_csv(
         result = run_case(data, replace(case, name=data.name or case.name), cfg, progress=progress)
     write_case(result, out)
     return _summarise(result, out, quiet)
+
+
+def _check_family_choices(family, cfg: RunConfig) -> None:
+    """--priors and --estimators name only what ``family`` offers."""
+    for flag, asked, offered in (
+        ("--priors", cfg.priors, family.priors),
+        ("--estimators", cfg.estimators, family.methods),
+    ):
+        unknown = [a for a in asked or () if a not in offered]
+        if unknown:
+            raise InputError(
+                f"{flag}: unknown {', '.join(map(repr, unknown))} for --family {family.name}; "
+                f"choose from {', '.join(offered)}"
+            )
 
 
 def _check_out_dir(out: Path, allow_reports_root: bool = False) -> None:

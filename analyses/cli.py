@@ -58,13 +58,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit = sub.add_parser("fit", help="the same analysis on your own CSV file")
     fit.add_argument("data", type=Path, metavar="DATA.csv")
-    fit.add_argument("--family", default="normal", choices=sorted(FAMILIES))
-    fit.add_argument("--target", required=True)
+    fit.add_argument(
+        "--family",
+        default="auto",
+        choices=["auto", *sorted(FAMILIES)],
+        help="default auto: from the target (two values: bernoulli; text labels: categorical; "
+        "numbers: normal; whole numbers >= 0: refused, choose one) or a family's own flag",
+    )
+    fit.add_argument("--target", default=None, help="the target column (or --formula's left side)")
     fit.add_argument(
         "--features",
         type=_csv_list,
         default=None,
-        help="comma-separated; default: every other column",
+        help="comma-separated; default: every other column (text columns are dummy-coded)",
+    )
+    fit.add_argument(
+        "--formula",
+        default=None,
+        help="a Wilkinson formula, e.g. 'y ~ age + C(sex)' (formulaic); '0 + ...' or '- 1': "
+        "no intercept",
+    )
+    fit.add_argument(
+        "--dropna",
+        action="store_true",
+        help="drop the rows with a missing cell (default: refuse them)",
     )
     fit.add_argument("--no-intercept", action="store_true")
     fit.add_argument(
@@ -155,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_cases(args.cases, args.out, cfg, args.quiet)
         from analyses.app import fit_csv
 
+        if args.target is None and args.formula is None:
+            raise InputError("fit: give the target column with --target, or --formula 'y ~ ...'")
         return fit_csv(
             args.data,
             _case_from_args(args),
@@ -163,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             args.out,
             cfg,
             args.quiet,
+            formula=args.formula,
+            dropna=args.dropna,
         )
     except InputError as exc:
         print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
@@ -170,6 +191,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _case_from_args(args) -> CaseConfig:
+    """The case to fit; with ``--family auto`` a family's own flag (``--positive``...) names the
+    family, and otherwise it is chosen from the target when the CSV is read (options None)."""
+    given = {
+        name
+        for name, dests in args.family_flags.items()
+        if any(getattr(args, d) is not None for d in dests)
+    }
+    if args.family == "auto" and len(given) > 1:
+        raise InputError(
+            f"flags of --family {' and '.join(sorted(given))} given together; choose one family"
+        )
+    if args.family == "auto" and not given:
+        return CaseConfig(
+            name=args.data.stem,
+            family="auto",
+            settings=Settings(
+                intercept=not args.no_intercept,
+                prior_scale=args.prior_scale,
+                intercept_prior_scale=args.intercept_prior_scale,
+            ),
+        )
+    if args.family == "auto":
+        args.family = given.pop()
     family = FAMILIES[args.family]
     for other, dests in args.family_flags.items():
         for dest in dests:

@@ -452,7 +452,8 @@ class BernoulliFamily:
             shown = ", ".join(repr(v) for v in found[:6]) + (" …" if len(found) > 6 else "")
             raise ValueError(
                 f"target column {column!r} must hold exactly two labels (0/1 or two names); "
-                f"found {len(found)}: {shown}"
+                f"found {len(found)}: {shown}; use --family categorical for three or more "
+                "classes"
             )
         if numeric and sorted(numeric.values()) == [0.0, 1.0]:
             default = next(lab for lab, v in numeric.items() if v == 1.0)

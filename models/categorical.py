@@ -880,10 +880,12 @@ class CategoricalFamily:
             raise ValueError(
                 f"target column {column!r} has {len(classes)} different values in "
                 f"{len(labels)} rows: a class needs repeated labels (is it a continuous "
-                "variable?)"
+                "variable? then use --family normal)"
             )
         if len(classes) < 2:
-            raise ValueError(f"target column {column!r} has one class only ({classes[0]!r})")
+            raise ValueError(
+                f"target column {column!r} has one class only ({classes[0]!r}); nothing to fit"
+            )
         baseline = options.baseline if options.baseline is not None else classes[0]
         if baseline not in found:
             shown = ", ".join(repr(c) for c in classes[:8]) + (" …" if len(classes) > 8 else "")

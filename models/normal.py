@@ -651,7 +651,7 @@ class NormalFamily:
         y = parse_numeric(cells, column)
         if not np.ptp(y) > 0:
             raise ValueError(
-                f"target column {column!r} is constant (value {y[0]!r}); nothing to fit"
+                f"target column {column!r} is constant (value {float(y[0]):g}); nothing to fit"
             )
         return y, {}
 

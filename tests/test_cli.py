@@ -144,6 +144,19 @@ BAD = {
         "--sigma",
     ),
     "constant target": ("consty.csv", ["--target", "y"], "constant"),
+    "duplicate names": ("dup.csv", ["--target", "y"], "duplicate column name(s) 'a'"),
+    "blank cell": ("blank.csv", ["--target", "y"], "--dropna"),
+    "yes/no target as numbers": (
+        "yesno.csv",
+        ["--target", "y", "--family", "normal"],
+        "--family bernoulli",
+    ),
+    "count target": ("counts.csv", ["--target", "y"], "--family normal"),
+    "formula and no-intercept": (
+        "ok.csv",
+        ["--formula", "y ~ a + b", "--no-intercept"],
+        "--no-intercept",
+    ),
 }
 
 
@@ -165,6 +178,11 @@ def bad_files(tmp_path_factory):
     )
     write_csv(d / "tiny.csv", {"a": a[:3], "b": b[:3], "y": y[:3]})
     write_csv(d / "consty.csv", {"a": a, "b": b, "y": [2.5] * 6})
+    rows = "".join(f"{u},{v},{w}\n" for u, v, w in zip(a, b, y, strict=True))
+    (d / "dup.csv").write_text("a,a,y\n" + rows)
+    write_csv(d / "blank.csv", {"a": a[:2] + [""] + a[3:], "b": b, "y": y})
+    write_csv(d / "yesno.csv", {"a": a, "b": b, "y": ["yes", "no", "no", "yes", "no", "yes"]})
+    write_csv(d / "counts.csv", {"a": a, "b": b, "y": [0, 3, 1, 2, 5, 1]})
     return d
 
 
@@ -235,3 +253,46 @@ def test_exact_fit_ends_without_traceback(tmp_path):
         assert status[key] == "unavailable" and result["estimates"][key]["reason"], key
     for name in ("intercept", "x", "x2", "x3"):
         assert abs(result["estimates"]["find_map_flat"]["mean"][name] - 1.0) <= FIND_MAP_RTOL
+
+
+@pytest.fixture(scope="module")
+def people_csv(tmp_path_factory):
+    """40 people: age, a text column (sex), two blank cells and a yes/no target."""
+    rng = np.random.default_rng(5)
+    age = rng.integers(20, 70, size=40)
+    sex = rng.choice(["female", "male"], size=40)
+    z = -3.0 + 0.06 * age + 0.8 * (sex == "male")
+    bought = np.where(rng.random(40) < 1 / (1 + np.exp(-z)), "yes", "no")
+    cells = {"age": age.astype(str).tolist(), "sex": sex.tolist(), "bought": bought.tolist()}
+    cells["age"][3] = ""
+    cells["sex"][17] = "NA"
+    path = write_csv(tmp_path_factory.mktemp("people") / "people.csv", cells)
+    return path, age, sex, bought
+
+
+@pytest.mark.slow
+def test_fit_text_column_blank_cells_yes_no_target(tmp_path, people_csv):
+    import statsmodels.api as sm
+
+    path, age, sex, bought = people_csv
+    out = tmp_path / "people"
+    res = cli("fit", path, "--target", "bought", "--out", out)
+    assert res.returncode == 2 and "--dropna" in res.stderr and "line(s) 5, 19" in res.stderr
+    res = cli(
+        "fit", path, "--target", "bought", "--dropna", "--priors", "flat",
+        "--estimators", "newton,statsmodels", "--out", out,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "family bernoulli chosen" in res.stdout and "y = 1 for 'yes'" in res.stdout
+    assert "dropped 2 of 40 rows" in res.stdout and "reference level 'female'" in res.stdout
+    result = json.loads((out / "results.json").read_text())
+    assert result["parameters"] == ["intercept", "age", "sex[T.male]"]
+    assert "reference level 'female'" in result["dataset"]["description"]
+    keep = np.ones(40, bool)
+    keep[[3, 17]] = False
+    X = sm.add_constant(np.column_stack([age[keep], sex[keep] == "male"]).astype(float))
+    ref = sm.Logit((bought[keep] == "yes").astype(float), X).fit(disp=0, tol=1e-12).params
+    got = result["estimates"]["newton_flat"]["mean"]
+    np.testing.assert_allclose(
+        [got["intercept"], got["age"], got["sex[T.male]"]], ref, rtol=FIND_MAP_RTOL
+    )

@@ -1,0 +1,164 @@
+"""The design matrix from a user's columns, with formulaic (the Wilkinson-formula library
+statsmodels and Bambi users know): text columns dummy-coded, or the user's ``--formula``.
+
+One encoding path: the default (every feature column as it is) is the formula ``~ a + b + ...``
+over the columns, so text columns get formulaic's treatment coding: the first level in sorted
+order is the reference and the dummies are named ``sex[T.male]``; without an intercept the
+first text column keeps every level (``sex[female]``, ``sex[male]``), as in R, patsy and
+formulaic.  The model adds its own intercept, so formulaic's ``Intercept`` column is left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analyses.errors import InputError
+
+
+@dataclass(frozen=True)
+class ParsedFormula:
+    """A ``--formula``: its target (left side, one column), the columns its right side uses,
+    the right side as text and whether it keeps the intercept."""
+
+    text: str
+    target: str | None
+    columns: tuple[str, ...]
+    rhs: object  # formulaic's parsed right side
+    intercept: bool
+
+
+def parse_formula(text: str, columns: list[str]) -> ParsedFormula:
+    """Parse ``text`` with formulaic; ``InputError`` naming the problem otherwise."""
+    from formulaic import Formula
+
+    try:
+        formula = Formula(text)
+    except Exception as exc:  # formulaic's syntax errors have several types
+        raise InputError(f"--formula {text!r}: cannot be parsed ({_first_line(exc)})") from None
+    lhs = getattr(formula, "lhs", None)
+    rhs = formula.rhs if lhs is not None else formula
+    target = None
+    if lhs is not None:
+        terms = list(lhs)
+        factors = [f for t in terms for f in t.factors]
+        if len(terms) != 1 or len(factors) != 1 or factors[0].expr not in columns:
+            raise InputError(
+                f"--formula {text!r}: the left side must be one column of the file (the "
+                f"target), as in 'y ~ x'; columns are {short_list(columns)}"
+            )
+        target = factors[0].expr
+    used = [c for c in columns if c in rhs.required_variables]
+    if lhs is not None and target in used:
+        raise InputError(f"--formula {text!r}: the target {target!r} is also on the right side")
+    terms = [str(t) for t in rhs]
+    intercept = "1" in terms
+    if not [t for t in terms if t != "1"]:
+        raise InputError(f"--formula {text!r}: no feature on the right side; add one")
+    return ParsedFormula(text, target, tuple(used), rhs, intercept)
+
+
+@dataclass(frozen=True)
+class Design:
+    """The design matrix (no intercept column), its column names and what was done."""
+
+    X: np.ndarray
+    names: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def build(
+    frame: dict, formula: ParsedFormula | None, intercept: bool, max_levels: int | None
+) -> Design:
+    """The design of ``frame`` (name -> float64 array, or list of str for a text column):
+    the user's ``formula``'s right side (which decides the intercept), or None for every column
+    as it is (text columns dummy-coded, at most ``max_levels`` levels each)."""
+    import pandas as pd
+    from formulaic import model_matrix
+
+    names = list(frame)
+    text = [c for c in names if not isinstance(frame[c], np.ndarray)]
+    notes = []
+    rhs = None if formula is None else formula.rhs
+    if rhs is None:
+        alias = {c: f"_v{i}" for i, c in enumerate(names)}
+        for c in text:
+            levels = sorted(set(frame[c]))
+            if max_levels is not None and len(levels) > max_levels:
+                raise InputError(
+                    f"column {c!r} is text with {len(levels)} different values (limit "
+                    f"{max_levels} for dummy coding); leave it out with --features, or group "
+                    "its values, or use --formula"
+                )
+        if not text:  # numbers only: the columns are the design
+            X = np.column_stack([frame[c] for c in names])
+            return Design(X, tuple(names), ())
+        data = pd.DataFrame({alias[c]: frame[c] for c in names}, copy=False)
+        spec = ("1 + " if intercept else "0 + ") + " + ".join(alias[c] for c in names)
+    else:
+        data = pd.DataFrame(frame, copy=False)
+        spec = rhs
+    try:
+        mm = model_matrix(spec, data, na_action="raise")
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"--formula: cannot be evaluated ({_first_line(exc)})") from None
+    cols = [str(c) for c in mm.columns]
+    keep = [i for i, c in enumerate(cols) if c != "Intercept"]
+    X = np.asarray(mm.to_numpy(dtype=np.float64) if hasattr(mm, "to_numpy") else mm, dtype=float)
+    X = np.ascontiguousarray(X[:, keep])
+    out = [cols[i] for i in keep]
+    if rhs is None:
+        back = {a: c for c, a in alias.items()}
+        out = [_rename(c, back) for c in out]
+    for c in text:
+        levels = sorted(set(frame[c]))
+        prefix = c if rhs is None else None
+        made = [n for n in out if prefix is not None and n.startswith(prefix + "[")]
+        if rhs is None:
+            if not any("[T." in n for n in made):
+                notes.append(
+                    f"text column {c!r} dummy-coded with every level ({len(levels)}: no "
+                    "intercept): " + ", ".join(made)
+                )
+            else:
+                notes.append(
+                    f"text column {c!r} dummy-coded, reference level {levels[0]!r} (first in "
+                    f"sorted order): " + ", ".join(made)
+                )
+    if rhs is not None:
+        notes.append(
+            f"design from --formula {formula.text!r} (formulaic; text columns "
+            "treatment-coded, the first level in sorted order as reference, or every level "
+            "for the first one without an intercept): " + ", ".join(out)
+        )
+    dupes = sorted({n for n in out if out.count(n) > 1})
+    if dupes:
+        raise InputError(
+            f"design columns {short_list(dupes)} are made twice (a column's name equals a "
+            "dummy column's); rename the column"
+        )
+    return Design(X, tuple(out), tuple(notes))
+
+
+def _rename(col: str, back: dict[str, str]) -> str:
+    """formulaic's name for an aliased column (``_v3[T.male]``) with the column's own name."""
+    for a, c in back.items():
+        if col == a:
+            return c
+        if col.startswith(a + "["):
+            return c + col[len(a) :]
+    return col
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0][:160] if text else type(exc).__name__).replace("\n", " ")
+
+
+def short_list(names, limit: int = 8) -> str:
+    names = list(names)
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", … ({len(names)} in all)" if len(names) > limit else "")

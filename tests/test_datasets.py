@@ -1,0 +1,177 @@
+"""Reading a user's CSV (analyses.datasets.load_csv): text columns, formulas, missing cells,
+the family chosen from the target, exact numbers and one-line refusals.  Pure reading: no
+model is built here."""
+
+import warnings
+
+import numpy as np
+import pytest
+from reference import design_matrices
+
+from analyses import csvfile
+from analyses.datasets import check_design, load_csv
+from analyses.errors import InputError
+from models import get_family
+
+PEOPLE = """age,sex,smoker,y
+34,male,no,1.5
+41,female,yes,2.25
+29,female,no,0.5
+55,male,yes,3.0
+38,male,no,1.75
+62,female,no,2.5
+47,female,yes,2.0
+"""
+
+
+def write(tmp_path, text, name="d.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def refused(*args, **kw) -> str:
+    """The one-line message of the InputError that load_csv raises."""
+    with pytest.raises(InputError) as info:
+        load_csv(*args, **kw)
+    message = str(info.value)
+    assert "\n" not in message and "np.float64" not in message, message
+    return message
+
+
+@pytest.mark.parametrize("header", ["x,x,y", "y,x,y", "x, x,y"])
+def test_duplicate_names_refused_as_written(tmp_path, header):
+    path = write(tmp_path, header + "\n1,2,3\n2,3,5\n3,1,4\n4,4,8\n")
+    message = refused(path, "y")
+    dupe = "y" if header.startswith("y") else "x"
+    assert "duplicate" in message and repr(dupe) in message
+
+
+def test_text_column_dummy_coded_first_sorted_level_as_reference(tmp_path):
+    data = load_csv(write(tmp_path, PEOPLE), "y", family=get_family("normal"))
+    assert data.feature_names == ("age", "sex[T.male]", "smoker[T.yes]")
+    sex = ["male", "female", "female", "male", "male", "female", "female"]
+    smoker = ["no", "yes", "no", "yes", "no", "no", "yes"]
+    expected = np.column_stack(
+        [
+            [34, 41, 29, 55, 38, 62, 47],
+            [s == "male" for s in sex],
+            [s == "yes" for s in smoker],
+        ]
+    ).astype(float)
+    np.testing.assert_array_equal(data.X, expected)
+    said = " ".join(data.reading["choices"])
+    assert "reference level 'female'" in said and "reference level 'no'" in said
+    assert "reference level 'female'" in data.description
+
+
+def test_formula_matches_default_coding_and_decides_the_intercept(tmp_path):
+    path = write(tmp_path, PEOPLE)
+    normal = get_family("normal")
+    default = load_csv(path, "y", family=normal)
+    formula = load_csv(path, None, family=normal, formula="y ~ age + C(sex) + C(smoker)")
+    assert formula.feature_names == ("age", "C(sex)[T.male]", "C(smoker)[T.yes]")
+    np.testing.assert_array_equal(formula.X, default.X)
+    assert formula.reading["has_intercept"] is True
+    no_int = load_csv(path, None, family=normal, formula="y ~ 0 + C(sex) + age")
+    assert no_int.reading["has_intercept"] is False
+    assert no_int.feature_names == ("C(sex)[female]", "C(sex)[male]", "age")
+    message = refused(path, None, intercept=False, family=normal, formula="y ~ age + C(sex)")
+    assert "--no-intercept" in message and "0 + " in message
+    assert "different targets" in refused(path, "age", family=normal, formula="y ~ C(sex)")
+    assert "left side" in refused(path, None, family=normal, formula="log(y) ~ age")
+
+
+def test_missing_cells_counted_with_file_lines_then_dropped(tmp_path):
+    text = "a,b,y\n1,2,0.5\n\n2,,1.5\n3,4,NA\n4,5,2.5\n5,nan,3.5\n6,1,4.5\n7,3,5.5\n8,2,6.25\n"
+    path = write(tmp_path, text)
+    message = refused(path, "y")
+    # the blank line 3 counts: the blank cell is on file line 4, NA on 5, nan on 7
+    assert "3 missing" in message and "'b' (2)" in message and "'y' (1)" in message
+    assert "line(s) 4, 5, 7" in message and "--dropna" in message
+    data = load_csv(path, "y", dropna=True)
+    np.testing.assert_array_equal(data.X, [[1, 2], [4, 5], [6, 1], [7, 3], [8, 2]])
+    np.testing.assert_array_equal(data.y, [0.5, 2.5, 4.5, 5.5, 6.25])
+    assert "dropped 3 of 8 rows" in data.description
+
+
+def test_line_numbers_after_blank_lines(tmp_path):
+    path = write(tmp_path, "a,b,y\n1,2,3.5\n\n\n2,3,5.1\n3,?,4.2\n4,4,8.3\n5,2,1.1\n6,1,2.5\n")
+    assert "'?' at line 6" in refused(path, "y")
+    ragged = write(tmp_path, "a,b,y\n1,2,3.5\n\n2,3\n", "r.csv")
+    assert "line 4 has 2 cell(s)" in refused(ragged, "y")
+
+
+@pytest.mark.parametrize(
+    "values, family, said",
+    [
+        ([0, 1, 1, 0, 1, 0, 0, 1], "bernoulli", "y = 1 for '1'"),
+        (["no", "yes", "yes", "no", "yes", "no", "no", "yes"], "bernoulli", "y = 1 for 'yes'"),
+        (["a", "b", "c", "a", "b", "c", "a", "b"], "categorical", "baseline class 'a'"),
+        ([0.5, -1.25, 2.0, 3.5, 1.0, 0.25, 4.5, 2.75], "normal", "holds numbers"),
+    ],
+)
+def test_family_auto_chooses_and_says(tmp_path, values, family, said):
+    x = [0.3, -1.2, 0.8, 1.9, -0.4, 0.1, 2.2, -0.9]
+    path = write(tmp_path, "x,t\n" + "".join(f"{a},{b}\n" for a, b in zip(x, values, strict=True)))
+    data = load_csv(path, "t", family="auto")
+    assert data.reading["family"] == family
+    assert said in data.reading["choices"][0]
+    assert f"family {family} chosen" in data.description.lower()
+
+
+def test_family_auto_refuses_counts_and_normal_refuses_labels(tmp_path):
+    path = write(tmp_path, "x,t\n" + "".join(f"{i * 0.7},{i % 4}\n" for i in range(9)))
+    message = refused(path, "t", family="auto")
+    assert "count" in message and "--family normal" in message
+    labels = write(tmp_path, "x,t\n1,no\n2,yes\n3,no\n4,yes\n", "l.csv")
+    message = refused(labels, "t", family=get_family("normal"))
+    assert "--family bernoulli" in message and "'no'" in message
+
+
+def test_floats_read_back_exactly(tmp_path):
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((300, 3)) * 10.0 ** rng.integers(-30, 30, size=(300, 3))
+    y = rng.standard_normal(300)
+    rows = [",".join(repr(float(v)) for v in r) for r in np.column_stack([X, y])]
+    path = write(tmp_path, "a,b,c,y\n" + "\n".join(rows) + "\n")
+    data = load_csv(path, "y")
+    np.testing.assert_array_equal(data.X, X)  # bit for bit: repr round-trips in Python
+    np.testing.assert_array_equal(data.y, y)
+
+
+def test_huge_and_tiny_values_name_column_value_and_cause(tmp_path):
+    big = write(tmp_path, "x1,x2,y\n1,2,3.5\n2,1e308,5.1\n3,1,4.2\n4,4,8.3\n5,2,1.1\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning on the way
+        message = refused(big, "y")
+        tiny_rows = "".join(f"{i},{(i + 1) * 1e-300},{i * 1.5 + 0.25}\n" for i in range(6))
+        tiny = refused(write(tmp_path, "x1,x2,y\n" + tiny_rows, "t.csv"), "y")
+    assert "'x2' value 1e+308 (line 3)" in message and "overflow" in message
+    assert "collinear" not in message
+    assert "'x2'" in tiny and "underflow" in tiny
+
+
+def test_design_check_keeps_ill_conditioned_refuses_collinear():
+    X, _, intercept = design_matrices()["poly10_filip_like"]
+    check_design(X, [f"x{k}" for k in range(X.shape[1])], intercept, "filip")
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((2, 30))
+    with pytest.raises(InputError, match="'a', 'b', 's' are collinear"):
+        check_design(np.column_stack([a, b, a + 2 * b]), ["a", "b", "s"], True, "t")
+    with pytest.raises(InputError, match="collinear"):  # x and 2 + x: collinear with 1
+        check_design(np.column_stack([a, 2 + a]), ["a", "c"], True, "t")
+    check_design(np.column_stack([a, 2 + a]), ["a", "c"], False, "t")  # no intercept: fine
+
+
+def test_too_large_for_memory_refused_before_reading(tmp_path, monkeypatch):
+    path = write(tmp_path, PEOPLE)
+    monkeypatch.setattr(csvfile, "available_memory", lambda: 1000)
+    message = refused(path, "y")
+    assert "memory" in message and "available" in message and "bytes" in message
+
+
+def test_text_column_with_many_values_refused(tmp_path):
+    rows = "".join(f"id{i},{i * 0.5},{i % 3 + 0.5 * i}\n" for i in range(80))
+    message = refused(write(tmp_path, "name,x,y\n" + rows), "y")
+    assert "'name'" in message and "80 different values" in message and "--features" in message
