@@ -19,7 +19,7 @@ def run_cases(names: list[str], out: Path, cfg: RunConfig, quiet: bool = False) 
     from analyses.progress import Progress
 
     cases = [get_case(n) for n in dict.fromkeys(names or CASES)]  # unknown name -> InputError
-    _check_out_dir(out, allow_reports_root=True)
+    _check_reports_root(out, [case.config.name for case in cases])
     cache = ModelCache()
     status = 0
     with Progress(False if quiet else None) as progress:
@@ -89,17 +89,41 @@ def fit_csv(
     return _summarise(result, out, quiet)
 
 
-def _check_out_dir(out: Path, allow_reports_root: bool = False) -> None:
-    """Never replace a folder we did not write: DIR must be new, empty or an earlier report."""
+def _check_out_dir(out: Path) -> None:
+    """Never replace a folder we did not write: ``out`` must be new, empty or provably an
+    earlier report of this project (analyses.outputs.report_problem)."""
+    from analyses.outputs import report_problem
+
+    if out.exists() or out.is_symlink():
+        problem = report_problem(out)
+        if problem is not None:
+            raise InputError(
+                f"--out {out}: {problem}; nothing was changed: choose a new folder, or remove "
+                f"this one yourself if it is yours to lose"
+            )
+
+
+def _check_reports_root(out: Path, case_names: list[str]) -> None:
+    """``run --out ROOT``: ROOT is never replaced, only its case folders (each by the rule of
+    ``_check_out_dir``) and its index.html (only one this project wrote: it carries the
+    generator mark); any other file in ROOT is left alone."""
+    from analyses.outputs import GENERATOR
+
     if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a folder")
-    if allow_reports_root or not out.exists():
-        return
-    if any(out.iterdir()) and not (out / "results.json").is_file():
-        raise InputError(
-            f"--out {out}: folder exists, is not empty and holds no earlier report "
-            f"(results.json); choose a new folder"
-        )
+        raise InputError(f"--out {out}: exists and is not a folder; choose a folder")
+    for name in case_names:
+        _check_out_dir(out / name)
+    index = out / "index.html"
+    if index.exists() or index.is_symlink():
+        try:
+            ours = index.is_file() and f'content="{GENERATOR}"' in index.read_text("utf-8")[:2000]
+        except (OSError, ValueError):
+            ours = False
+        if not ours:
+            raise InputError(
+                f"--out {out}: {index} was not written by this project (or by an older "
+                f"version of it); nothing was changed: choose another --out, or remove it"
+            )
 
 
 def _summarise(result, out: Path, quiet: bool = False, progress=None) -> int:
@@ -124,7 +148,7 @@ def _write_index(out: Path) -> None:
     embedded (the index stays one self-contained file)."""
     import base64
 
-    from analyses.outputs import write_file_atomically
+    from analyses.outputs import GENERATOR, write_file_atomically
     from analyses.report import agreement_pairs, render_index
 
     entries = []
@@ -133,6 +157,8 @@ def _write_index(out: Path) -> None:
             r = json.loads(res.read_text())
         except (OSError, ValueError):
             continue
+        if not isinstance(r, dict) or r.get("generator") != GENERATOR:
+            continue  # not a report of this project: not listed
         rows = r.get("agreement", [])
         pairs = agreement_pairs(rows)
         try:
