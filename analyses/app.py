@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+from analyses import interrupts, preflight
 from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.errors import InputError
+from analyses.interrupts import stage
 
 
 def run_cases(names: list[str], out: Path, cfg: RunConfig, quiet: bool = False) -> int:
@@ -19,19 +23,23 @@ def run_cases(names: list[str], out: Path, cfg: RunConfig, quiet: bool = False) 
     from analyses.progress import Progress
 
     cases = [get_case(n) for n in dict.fromkeys(names or CASES)]  # unknown name -> InputError
+    folders = [out / case.config.name for case in cases]
+    preflight.check_out(out, folders)
     _check_reports_root(out, [case.config.name for case in cases])
     cache = ModelCache()
     status = 0
-    with Progress(False if quiet else None) as progress:
+    with _writing(folders, root=out), Progress(False if quiet else None) as progress:
         overall = progress.task("cases", len(cases))
         for case in cases:
+            stage(f"loading {case.config.name}")
             data = case.load(child_seed(cfg.seed, case.config.name, "data"))
             sized = case.sized if cfg.sweeps else None
+            stage(f"fitting {case.config.name}")
             result = run_case(data, case.config, cfg, cache, sized=sized, progress=progress)
-            write_case(result, out / case.config.name)
+            _write(write_case, result, out / case.config.name)
             status = max(status, _summarise(result, out / case.config.name, quiet, progress))
             overall.advance()
-    _write_index(out)
+        _write(lambda _, folder: _write_index(folder), None, out)
     if not quiet:
         print(f"index: {out / 'index.html'}")
     return status
@@ -51,6 +59,7 @@ def fit_csv(
     from analyses.pipeline import run_case, write_case
     from models import get_family
 
+    preflight.check_out(out, [out], data=path)
     family = get_family(case.family)
     for flag, asked, offered in (
         ("--priors", cfg.priors, family.priors),
@@ -64,6 +73,7 @@ def fit_csv(
             )
     _check_out_dir(out)
     options = case.settings.options or family.Options()
+    stage("loading")
     data = load_csv(
         path, target, features, intercept=case.settings.intercept, family=family, options=options
     )
@@ -83,10 +93,64 @@ def fit_csv(
             raise InputError(f"--priors {prior}: {exc}") from None
     from analyses.progress import Progress
 
-    with Progress(False if quiet else None) as progress:
+    with _writing([out]), Progress(False if quiet else None) as progress:
+        stage("fitting")
         result = run_case(data, replace(case, name=data.name or case.name), cfg, progress=progress)
-    write_case(result, out)
+        _write(write_case, result, out)
     return _summarise(result, out, quiet)
+
+
+def _fingerprint(folder: Path):
+    """What tells whether a report folder was (re)written: its results.json's identity."""
+    try:
+        st = (folder / "results.json").stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@contextlib.contextmanager
+def _writing(folders: list[Path], root: Path | None = None):
+    """The block that fits and writes ``folders`` (``out`` itself for fit, ``out/CASE`` for
+    run): each locked against other runs, its stale temporary siblings swept and checked once
+    more under the lock.  An interrupt becomes ``Interrupted`` whose note says what was kept."""
+    from analyses.outputs import sweep_stale, sweep_stale_files
+
+    before = {f: _fingerprint(f) for f in folders}
+    try:
+        with interrupts.OutLock(([root] if root is not None else []) + folders):
+            for folder in folders:
+                sweep_stale(folder)
+                _check_out_dir(folder)
+            if root is not None:
+                sweep_stale_files(root, "index.html")
+            yield
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        written = [f for f in folders if _fingerprint(f) != before[f]]
+        kept = [f for f in folders if before[f] is not None and f not in written]
+        note = getattr(exc, "note", "")
+        note = (note + "; " if note else "") + (
+            f"wrote {', '.join(map(str, written))} before stopping"
+            if written
+            else "nothing written"
+        )
+        if kept:
+            note += f"; the earlier report in {', '.join(map(str, kept))} is intact"
+        raise interrupts.Interrupted(signum, note) from None
+
+
+def _write(write, result, folder: Path) -> None:
+    """``write(result, folder)``; a failure of the disk (full, read-only, gone) is one line."""
+    stage("writing")
+    try:
+        write(result, folder)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError(
+            f"--out {folder}: could not write the report ({reason}); nothing was written and "
+            f"an earlier report there is intact: free some space or choose another folder"
+        ) from None
 
 
 def _check_out_dir(out: Path) -> None:

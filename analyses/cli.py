@@ -131,10 +131,19 @@ def _csv_list(text):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from analyses import interrupts, preflight
+
+    args = None
+    previous = interrupts.install()  # SIGINT, SIGTERM -> Interrupted (exit 130, 143)
     try:
         args = build_parser().parse_args(argv)
         if args.command == "list":
             return _list()
+        preflight.check_numbers(args)  # every bad number: exit 2 before anything runs
+        if args.quiet:  # nothing but errors on the terminal: no RuntimeWarning either
+            import warnings
+
+            warnings.simplefilter("ignore")
         cfg = RunConfig(
             seed=args.seed,
             draws=args.draws,
@@ -167,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
         return InputError.exit_code
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:
+        print(interrupts.message(exc, getattr(args, "out", None)), file=sys.stderr)
+        return getattr(exc, "exit_code", 130)
+    finally:
+        interrupts.restore(previous)
 
 
 def _case_from_args(args) -> CaseConfig:

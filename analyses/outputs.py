@@ -19,6 +19,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from analyses import interrupts
+
 Content = bytes | str | Callable[[Path], None]
 
 GENERATOR = "nll-losses"  # results.json "generator": this project wrote the folder
@@ -32,16 +34,18 @@ def write_dir_atomically(out_dir: Path, files: dict[str, Content]) -> None:
     ``files`` maps a relative path to bytes, text, or a callable that writes the given path
     itself (e.g. ``DataTree.to_zarr``); they are written in order.  All are written into a fresh
     temporary sibling; only when every one succeeded is the old folder renamed aside, the new
-    one renamed into place and the old one deleted.  On any error or interrupt the temporary
-    folder is removed and ``out_dir`` is left untouched.  Files of an earlier ``out_dir`` that
-    are not rewritten are not kept: callers check ``report_problem`` first.
+    one renamed into place and the old one deleted (an interrupt arriving meanwhile is raised
+    after the swap).  On any error or interrupt before it the temporary folder is removed and
+    ``out_dir`` is left untouched.  Files of an earlier ``out_dir`` that are not rewritten are
+    not kept: callers check ``report_problem`` first.
     """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = None
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-        (tmp / PARTIAL_MARK).write_bytes(b"")
+        with interrupts.held():  # no interrupt between making the folder and marking it
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+            (tmp / PARTIAL_MARK).write_bytes(b"")
         for rel, content in files.items():
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -52,20 +56,22 @@ def write_dir_atomically(out_dir: Path, files: dict[str, Content]) -> None:
             else:
                 target.write_text(content, encoding="utf-8")
         os.chmod(tmp, 0o755)
-        (tmp / PARTIAL_MARK).unlink()
-        backup = None
-        if out_dir.exists():
-            backup = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            backup.rmdir()
-            os.replace(out_dir, backup)
-        try:
-            os.replace(tmp, out_dir)
-        except OSError:
+        interrupts.stage("swap")
+        with interrupts.held():  # the swap is never split by an interrupt
+            (tmp / PARTIAL_MARK).unlink()
+            backup = None
+            if out_dir.exists():
+                backup = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+                backup.rmdir()
+                os.replace(out_dir, backup)
+            try:
+                os.replace(tmp, out_dir)
+            except OSError:
+                if backup is not None:
+                    os.replace(backup, out_dir)
+                raise
             if backup is not None:
-                os.replace(backup, out_dir)
-            raise
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
+                shutil.rmtree(backup, ignore_errors=True)
     except BaseException:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
