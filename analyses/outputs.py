@@ -74,7 +74,8 @@ def write_dir_atomically(out_dir: Path, files: dict[str, Content]) -> None:
                 shutil.rmtree(backup, ignore_errors=True)
     except BaseException:
         if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+            with interrupts.held():  # a second Ctrl-C does not leave half of it behind
+                shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
