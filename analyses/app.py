@@ -143,6 +143,7 @@ def _writing(folders: list[Path], root: Path | None = None):
 def _write(write, result, folder: Path) -> None:
     """``write(result, folder)``; a failure of the disk (full, read-only, gone) is one line."""
     stage("writing")
+    interrupts.check()  # an interrupt swallowed on the way never lets a report through
     try:
         write(result, folder)
     except OSError as exc:

@@ -131,6 +131,19 @@ def _csv_list(text):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; Python warnings are held until it ends, then shown when a report was
+    written (exit 0 or 1) and dropped when the run ends with its one line (exit 2, 130, 143)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        code = _main(argv)
+    if code in (0, 1):
+        for w in caught:
+            sys.stderr.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno))
+    return code
+
+
+def _main(argv: list[str] | None = None) -> int:
     from analyses import interrupts, preflight
 
     args = None

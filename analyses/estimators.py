@@ -668,8 +668,7 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
     layout = ctx.problem.layout
     with quiet():
         compiled = ctx.cache.nutpie(key, built.model, built.data)
-        interrupts.stage("sampling")
-        idata = nutpie.sample(
+        idata = interrupts.nutpie_sample(
             compiled,
             draws=ctx.draws,
             tune=ctx.tune,

@@ -1,13 +1,18 @@
 """Ctrl-C, SIGTERM and concurrent runs: a run stops cleanly and never reports cut-short work.
 
 - ``install()`` turns SIGINT and SIGTERM into ``Interrupted`` (a BaseException, so no
-  ``except Exception`` guard swallows it).  nutpie catches only KeyboardInterrupt during
-  sampling (it then returns the partial trace); any other exception makes it cancel the chains
-  and re-raise, so ``Interrupted`` stops sampling too.
+  ``except Exception`` guard swallows it), and records every signal: ``check()`` raises when
+  one arrived, so an interrupt some library swallowed still stops the run before writing.
 - ``held()``: a section no interrupt may split (the two renames that swap a report in); a signal
   arriving inside is raised when the section ends.
-- ``raise_if_partial``: a trace with fewer draws or chains than asked (nutpie's answer to a
-  KeyboardInterrupt when ``handling`` is not active) is an interrupt, never a result.
+- ``nutpie_sample``: nutpie.sample, stoppable.  Blocking, nutpie catches KeyboardInterrupt
+  and returns the draws so far; an exception raised by a signal handler can also land inside
+  Python code its Rust threads call (seen: the NumPy API import; the thread panics, exit 1
+  with a Rust backtrace).  So sampling runs in the background inside ``held()`` while this
+  thread polls; on a signal the chains are stopped (``abort`` waits for them) and the run
+  stops.
+- ``raise_if_partial``: a trace with fewer draws or chains than asked is an interrupt, never
+  a result (the check after sampling).
 - ``OutLock``: ``fcntl.flock`` on ``.DIR.lock`` beside each output folder; a second run writing
   to the same folder is refused at once (exit 2 naming the pid holding it), it does not wait.
 """
@@ -51,9 +56,11 @@ class Interrupted(BaseException):
 
 _held = 0  # depth of held() sections
 _pending: list[int] = []  # signals that arrived inside one
+_received: list[int] = []  # every signal since install()
 
 
 def _handler(signum, frame):
+    _received.append(signum)
     if _held:
         _pending.append(signum)
         return
@@ -65,7 +72,14 @@ def install() -> dict:
     nothing changes).  Returns the previous handlers, for ``restore``."""
     if threading.current_thread() is not threading.main_thread():
         return {}
+    _received.clear()
     return {s: signal.signal(s, _handler) for s in SIGNALS}
+
+
+def check() -> None:
+    """Raise ``Interrupted`` if a signal arrived since ``install()`` (even one swallowed)."""
+    if _received:
+        raise Interrupted(_received[0])
 
 
 def restore(previous: dict) -> None:
@@ -94,6 +108,28 @@ def held():
         signum = _pending[0]
         _pending.clear()
         raise Interrupted(signum)
+
+
+def nutpie_sample(compiled, **kwargs):
+    """``nutpie.sample(compiled, **kwargs)``, stopped cleanly by SIGINT / SIGTERM (see above)."""
+    import nutpie
+
+    stage("sampling")
+    with held():  # the signal is raised at the end of the block, the chains stopped
+        sampler = nutpie.sample(compiled, blocking=False, **kwargs)
+        while not _finished(sampler) and not _pending:
+            time.sleep(0.02)
+        if _pending:
+            sampler.abort()  # stops the chains and waits for them; the draws are dropped
+            return None
+        return sampler.wait()
+
+
+def _finished(sampler) -> bool:
+    try:
+        return bool(sampler.is_finished)
+    except TimeoutError:  # nutpie 0.16 answers "not yet" with this error
+        return False
 
 
 def raise_if_partial(trace, draws: int, chains: int) -> None:

@@ -100,3 +100,28 @@ def test_read_only_parent(tmp_path):
             preflight.check_out(ro / "out", [ro / "out"])
     finally:
         subprocess.run(undo)
+
+
+@pytest.mark.parametrize("fails", [True, False])
+def test_warnings_are_held_until_the_end(monkeypatch, capsys, fails):
+    """A RuntimeWarning raised before a one-line refusal is not shown (the one line is all);
+    after a written report it is shown, unless --quiet."""
+    import warnings
+
+    from analyses import app, cli
+
+    def fit_csv(*args, **kw):
+        warnings.warn("overflow somewhere", RuntimeWarning, stacklevel=1)
+        if fails:
+            raise InputError("d.csv: refused")
+        return 0
+
+    monkeypatch.setattr(app, "fit_csv", fit_csv)
+    for quiet in ([], ["--quiet"]):
+        code = cli.main([*FIT, *quiet])
+        err = capsys.readouterr().err
+        assert code == (2 if fails else 0)
+        if fails:
+            assert err.strip() == "error: d.csv: refused"
+        else:
+            assert ("overflow somewhere" in err) == (not quiet), err
