@@ -40,8 +40,8 @@ def run_cases(names: list[str], out: Path, cfg: RunConfig, quiet: bool = False) 
             status = max(status, _summarise(result, out / case.config.name, quiet, progress))
             overall.advance()
         _write(lambda _, folder: _write_index(folder), None, out)
-    if not quiet:
-        print(f"index: {out / 'index.html'}")
+        if not quiet:
+            print(f"index: {out / 'index.html'}")
     return status
 
 
@@ -97,7 +97,7 @@ def fit_csv(
         stage("fitting")
         result = run_case(data, replace(case, name=data.name or case.name), cfg, progress=progress)
         _write(write_case, result, out)
-    return _summarise(result, out, quiet)
+        return _summarise(result, out, quiet)
 
 
 def _fingerprint(folder: Path):
@@ -152,6 +152,7 @@ def _write(write, result, folder: Path) -> None:
             f"--out {folder}: could not write the report ({reason}); nothing was written and "
             f"an earlier report there is intact: free some space or choose another folder"
         ) from None
+    interrupts.check()  # one that arrived while writing (the report is then complete)
 
 
 def _check_out_dir(out: Path) -> None:

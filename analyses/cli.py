@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
 from pathlib import Path
 
@@ -130,20 +131,22 @@ def _csv_list(text):
     return tuple(dict.fromkeys(items))
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, exiting: bool = False) -> int:
     """Run the command; Python warnings are held until it ends, then shown when a report was
-    written (exit 0 or 1) and dropped when the run ends with its one line (exit 2, 130, 143)."""
+    written (exit 0 or 1) and dropped when the run ends with its one line (exit 2, 130, 143).
+    ``exiting`` (``python -m analyses``): the process ends next, and a signal arriving after
+    the run is over is ignored rather than interrupting the interpreter's shutdown."""
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
-        code = _main(argv)
+        code = _main(argv, exiting)
     if code in (0, 1):
         for w in caught:
             sys.stderr.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno))
     return code
 
 
-def _main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str] | None, exiting: bool) -> int:
     from analyses import interrupts, preflight
 
     args = None
@@ -193,7 +196,7 @@ def _main(argv: list[str] | None = None) -> int:
         print(interrupts.message(exc, getattr(args, "out", None)), file=sys.stderr)
         return getattr(exc, "exit_code", 130)
     finally:
-        interrupts.restore(previous)
+        interrupts.restore({s: signal.SIG_IGN for s in interrupts.SIGNALS} if exiting else previous)
 
 
 def _case_from_args(args) -> CaseConfig:

@@ -73,7 +73,18 @@ def install() -> dict:
     if threading.current_thread() is not threading.main_thread():
         return {}
     _received.clear()
-    return {s: signal.signal(s, _handler) for s in SIGNALS}
+    previous = {s: signal.signal(s, _handler) for s in SIGNALS}
+    previous["unraisablehook"] = sys.unraisablehook
+    sys.unraisablehook = _unraisable
+    return previous
+
+
+def _unraisable(unraisable) -> None:
+    """An ``Interrupted`` raised where Python cannot propagate it (a weakref callback, a
+    ``__del__``) is not printed: the signal is recorded, and the next ``check()`` (every
+    stage, before and after each write) stops the run."""
+    if not isinstance(unraisable.exc_value, Interrupted):
+        sys.__unraisablehook__(unraisable)
 
 
 def check() -> None:
@@ -83,6 +94,9 @@ def check() -> None:
 
 
 def restore(previous: dict) -> None:
+    previous = dict(previous)
+    if "unraisablehook" in previous:
+        sys.unraisablehook = previous.pop("unraisablehook")
     for s, h in previous.items():
         signal.signal(s, h)
 
@@ -146,9 +160,11 @@ def raise_if_partial(trace, draws: int, chains: int) -> None:
 
 
 def stage(name: str) -> None:
-    """Test hook, inert unless its variables are set: with NLL_LOSSES_STAGES set, announce the
+    """A stage of the run begins: stop here if a signal arrived (``check``).  Test hook, inert
+    unless its variables are set: with NLL_LOSSES_STAGES set, announce the
     stage on stderr (the interrupt tests wait for these lines); when NLL_LOSSES_PAUSE names
     this stage, also wait there up to 60 s (so a test's signal lands inside it)."""
+    check()
     if os.environ.get("NLL_LOSSES_STAGES"):
         print(f"stage: {name}", file=sys.stderr, flush=True)
         if os.environ.get("NLL_LOSSES_PAUSE") == name:
