@@ -2,4 +2,4 @@ import sys
 
 from analyses.cli import main
 
-sys.exit(main())
+sys.exit(main(exiting=True))

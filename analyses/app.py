@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+from analyses import interrupts, preflight
 from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.errors import InputError
+from analyses.interrupts import stage
 
 
 def run_cases(names: list[str], out: Path, cfg: RunConfig, quiet: bool = False) -> int:
@@ -19,21 +23,25 @@ def run_cases(names: list[str], out: Path, cfg: RunConfig, quiet: bool = False) 
     from analyses.progress import Progress
 
     cases = [get_case(n) for n in dict.fromkeys(names or CASES)]  # unknown name -> InputError
-    _check_out_dir(out, allow_reports_root=True)
+    folders = [out / case.config.name for case in cases]
+    preflight.check_out(out, folders)
+    _check_reports_root(out, [case.config.name for case in cases])
     cache = ModelCache()
     status = 0
-    with Progress(False if quiet else None) as progress:
+    with _writing(folders, root=out), Progress(False if quiet else None) as progress:
         overall = progress.task("cases", len(cases))
         for case in cases:
+            stage(f"loading {case.config.name}")
             data = case.load(child_seed(cfg.seed, case.config.name, "data"))
             sized = case.sized if cfg.sweeps else None
+            stage(f"fitting {case.config.name}")
             result = run_case(data, case.config, cfg, cache, sized=sized, progress=progress)
-            write_case(result, out / case.config.name)
+            _write(write_case, result, out / case.config.name)
             status = max(status, _summarise(result, out / case.config.name, quiet, progress))
             overall.advance()
-    _write_index(out)
-    if not quiet:
-        print(f"index: {out / 'index.html'}")
+        _write(lambda _, folder: _write_index(folder), None, out)
+        if not quiet:
+            print(f"index: {out / 'index.html'}")
     return status
 
 
@@ -54,12 +62,14 @@ def fit_csv(
     from analyses.pipeline import run_case, write_case
     from models import get_family
 
+    preflight.check_out(out, [out], data=path)
     auto = case.family == "auto"
     if not auto:
         _check_family_choices(get_family(case.family), cfg)
     _check_out_dir(out)
     family = "auto" if auto else get_family(case.family)
     options = None if auto else case.settings.options or family.Options()
+    stage("loading")
     data = load_csv(
         path,
         target,
@@ -98,10 +108,11 @@ def fit_csv(
             raise InputError(f"--priors {prior}: {exc}") from None
     from analyses.progress import Progress
 
-    with Progress(False if quiet else None) as progress:
+    with _writing([out]), Progress(False if quiet else None) as progress:
+        stage("fitting")
         result = run_case(data, replace(case, name=data.name or case.name), cfg, progress=progress)
-    write_case(result, out)
-    return _summarise(result, out, quiet)
+        _write(write_case, result, out)
+        return _summarise(result, out, quiet)
 
 
 def _check_family_choices(family, cfg: RunConfig) -> None:
@@ -118,17 +129,96 @@ def _check_family_choices(family, cfg: RunConfig) -> None:
             )
 
 
-def _check_out_dir(out: Path, allow_reports_root: bool = False) -> None:
-    """Never replace a folder we did not write: DIR must be new, empty or an earlier report."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a folder")
-    if allow_reports_root or not out.exists():
-        return
-    if any(out.iterdir()) and not (out / "results.json").is_file():
-        raise InputError(
-            f"--out {out}: folder exists, is not empty and holds no earlier report "
-            f"(results.json); choose a new folder"
+def _fingerprint(folder: Path):
+    """What tells whether a report folder was (re)written: its results.json's identity."""
+    try:
+        st = (folder / "results.json").stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@contextlib.contextmanager
+def _writing(folders: list[Path], root: Path | None = None):
+    """The block that fits and writes ``folders`` (``out`` itself for fit, ``out/CASE`` for
+    run): each locked against other runs, its stale temporary siblings swept and checked once
+    more under the lock.  An interrupt becomes ``Interrupted`` whose note says what was kept."""
+    from analyses.outputs import sweep_stale, sweep_stale_files
+
+    before = {f: _fingerprint(f) for f in folders}
+    try:
+        with interrupts.OutLock(([root] if root is not None else []) + folders):
+            for folder in folders:
+                sweep_stale(folder)
+                _check_out_dir(folder)
+            if root is not None:
+                sweep_stale_files(root, "index.html")
+            yield
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        written = [f for f in folders if _fingerprint(f) != before[f]]
+        kept = [f for f in folders if before[f] is not None and f not in written]
+        note = getattr(exc, "note", "")
+        note = (note + "; " if note else "") + (
+            f"wrote {', '.join(map(str, written))} before stopping"
+            if written
+            else "nothing written"
         )
+        if kept:
+            note += f"; the earlier report in {', '.join(map(str, kept))} is intact"
+        raise interrupts.Interrupted(signum, note) from None
+
+
+def _write(write, result, folder: Path) -> None:
+    """``write(result, folder)``; a failure of the disk (full, read-only, gone) is one line."""
+    stage("writing")
+    interrupts.check()  # an interrupt swallowed on the way never lets a report through
+    try:
+        write(result, folder)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError(
+            f"--out {folder}: could not write the report ({reason}); nothing was written and "
+            f"an earlier report there is intact: free some space or choose another folder"
+        ) from None
+    interrupts.check()  # one that arrived while writing (the report is then complete)
+
+
+def _check_out_dir(out: Path) -> None:
+    """Never replace a folder we did not write: ``out`` must be new, empty or provably an
+    earlier report of this project (analyses.outputs.report_problem)."""
+    from analyses.outputs import report_problem
+
+    if out.exists() or out.is_symlink():
+        problem = report_problem(out)
+        if problem is not None:
+            raise InputError(
+                f"--out {out}: {problem}; nothing was changed: choose a new folder, or remove "
+                f"this one yourself if it is yours to lose"
+            )
+
+
+def _check_reports_root(out: Path, case_names: list[str]) -> None:
+    """``run --out ROOT``: ROOT is never replaced, only its case folders (each by the rule of
+    ``_check_out_dir``) and its index.html (only one this project wrote: it carries the
+    generator mark); any other file in ROOT is left alone."""
+    from analyses.outputs import GENERATOR
+
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder; choose a folder")
+    for name in case_names:
+        _check_out_dir(out / name)
+    index = out / "index.html"
+    if index.exists() or index.is_symlink():
+        try:
+            ours = index.is_file() and f'content="{GENERATOR}"' in index.read_text("utf-8")[:2000]
+        except (OSError, ValueError):
+            ours = False
+        if not ours:
+            raise InputError(
+                f"--out {out}: {index} was not written by this project (or by an older "
+                f"version of it); nothing was changed: choose another --out, or remove it"
+            )
 
 
 def _summarise(result, out: Path, quiet: bool = False, progress=None) -> int:
@@ -153,7 +243,7 @@ def _write_index(out: Path) -> None:
     embedded (the index stays one self-contained file)."""
     import base64
 
-    from analyses.outputs import write_file_atomically
+    from analyses.outputs import GENERATOR, write_file_atomically
     from analyses.report import agreement_pairs, render_index
 
     entries = []
@@ -162,6 +252,8 @@ def _write_index(out: Path) -> None:
             r = json.loads(res.read_text())
         except (OSError, ValueError):
             continue
+        if not isinstance(r, dict) or r.get("generator") != GENERATOR:
+            continue  # not a report of this project: not listed
         rows = r.get("agreement", [])
         pairs = agreement_pairs(rows)
         try:

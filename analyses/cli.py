@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
 from pathlib import Path
 
@@ -147,11 +148,35 @@ def _csv_list(text):
     return tuple(dict.fromkeys(items))
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, exiting: bool = False) -> int:
+    """Run the command; Python warnings are held until it ends, then shown when a report was
+    written (exit 0 or 1) and dropped when the run ends with its one line (exit 2, 130, 143).
+    ``exiting`` (``python -m analyses``): the process ends next, and a signal arriving after
+    the run is over is ignored rather than interrupting the interpreter's shutdown."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        code = _main(argv, exiting)
+    if code in (0, 1):
+        for w in caught:
+            sys.stderr.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno))
+    return code
+
+
+def _main(argv: list[str] | None, exiting: bool) -> int:
+    from analyses import interrupts, preflight
+
+    args = None
+    previous = interrupts.install()  # SIGINT, SIGTERM -> Interrupted (exit 130, 143)
     try:
         args = build_parser().parse_args(argv)
         if args.command == "list":
             return _list()
+        preflight.check_numbers(args)  # every bad number: exit 2 before anything runs
+        if args.quiet:  # nothing but errors on the terminal: no RuntimeWarning either
+            import warnings
+
+            warnings.simplefilter("ignore")
         cfg = RunConfig(
             seed=args.seed,
             draws=args.draws,
@@ -188,6 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
         return InputError.exit_code
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:
+        print(interrupts.message(exc, getattr(args, "out", None)), file=sys.stderr)
+        return getattr(exc, "exit_code", 130)
+    finally:
+        interrupts.restore({s: signal.SIG_IGN for s in interrupts.SIGNALS} if exiting else previous)
 
 
 def _case_from_args(args) -> CaseConfig:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import xarray as xr
 
-from analyses import tolerances
+from analyses import interrupts, tolerances
 from analyses.config import child_seed
 from analyses.results import Estimate
 from analyses.sampling import compile_nutpie
@@ -668,7 +668,7 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
     layout = ctx.problem.layout
     with quiet():
         compiled = ctx.cache.nutpie(key, built.model, built.data)
-        idata = nutpie.sample(
+        idata = interrupts.nutpie_sample(
             compiled,
             draws=ctx.draws,
             tune=ctx.tune,
@@ -681,6 +681,8 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
             progress_bar=False,
             save_warmup=False,
         )
+        # nutpie returns the draws so far on a KeyboardInterrupt: never a result
+        interrupts.raise_if_partial(idata, ctx.draws, ctx.chains)
         add_deterministics(idata, built.model, layout.var_names, ctx.cache)
     with quiet(), built.model, warnings.catch_warnings():
         if predictive:

@@ -3,7 +3,6 @@ index.html), written atomically so a failed run never leaves a half-written repo
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 from importlib import metadata
@@ -403,10 +402,7 @@ def write_case(result: CaseResult, out_dir: Path) -> None:
 
     refs = references_for_report(result)
     html, uris = report.render_case_page(result, refs)
-    files: dict[str, object] = {
-        "results.json": json.dumps(result.to_json(), indent=2, allow_nan=False),
-        "index.html": html,
-    }
+    files: dict[str, object] = {"index.html": html}
     if uris:  # the fit picture when there is one (it comes first on the page)
         try:
             files["thumbnail.png"] = figures.thumbnail_png(uris[0])
@@ -416,7 +412,8 @@ def write_case(result: CaseResult, out_dir: Path) -> None:
         files[f"posterior_{prior}.zarr"] = lambda path, idata=idata: idata.to_zarr(
             path, consolidated=False
         )
-    outputs.write_dir_atomically(Path(out_dir), files)
+    # results.json last, with the project's mark and the list of every file (outputs.py)
+    outputs.write_report_atomically(Path(out_dir), files, result.to_json())
 
 
 def references_for_report(result: CaseResult) -> dict[str, dict[str, dict[str, float]]]:

@@ -228,6 +228,36 @@ def test_refuses_to_replace_foreign_folder(tmp_path, bad_files):
     assert (foreign / "thesis.tex").read_text() == "precious"
 
 
+def test_junk_results_json_does_not_make_a_report(tmp_path, bad_files):
+    """A file named results.json is not proof of an earlier report: the folder is refused
+    and every file in it (the input CSV too) survives, byte for byte."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "results.json").write_text("junk")
+    (folder / "thesis.tex").write_text("precious")
+    (folder / "data.csv").write_bytes((bad_files / "ok.csv").read_bytes())
+    before = tree_digest(folder)
+    res = cli("fit", folder / "data.csv", "--target", "y", "--out", folder)
+    assert res.returncode == 2, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+    assert str(folder) in res.stderr
+    assert tree_digest(folder) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def test_run_leaves_foreign_case_folder_and_files(tmp_path):
+    """``run --out ROOT``: a case folder that is not a report is refused before anything runs;
+    ROOT's other files are never touched."""
+    root = tmp_path / "reports"
+    (root / "synthetic").mkdir(parents=True)
+    (root / "synthetic" / "results.json").write_text('{"case": "synthetic"}')
+    (root / "notes.txt").write_text("mine")
+    before = tree_digest(root)
+    res = cli("run", "synthetic", "--out", root, "--quick")
+    assert res.returncode == 2 and "synthetic" in res.stderr, res.stderr
+    assert tree_digest(root) == before
+
+
 @pytest.mark.slow
 def test_exact_fit_ends_without_traceback(tmp_path):
     """Data a cubic fits exactly, default settings: no traceback; every estimator ends ok or

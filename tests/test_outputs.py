@@ -1,0 +1,90 @@
+"""Report folders: written atomically with a manifest; only provable reports are replaced."""
+
+import json
+import os
+
+import pytest
+
+from analyses import outputs
+from analyses.outputs import GENERATOR, report_problem, write_report_atomically
+
+
+def _report(folder, extra=None):
+    files = {"index.html": "<p>page</p>", "posterior_flat.zarr/zarr.json": "{}"}
+    write_report_atomically(folder, files | (extra or {}), {"case": "c"})
+
+
+def test_manifest_lists_every_file(tmp_path):
+    out = tmp_path / "rep"
+    _report(out)
+    meta = json.loads((out / "results.json").read_text())
+    assert meta["generator"] == GENERATOR and meta["case"] == "c"
+    on_disk = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert meta["manifest"] == on_disk
+    assert report_problem(out) is None
+    _report(out)  # an earlier report is replaced
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]  # no temporary folders left
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda d: (d / "results.json").write_text("junk"), id="junk"),
+        pytest.param(lambda d: (d / "results.json").write_text('{"case": "x"}'), id="unmarked"),
+        pytest.param(
+            lambda d: (d / "results.json").write_text(json.dumps({"generator": GENERATOR})),
+            id="no-manifest",
+        ),
+    ],
+)
+def test_not_a_report(tmp_path, make):
+    d = tmp_path / "d"
+    d.mkdir()
+    make(d)
+    assert report_problem(d) is not None
+
+
+@pytest.mark.parametrize("where", ["thesis.tex", "posterior_flat.zarr/notes.txt", "empty/"])
+def test_report_with_a_user_file_is_not_replaceable(tmp_path, where):
+    out = tmp_path / "rep"
+    _report(out)
+    if where.endswith("/"):
+        (out / where).mkdir()
+    else:
+        (out / where).write_text("precious")
+    assert where.rstrip("/") in report_problem(out)
+
+
+def test_symlink_is_foreign(tmp_path):
+    out = tmp_path / "rep"
+    _report(out)
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", out / "link")
+    assert "link" in report_problem(out)
+
+
+def test_sweep_removes_only_our_stale_folders(tmp_path):
+    out = tmp_path / "rep"
+    _report(out)
+    stale_tmp = tmp_path / ".rep.tmp-abcd1234"
+    stale_tmp.mkdir()
+    (stale_tmp / outputs.PARTIAL_MARK).write_bytes(b"")
+    (stale_tmp / "index.html").write_text("half")
+    _report(tmp_path / ".rep.old-efgh5678")  # a complete earlier report renamed aside
+    lookalike = tmp_path / ".rep.tmp-zzzz9999"  # same name pattern, not ours: kept
+    lookalike.mkdir()
+    (lookalike / "mine.txt").write_text("precious")
+    other = tmp_path / ".other.tmp-abcd1234"  # another folder's: not this sweep's business
+    other.mkdir()
+    (other / outputs.PARTIAL_MARK).write_bytes(b"")
+    swept = outputs.sweep_stale(out)
+    assert sorted(p.name for p in swept) == [".rep.old-efgh5678", ".rep.tmp-abcd1234"]
+    assert (lookalike / "mine.txt").read_text() == "precious" and other.exists()
+
+
+def test_sweep_restores_a_report_renamed_aside(tmp_path):
+    """Killed between the two renames: DIR is missing and its report is in .DIR.old-*."""
+    _report(tmp_path / ".rep.old-efgh5678")
+    outputs.sweep_stale(tmp_path / "rep")
+    assert report_problem(tmp_path / "rep") is None
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]
