@@ -57,7 +57,8 @@ def check_numbers(args) -> None:
     for dest in ("prior_scale", "intercept_prior_scale"):
         if getattr(args, dest) is not None:
             check_scale(_flag(dest), getattr(args, dest))
-    for dest in args.family_flags.get(args.family, ()):
+    # every family's own flags (with --family auto a family's flag chooses the family)
+    for dest in sorted({d for dests in args.family_flags.values() for d in dests}):
         value = getattr(args, dest, None)
         if isinstance(value, bool) or value is None:
             continue
