@@ -117,12 +117,23 @@ def _to_params(beta, sigma, problem: Problem) -> dict[str, float]:
     return out
 
 
+_EXACT_FIT: list[tuple] = []  # (X, y, intercept, answer): the last few data sets asked about
+
+
 def _exact_fit(problem: Problem) -> float | None:
-    """RSS of the least-squares fit when it is at rounding level (NIST Wampler1/2), else None."""
-    fit = la.ols(
-        la.design(problem.X, problem.spec.intercept), problem.y, intercept=problem.spec.intercept
-    )
-    return fit.rss if la.is_exact_fit(fit.rss, problem.y) else None
+    """RSS of the least-squares fit when it is at rounding level (NIST Wampler1/2), else None.
+
+    ``supports`` asks once per estimator and prior about the same arrays: the answer is kept
+    for the last few (X, y) objects (by identity), since at large n each refined fit costs
+    seconds."""
+    X, y, intercept = problem.X, problem.y, problem.spec.intercept
+    for X0, y0, i0, answer in _EXACT_FIT:
+        if X0 is X and y0 is y and i0 == intercept:
+            return answer
+    fit = la.penalised_lstsq(la.design(X, intercept), y, intercept=intercept, cov=False)
+    answer = fit.rss if la.is_exact_fit(fit.rss, y) else None
+    _EXACT_FIT[:] = [(X, y, intercept, answer), *_EXACT_FIT[:3]]
+    return answer
 
 
 # ----------------------------------------------------------------------------- closed forms
