@@ -116,6 +116,7 @@ def child_fit(spec: str, quick: bool) -> dict:
         "peak RSS (MiB)": round(peak_mib(), 1),
         "report size (MB)": round(size / 1e6, 2),
         "agreement rows ok": f"{len(result.agreement) - len(bad)}/{len(result.agreement)}",
+        "rows outside tolerance": [f"{r.left} vs {r.right} [{r.parameter}]" for r in bad],
         "statuses": {k: e.status for k, e in result.estimates.items()},
     }
 
