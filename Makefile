@@ -29,6 +29,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_backends.py
 	$(BIN)/python benchmarks/bench_sweeps.py
 	$(BIN)/python benchmarks/bench_csv.py
+	$(BIN)/python benchmarks/bench_large_n.py
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

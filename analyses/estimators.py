@@ -662,7 +662,6 @@ def nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
 def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
     import arviz as az
     import nutpie
-    import pymc as pm
 
     built, key = ctx.cache.model(ctx.family, ctx.problem)
     layout = ctx.problem.layout
@@ -684,25 +683,7 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
         # nutpie returns the draws so far on a KeyboardInterrupt: never a result
         interrupts.raise_if_partial(idata, ctx.draws, ctx.chains)
         add_deterministics(idata, built.model, layout.var_names, ctx.cache)
-    with quiet(), built.model, warnings.catch_warnings():
-        if predictive:
-            # Our Potentials are the priors; they already shaped the posterior draws, and y
-            # given a draw does not depend on them, so the predictive draws are exact.
-            warnings.filterwarnings("ignore", message="The effect of Potentials")
-            # The check plots ~50 replicates; thinning to at most PPC_DRAWS draws keeps the
-            # saved posterior small when n is large (n x draws values otherwise).
-            thin = max(1, -(-ctx.draws * ctx.chains // PPC_DRAWS))
-            ppc = pm.sample_posterior_predictive(
-                idata.posterior.dataset.isel(draw=slice(None, None, thin)),
-                random_seed=ctx.seeds["ppc"],
-                progressbar=False,
-                backend=backend(),
-                var_names=[built.observed],
-                # the draws are the posterior's: nothing upstream is to be resampled
-                freeze_vars=[rv.name for rv in built.model.free_RVs],
-            )
-            idata["posterior_predictive"] = ppc["posterior_predictive"]
-            idata["observed_data"] = ppc["observed_data"]
+    kept = _add_predictive(ctx, built, idata) if predictive else None
     var_names = [v for v in layout.var_names if v in idata.posterior.data_vars]
     with warnings.catch_warnings():
         # a deterministic whose draws are all equal (a probability that rounds to 1.0) has
@@ -735,6 +716,8 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
         "r_hat": r_hat,
         "ess_bulk": ess_bulk,
     }
+    if kept is not None:
+        info["posterior predictive"] = kept
     problems = []
     if divergences:
         problems.append(f"{divergences} divergent transitions")
@@ -749,6 +732,64 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
     info["diagnostics_ok"] = not problems
     info["diagnostics_problems"] = problems
     return ctx.estimate("nuts", mean=mean, sd=sd, mcse_mean=mcse, info=info), idata
+
+
+def _add_predictive(ctx: Context, built: Built, idata) -> dict:
+    """Posterior predictive draws and their observed copy, bounded in size whatever n is: at
+    most ``PPC_DRAWS`` posterior draws (the check plots ~50 replicates) and at most
+    ``thinning.MAX_ROWS`` rows (a seeded subset above that; its 0-based row numbers are the
+    ``obs`` coordinate).  A family whose model has no per-row observed variable (the Gaussian
+    sufficient-statistics likelihood) gives ``Built.extra["predictive"]``, which draws the rows
+    asked for in NumPy; otherwise ``pm.sample_posterior_predictive`` draws every row."""
+    import pymc as pm
+
+    from analyses import thinning
+
+    n = ctx.problem.n
+    rows = thinning.rows(n, child_seed(ctx.seeds["ppc"], "rows"))
+    thin = max(1, -(-ctx.draws * ctx.chains // PPC_DRAWS))
+    post = idata.posterior.dataset.isel(draw=slice(None, None, thin))
+    name = built.observed
+    coords = {"chain": post["chain"].values, "draw": post["draw"].values, "obs": rows}
+    if "predictive" in built.extra:
+        rep = built.extra["predictive"](post, rows, np.random.default_rng(ctx.seeds["ppc"]))
+        observed = np.asarray(built.extra["observed_values"])[rows]
+        ppc = xr.Dataset({name: (("chain", "draw", "obs"), rep)}, coords=coords)
+        obs = xr.Dataset({name: (("obs",), observed)}, coords={"obs": rows})
+    else:
+        with quiet(), built.model, warnings.catch_warnings():
+            # Our Potentials are the priors; they already shaped the posterior draws, and y
+            # given a draw does not depend on them, so the predictive draws are exact.
+            warnings.filterwarnings("ignore", message="The effect of Potentials")
+            drawn = pm.sample_posterior_predictive(
+                post,
+                random_seed=ctx.seeds["ppc"],
+                progressbar=False,
+                backend=backend(),
+                var_names=[name],
+                # the draws are the posterior's: nothing upstream is to be resampled
+                freeze_vars=[rv.name for rv in built.model.free_RVs],
+            )
+        rep = drawn["posterior_predictive"].dataset[name]
+        observed = drawn["observed_data"].dataset[name]
+        obs_dim = rep.dims[-1]
+        ppc = xr.Dataset(
+            {name: (("chain", "draw", "obs"), rep.isel({obs_dim: rows}).values)}, coords=coords
+        )
+        obs = xr.Dataset(
+            {name: (("obs",), observed.isel({observed.dims[-1]: rows}).values)},
+            coords={"obs": rows},
+        )
+    idata["posterior_predictive"] = ppc
+    idata["observed_data"] = obs
+    return {
+        "rows": len(rows),
+        "of": n,
+        "draws": int(post.sizes["chain"] * post.sizes["draw"]),
+        "row selection": "all rows"
+        if len(rows) == n
+        else f"seeded random subset (seed {child_seed(ctx.seeds['ppc'], 'rows')})",
+    }
 
 
 def _finite(extreme, values: dict[str, float]) -> float:

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analyses import thinning
+
 FLAT = "flat"  # the prior under which find_MAP is the maximum-likelihood estimate
 PICTURE_DRAWS = 200  # posterior draws pushed through predict (the posterior mean and bands)
 INTERVAL = 0.89  # credible / predictive intervals (McElreath's default: not a test level)
@@ -46,6 +48,11 @@ MAX_CLASS_PANELS = 12
 # points per axis of the loss landscape (scikit-learn's log_loss costs ~1-10 ms a call)
 LANDSCAPE_GRID = 31
 LANDSCAPE_GRID_QUICK = 15  # --quick; odd, so the centre (the MLE) is a grid point
+# above this many (row x grid point) evaluations a Gaussian landscape comes from sufficient
+# statistics (``_gaussian_grid``; 10^6 rows x 961 points row by row took minutes); other
+# families evaluate the grid a block of points at a time, ~LANDSCAPE_BLOCK_VALUES values each
+LANDSCAPE_ROW_EVALS = 20_000_000
+LANDSCAPE_BLOCK_VALUES = 4_000_000
 LANDSCAPE_SDS = 3.5  # half-width of the landscape window, in the slice's own sds
 MERGE = 0.004  # markers closer than this fraction of the window are one legend entry
 # the landscape's pair test: d pred/d w = x * d pred/d b holds to central-difference error
@@ -85,8 +92,9 @@ class Posterior:
     prior: str
     problem: object
     draws: list[dict]
-    ppc: np.ndarray | None = None  # (S, n) replicated y
+    ppc: np.ndarray | None = None  # (S, rows) replicated y
     ppc_draws: list[dict] | None = None  # the S parameter draws that generated them
+    ppc_rows: np.ndarray | None = None  # the data's 0-based rows they replicate
 
     @property
     def label(self) -> str:
@@ -95,6 +103,14 @@ class Posterior:
     def stack(self, family, X) -> np.ndarray:
         """predict at every draw: (S, m) or (S, m, K)."""
         return np.stack([family.predict(self.problem, d, X) for d in self.draws])
+
+    def mean(self, family, X) -> np.ndarray:
+        """The mean over the draws of ``stack``, one draw at a time (memory O(m), not O(S m))."""
+        total = None
+        for d in self.draws:
+            pred = family.predict(self.problem, d, X)
+            total = pred if total is None else total + pred
+        return total / len(self.draws)
 
 
 def _columns(post, layout) -> dict[str, np.ndarray]:
@@ -134,6 +150,12 @@ def first_posterior(problems: dict, posteriors: dict, max_draws: int = PICTURE_D
             rep = np.asarray(ppc[var].transpose("chain", "draw", ...).values, dtype=float)
             out.ppc = rep.reshape(-1, rep.shape[-1])
             out.ppc_draws = _dicts(acols, range(out.ppc.shape[0]))
+            dim = ppc[var].dims[-1]
+            out.ppc_rows = (
+                np.asarray(ppc[dim].values, dtype=int)
+                if dim in ppc.coords
+                else np.arange(rep.shape[-1])
+            )
         return out
     return None
 
@@ -156,8 +178,12 @@ def _pct(x: float) -> str:
 
 
 # ------------------------------------------------------------------------------ the fit picture
-def picture(family, problems: dict, estimates: dict, posteriors: dict) -> dict:
-    """The fit picture's data for every case (see the module docstring for the kinds)."""
+def picture(family, problems: dict, estimates: dict, posteriors: dict, seed: int = 0) -> dict:
+    """The fit picture's data for every case (see the module docstring for the kinds).
+
+    Above ``thinning.MAX_ROWS`` rows, the figure draws a subset of them (those of the
+    posterior predictive draws when there are, else a subset seeded by ``seed``) and its caption
+    says so; fitted curves, RMSE, calibration bins and counts use every row."""
     out = {"outcome": family.outcome}
     first = next(iter(problems.values()))
     X = np.asarray(first.X, dtype=float)
@@ -178,8 +204,26 @@ def picture(family, problems: dict, estimates: dict, posteriors: dict) -> dict:
     else:
         make = _observed_vs_predicted
     y = np.asarray(first.y, dtype=int if outcome != "continuous" else float)
-    base = {"X": X, "y": y, "features": list(first.features)}
-    return out | base | make(family, X, y, fits, post)
+    rows = _shown_rows(len(y), post, seed)
+    made = make(family, X, y, fits, post, rows) if make is _observed_vs_predicted else None
+    made = made or make(family, X, y, fits, post)
+    note = thinning.note(len(y), len(rows))
+    if note:
+        made["caption"] = made.get("caption", "") + " " + note
+        made["rows shown"] = {"rows": len(rows), "of": len(y)}
+    base = {"X": X[rows], "y": y[rows], "features": list(first.features)}
+    return out | base | made
+
+
+def _shown_rows(n: int, post, seed: int) -> np.ndarray:
+    """The rows a figure draws: every row up to ``thinning.MAX_ROWS``; above, those of the
+    posterior predictive draws (so intervals and dots are of the same rows), else a seeded
+    subset."""
+    if n <= thinning.MAX_ROWS:
+        return np.arange(n)
+    if post is not None and post.ppc_rows is not None:
+        return post.ppc_rows
+    return thinning.rows(n, seed)
 
 
 def _axes(X: np.ndarray, m: int) -> list[np.ndarray]:
@@ -249,6 +293,7 @@ def _predictive_band(family, post, X, G) -> dict:
     E[y | x] at the grid under draw s plus that draw's noise, recovered from its replicated
     data as y_rep - E[y | x_i] (the continuous families' noise is additive and the same at
     every x)."""
+    X = X[post.ppc_rows]
     n = X.shape[0]
     mu_rows = np.stack([family.predict(post.problem, d, X) for d in post.ppc_draws])
     noise = post.ppc - mu_rows
@@ -352,19 +397,22 @@ def _class_curves(family, X, y, fits, post) -> dict:
     }
 
 
-def _observed_vs_predicted(family, X, y, fits, post) -> dict:
-    """Continuous outcome, several features (or none): observed y against E[y | x]."""
-    curves = {f.label: family.predict(f.problem, f.params, X) for f in fits}
-    rmse = {lb: float(np.sqrt(np.mean((y - v) ** 2))) for lb, v in curves.items()}
+def _observed_vs_predicted(family, X, y, fits, post, rows=None) -> dict:
+    """Continuous outcome, several features (or none): observed y against E[y | x] (RMSE over
+    every row; ``rows``: the rows drawn)."""
+    rows = np.arange(len(y)) if rows is None else rows
+    full = {f.label: family.predict(f.problem, f.params, X) for f in fits}
+    rmse = {lb: float(np.sqrt(np.mean((y - v) ** 2))) for lb, v in full.items()}
+    curves = {lb: v[rows] for lb, v in full.items()}
     caption = (
         "Each row of the data: observed y against the predicted E[y | x] at find_MAP's mode "
         f"under each prior ({', '.join(f'{lb}: RMSE {v:.3g}' for lb, v in rmse.items())})"
     )
     out: dict = {"kind": "observed_vs_predicted", "rmse": rmse}
-    if post is not None and post.ppc is not None:
-        centre = post.stack(family, X).mean(axis=0)
+    if post is not None and post.ppc is not None and np.array_equal(post.ppc_rows, rows):
+        centre = post.mean(family, X[rows])
         lo, hi = _quantiles(post.ppc)
-        coverage = float(np.mean((y >= lo) & (y <= hi)))
+        coverage = float(np.mean((y[rows] >= lo) & (y[rows] <= hi)))
         out["interval"] = {
             "label": f"{_pct(INTERVAL)} posterior predictive interval of y ({post.prior} "
             "prior, NUTS), at the posterior mean of E[y | x]",
@@ -376,7 +424,9 @@ def _observed_vs_predicted(family, X, y, fits, post) -> dict:
         caption += (
             f". Grey bars: each row's {_pct(INTERVAL)} posterior predictive interval from "
             f"{post.ppc.shape[0]} replicated data sets ({post.prior} prior, NUTS), placed at the "
-            f"posterior mean of E[y | x]; {_pct(coverage)} of the observed y fall inside theirs"
+            f"posterior mean of E[y | x]; {_pct(coverage)} of the observed y "
+            + ("" if len(rows) == len(y) else "of the rows shown ")
+            + "fall inside theirs"
         )
     return out | {
         "curves": curves,
@@ -422,7 +472,7 @@ def _calibration(family, X, y, fits, post) -> dict:
         f"under each prior ({_fits_text(fits)})"
     )
     if post is not None:
-        curves[post.label] = post.stack(family, X).mean(axis=0)
+        curves[post.label] = post.mean(family, X)
         caption += f" and the posterior mean probability ({_draws_note(post)})"
     bins = {lb: _bins(p, y == 1) for lb, p in curves.items()}
     return {
@@ -440,7 +490,7 @@ def _class_calibration(family, X, y, fits, post) -> dict:
     curves = {f.label: family.predict(f.problem, f.params, X) for f in fits}
     caption_post = ""
     if post is not None:
-        curves[post.label] = post.stack(family, X).mean(axis=0)
+        curves[post.label] = post.mean(family, X)
         caption_post = f" and the posterior mean probabilities ({_draws_note(post)})"
     K = next(iter(curves.values())).shape[-1]
     classes = _classes(fits, post, K)
@@ -705,6 +755,71 @@ def _sd(estimates: dict, prior: str, names: tuple[str, str]) -> np.ndarray | Non
     return None
 
 
+def _grid_terms(family, problem, params, names, X, y, sigma, at) -> tuple:
+    """``_outcome_terms`` at every grid point ``at`` [(w, b), ...], row by row, a block of
+    grid points at a time (memory O(block * n), not O(grid * n))."""
+    parts = []
+    block = max(1, LANDSCAPE_BLOCK_VALUES // max(1, X.shape[0]))
+    for start in range(0, len(at), block):
+        preds = np.stack(
+            [
+                family.predict(problem, params | {names[0]: w, names[1]: b}, X)
+                for w, b in at[start : start + block]
+            ]
+        )
+        parts.append(_outcome_terms(family.outcome, y, preds, sigma))
+    return tuple(np.concatenate(v) for v in zip(*parts, strict=True))
+
+
+def _gaussian_grid(family, problem, params, names, d, y, sigma, at, ac) -> tuple:
+    """The Gaussian slice from sufficient statistics: with r the residuals at the centre and
+    u, v the predictions' derivatives in (w, b) (``_derivatives``; the predictor is linear in
+    them), RSS(dw, db) = Σ(r − dw·u − db·v)², expanded at the centre (r is the mode's residual,
+    so no term is much larger than the sum).  Returns (NLL, MSE, ok, deviation, points
+    checked): the deviation is max |NLL − (a·MSE + c)| with both from every row (the Normal
+    density, scikit-learn's MSE) at the corners and centre, and at least the gap between
+    those and the grid's values."""
+    X = np.asarray(problem.X, dtype=float)
+    n = len(y)
+    u, v = d[names[0]][:, 0], d[names[1]][:, 0]
+    r = y - family.predict(problem, params, X)
+    S = {
+        k: float(a @ b)
+        for k, (a, b) in {
+            "rr": (r, r),
+            "ru": (r, u),
+            "rv": (r, v),
+            "uu": (u, u),
+            "uv": (u, v),
+            "vv": (v, v),
+        }.items()
+    }
+    w0, b0 = params[names[0]], params[names[1]]
+    dw = np.array([w for w, _ in at]) - w0
+    db = np.array([b for _, b in at]) - b0
+    rss = (
+        S["rr"]
+        - 2 * dw * S["ru"]
+        - 2 * db * S["rv"]
+        + dw**2 * S["uu"]
+        + 2 * dw * db * S["uv"]
+        + db**2 * S["vv"]
+    )
+    a, c = ac
+    mse = rss / n
+    nll = a * mse + c
+    side = int(round(np.sqrt(len(at))))
+    picks = sorted({0, side - 1, len(at) - side, len(at) - 1, len(at) // 2})
+    rows_nll, rows_mse, _ = _grid_terms(
+        family, problem, params, names, X, y, sigma, [at[k] for k in picks]
+    )
+    deviation = max(
+        float(np.max(np.abs(rows_nll - (a * rows_mse + c)))),
+        float(np.max(np.abs(rows_nll - nll[picks]))),
+    )
+    return nll, mse, np.isfinite(nll), deviation, len(picks)
+
+
 def landscape(family, problems: dict, estimates: dict, size: int = LANDSCAPE_GRID) -> dict | None:
     """NLL and mean loss over a 2-D slice (weight of the first feature, its intercept) through
     the MLE (the MAP where the MLE does not exist), with every estimate marked; None for a
@@ -758,17 +873,34 @@ def landscape(family, problems: dict, estimates: dict, size: int = LANDSCAPE_GRI
     half = half * min(max(1.0, 1.15 * far), 3.0)  # take in the markers, up to 3x wider
     ws = np.linspace(c0[0] - half[0], c0[0] + half[0], size)
     bs = np.linspace(c0[1] - half[1], c0[1] + half[1], size)
-    preds = np.stack(
-        [family.predict(problem, params | {w_name: w, b_name: b}, X) for b in bs for w in ws]
-    )
-    nll, loss, ok = (v.reshape(len(bs), len(ws)) for v in _outcome_terms(outcome, y, preds, sigma))
-    if not ok.any():
-        return None
     if outcome == "continuous":
         a, c = n / (2 * sigma**2), n / 2 * np.log(2 * np.pi * sigma**2)
     else:
         a, c = float(n), 0.0
-    deviation = float(np.max(np.abs(nll - (a * loss + c))[ok]))
+    at = [(w, b) for b in bs for w in ws]
+    loss_name, loss_fn = LOSS_NAMES[outcome]
+    grid_note = ""
+    if outcome == "continuous" and n * len(at) > LANDSCAPE_ROW_EVALS:
+        # every row at every grid point would take minutes: the grid from the residuals'
+        # sufficient statistics, the identity checked row by row at corners and centre
+        nll, loss, ok, deviation, checked = _gaussian_grid(
+            family, problem, params, (w_name, b_name), d, y, sigma, at, (a, c)
+        )
+        grid_note = (
+            f" With n = {n:,} rows, the grid's NLL and MSE are computed from the residuals' "
+            f"sufficient statistics at the centre (Σr², Σr·x, Σx², … : exact for this linear "
+            f"predictor); the check below is row by row (the Normal density and "
+            f"{loss_fn}) at the grid's {checked} corner and centre points, where it also "
+            "confirms the grid's values."
+        )
+        where_checked = f"the {checked} points checked row by row"
+    else:
+        nll, loss, ok = _grid_terms(family, problem, params, (w_name, b_name), X, y, sigma, at)
+        deviation = float(np.max(np.abs(nll - (a * loss + c))[ok])) if ok.any() else np.nan
+        where_checked = None
+    nll, loss, ok = (v.reshape(len(bs), len(ws)) for v in (nll, loss, ok))
+    if not ok.any():
+        return None
 
     inside = [p for p in points if abs(p[2] - c0[0]) <= half[0] and abs(p[3] - c0[1]) <= half[1]]
     outside = sorted({f"{p[0]}, {p[1]} prior" for p in points if p not in inside})
@@ -779,7 +911,6 @@ def landscape(family, problems: dict, estimates: dict, size: int = LANDSCAPE_GRI
         minima[key] = (float(ws[iw]), float(bs[ib]))
         edge |= ib in (0, len(bs) - 1) or iw in (0, len(ws) - 1)
 
-    loss_name, loss_fn = LOSS_NAMES[outcome]
     feature = problem.features[j]
     if outcome == "continuous":
         relation = (
@@ -791,8 +922,8 @@ def landscape(family, problems: dict, estimates: dict, size: int = LANDSCAPE_GRI
     else:
         relation = f"NLL = n·{loss_name}: a = n = {n}, c = 0"
         nll_from = "the Bernoulli pmf" if outcome == "binary" else "the categorical pmf"
-    where = "the grid"
-    if not ok.all():
+    where = where_checked or "the grid"
+    if not ok.all() and where_checked is None:
         where = (
             f"the {int(ok.sum())} grid points where every row's predicted probability of its "
             f"observed outcome is at least float64's ε (at the other {int((~ok).sum())}, blank "
@@ -828,6 +959,7 @@ def landscape(family, problems: dict, estimates: dict, size: int = LANDSCAPE_GRI
         f"minimum is not a disagreement; each is drawn smaller than the one before, so "
         f"estimates at the same point show as nested markers.{moved_note}"
         + (f" Outside the window (not shown): {'; '.join(outside)}." if outside else "")
+        + grid_note
     )
     return {
         "title": f"Loss landscape: NLL and {loss_name} over ({w_name}, {b_name})",

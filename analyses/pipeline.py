@@ -174,7 +174,9 @@ def run_case(
                 )
             )
 
-    picture = _picture(family, problems, estimates, posteriors)
+    picture = _picture(
+        family, problems, estimates, posteriors, child_seed(cfg.seed, case.name, "picture rows")
+    )
     warnings = _warnings(estimates, rows)
     model_text = family.describe(problems, computed)
     translation = []
@@ -254,7 +256,7 @@ def _sweeps(data, case, cfg, cache, sized, progress, estimates, problems) -> dic
     return out
 
 
-def _picture(family, problems, estimates, posteriors) -> dict:
+def _picture(family, problems, estimates, posteriors, seed: int = 0) -> dict:
     """The fit picture's data for every case: the data with find_MAP's mode under every prior
     (flat: the MLE) and the first NUTS posterior, drawn as suits the outcome and the number of
     features (a curve, a surface, decision regions, observed against predicted, calibration,
@@ -262,7 +264,7 @@ def _picture(family, problems, estimates, posteriors) -> dict:
     from analyses import pictures
 
     try:
-        return pictures.picture(family, problems, estimates, posteriors)
+        return pictures.picture(family, problems, estimates, posteriors, seed)
     except Exception as exc:  # drawn as "figure unavailable" with the reason, never lost
         return {
             "outcome": family.outcome,

@@ -130,8 +130,10 @@ SWEEPS = (
 )
 
 
-def _posterior_section(prior, idata, layout, refs, warnings, outcome="continuous"):
+def _posterior_section(prior, idata, layout, refs, warnings, outcome="continuous", n=None):
     import arviz as az
+
+    from analyses import thinning
 
     section = {"prior": prior, "summary": "", "figures": [], "ci": "89% equal-tailed intervals"}
     try:
@@ -140,6 +142,9 @@ def _posterior_section(prior, idata, layout, refs, warnings, outcome="continuous
         section["summary"] = summ.to_html(classes="summary")
     except Exception as exc:  # a summary failure must not lose the report
         warnings.append(f"ArviZ summary ({prior}) unavailable: {exc}")
+    ppc_note = ""
+    if n is not None and "observed_data" in idata.children:
+        ppc_note = thinning.note(n, idata.observed_data.dataset.sizes.get("obs", n))
     plots = [
         (
             "Posterior densities, with lines at the reference, find_MAP and posterior mean",
@@ -161,7 +166,8 @@ def _posterior_section(prior, idata, layout, refs, warnings, outcome="continuous
         ),
     ]
     for title, make in plots:
-        section["figures"].append(_figure(title, "", make, warnings, f" ({prior})"))
+        caption = ppc_note if title.startswith("Posterior predictive") else ""
+        section["figures"].append(_figure(title, caption, make, warnings, f" ({prior})"))
     return section
 
 
@@ -219,6 +225,7 @@ def render_case_page(
                 references.get(prior, {}),
                 extra_warnings,
                 (result.picture or {}).get("outcome", "continuous"),
+                result.n_obs,
             )
         )
     ledger_columns = list(dict.fromkeys(k for row in result.ledger for k in row))

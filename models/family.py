@@ -221,7 +221,10 @@ class Built:
     key: tuple
     data: dict[str, np.ndarray]
     observed: str  # name of the observed variable (posterior predictive)
-    extra: dict = field(default_factory=dict)  # family-private values (e.g. a basis)
+    # family-private values (e.g. a basis); a model without a per-row observed variable (a
+    # sufficient-statistics likelihood) gives "predictive": f(posterior, rows, rng) -> draws
+    # (chain, draw, rows) and "observed_values" (n,), for the posterior predictive check
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

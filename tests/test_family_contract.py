@@ -206,7 +206,12 @@ def test_build_model(family, problems):
         assert isinstance(model, pm.Model)
         for var in problem.layout.var_names:
             assert var in model.named_vars, (prior, var)
-        assert built.observed in {v.name for v in model.observed_RVs}, prior
+        # a per-row observed variable, or (sufficient-statistics likelihoods) a NumPy
+        # predictive ``extra["predictive"](posterior, rows, rng)`` and the observed values
+        if "predictive" in built.extra:
+            assert len(built.extra["observed_values"]) == problem.n, prior
+        else:
+            assert built.observed in {v.name for v in model.observed_RVs}, prior
         data_names = {v.name for v in model.data_vars}
         assert set(built.data) <= data_names, (prior, set(built.data) - data_names)
 

@@ -332,3 +332,18 @@ def test_atomic_file(tmp_path):
     write_file_atomically(f, "x")
     write_file_atomically(f, "y")
     assert f.read_text() == "y" and [p.name for p in tmp_path.iterdir()] == ["index.html"]
+
+
+def test_thinned_predictive_rows_are_said_on_the_page(result):
+    """n_obs larger than the rows of the saved predictive draws: the check's caption says how
+    many of how many rows it shows; with every row kept, no such sentence."""
+    from dataclasses import replace
+
+    from analyses import thinning
+
+    rows = thinning.rows(5000, seed=3, limit=20)
+    assert len(set(rows)) == 20 and np.all(np.diff(rows) > 0) and rows.max() < 5000
+    assert np.array_equal(rows, thinning.rows(5000, seed=3, limit=20))  # seeded
+    big = replace(result, n_obs=5000)
+    assert "20 of the 5,000 rows (a seeded random subset)" in render_case(big, {})
+    assert "seeded random subset" not in render_case(result, {})
