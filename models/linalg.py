@@ -109,8 +109,124 @@ class LstsqResult:
     rss: float  # ||y - A beta||^2 (data part only)
     penalty: float  # ||diag(L) beta||^2
     cov_unscaled: np.ndarray  # inv(A^T A + diag(L)^2)
-    iterations: int
+    iterations: int  # refinement steps against the rows (0: the factor's answer was enough)
     cond: float
+
+
+# A solve from the data set's triangular factor (``LstsqFactor``) is accepted without
+# refinement against the rows when its estimated forward error is at most this, relative: 10x
+# inside the closed forms' measured 1e-10 (tests/tolerances.py), 1000x inside the quadrature
+# tier and 10^4 x inside the 7 promised digits.  The estimate is in ``LstsqFactor.solve``.
+REFINE_TARGET = 1e-11
+# Up to this many rows every solve is refined against the rows whatever the estimate (it costs
+# milliseconds there): the NIST StRD linear designs (11 to 82 rows) and the small test designs
+# keep the refined answer, elementwise (the estimate is normwise).
+ALWAYS_REFINE_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class LstsqFactor:
+    """One Householder QR of the data set, reused by every penalised solve on it.
+
+    # B = A T (T: centring from the data rows when there is an intercept, unit column norms),
+    # QR of [B, y_c] (n x (p+1), LAPACK, R only), y_c = y - mean(y) with an intercept else y:
+    #   [B y_c] = Q [[R, c_c], [0, rho]]   so, exactly,  ||y_c - B z||^2 = ||c_c - R z||^2 + rho^2.
+    # With an intercept y = y_c + mean(y) sqrt(n) B[:, 0], hence Q^T y = c = c_c + mean(y) sqrt(n)
+    # R[:, 0], and ||y - B z||^2 = ||c - R z||^2 + rho^2.  A penalty diag(L) beta = diag(L) T z
+    # adds p rows: every penalised solve is a (2p) x p least-squares problem, O(p^3), whatever n.
+    """
+
+    A: np.ndarray
+    y: np.ndarray
+    intercept: bool
+    T: np.ndarray
+    R: np.ndarray
+    c: np.ndarray
+    rho: float
+    y_norm: float  # ||y_c||
+    cond: float  # 2-norm condition number of the equilibrated design B
+
+    def solve(self, L: np.ndarray, cov: bool):
+        """(beta, rss, cov_unscaled, error estimate) from the factor alone (float64).
+
+        # Refinement rule: the small problem is solved by Householder QR, backward stable for
+        # the augmented problem [B; diag(L) T] z ~ [y; 0] (the factor's rounding is a backward
+        # error of size ~eps per unit column).  Forward error (Golub & Van Loan, *Matrix
+        # Computations*, 4th ed., §5.3.8; Higham §20.1), with kappa = cond of the augmented
+        # equilibrated design, r its residual, z the solution, s_max its largest singular value:
+        #   ||dz|| / ||z|| <~ c p eps (kappa + kappa^2 ||r|| / (s_max ||z||)),
+        # the covariance inv(B^T B) ~ c p eps kappa^2 (both terms are summed, c = 10 as
+        # analyses.tolerances.LINALG_C); beta = T z multiplies that by || |T| |z| || / ||beta||
+        # (the centring shear: a large column mean times a slope cancels in the intercept);
+        # the RSS from rho^2 (rho carries an absolute error ~ c p eps ||y_c||) has relative
+        # error ~ c p eps ||y_c|| / ||r||.  The estimate is the larger of the two, normwise
+        # (a coefficient much smaller than ||beta|| can have a larger relative error: 1e-11
+        # on a 2-coefficient design measured).  Above REFINE_TARGET the caller refines against
+        # the rows (``penalised_lstsq``); exact fits (r = 0) and near-singular designs always.
+        """
+        p = self.R.shape[0]
+        pen = np.flatnonzero(L > 0)
+        Ra = np.vstack([self.R, L[pen, None] * self.T[pen]]) if pen.size else self.R
+        ca = np.concatenate([self.c, np.zeros(pen.size)])
+        Qs, Rs = np.linalg.qr(Ra)
+        sv = np.linalg.svd(Rs, compute_uv=False)
+        if not sv[-1] > 0:
+            return None, np.nan, None, np.inf
+        kappa = float(sv[0] / sv[-1])
+        z = sla.solve_triangular(Rs, Qs.T @ ca, lower=False)
+        beta = self.T @ z
+        fit_resid = self.c - self.R @ z
+        rss = float(fit_resid @ fit_resid + self.rho**2)
+        penalty = float(np.sum((L * beta) ** 2))
+        r_norm = np.sqrt(rss + penalty)
+        z_norm = float(np.linalg.norm(z))
+        coef = 10.0 * p * EPS
+        tiny = np.finfo(float).tiny
+        est = coef * (kappa + kappa**2 * (1.0 + r_norm / (sv[0] * max(z_norm, tiny))))
+        # beta = T z: the centring shear can cancel (a large mean times a slope), so the error
+        # of z is carried to beta as || |T| |z| || / ||beta||
+        est *= float(np.linalg.norm(np.abs(self.T) @ np.abs(z))) / max(
+            float(np.linalg.norm(beta)), tiny
+        )
+        est = max(est, coef * self.y_norm / max(r_norm, tiny))
+        cov_unscaled = np.full((p, p), np.nan)
+        if cov:
+            W = self.T @ sla.solve_triangular(Rs, np.eye(p), lower=False)
+            cov_unscaled = W @ W.T
+        return beta, rss, cov_unscaled, float(est)
+
+
+def lstsq_factor(A: np.ndarray, y: np.ndarray, *, intercept: bool) -> LstsqFactor:
+    """Factor a data set once for ``penalised_lstsq(..., factor=)`` (see ``LstsqFactor``)."""
+    A = np.asarray(A, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n, p = A.shape
+    T = np.eye(p)
+    M = np.empty((n, p + 1))
+    M[:, :p] = A
+    ybar = float(y.mean()) if intercept else 0.0
+    M[:, p] = y - ybar
+    if intercept:
+        mean = A[:, 1:].mean(axis=0)
+        T[0, 1:] = -mean
+        M[:, 1:p] -= mean
+    norms = np.linalg.norm(M[:, :p], axis=0)
+    norms[norms == 0] = 1.0
+    T = T / norms
+    M[:, :p] /= norms
+    y_norm = float(np.linalg.norm(M[:, p]))
+    Rq = sla.qr(M, mode="r", overwrite_a=True, check_finite=False)[0]
+    del M
+    Rf = np.zeros((p + 1, p + 1))
+    Rf[: min(n, p + 1)] = Rq[: p + 1]
+    R, c, rho = Rf[:p, :p], Rf[:p, p].copy(), float(abs(Rf[p, p]))
+    if intercept:
+        c += ybar * norms[0] * R[:, 0]  # B[:, 0] = ones / norms[0], norms[0] = sqrt(n)
+    sv = np.linalg.svd(R, compute_uv=False)
+    cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
+    return LstsqFactor(
+        A=A, y=y, intercept=intercept, T=T, R=R, c=c, rho=rho, y_norm=y_norm, cond=cond
+    )
 
 
 def penalised_lstsq(
@@ -121,6 +237,7 @@ def penalised_lstsq(
     intercept: bool = True,
     max_iter: int = 20,
     cov: bool = True,
+    factor: LstsqFactor | None = None,
 ) -> LstsqResult:
     """Minimise ``||y - A beta||^2 + ||diag(L) beta||^2`` accurately.
 
@@ -131,13 +248,18 @@ def penalised_lstsq(
     A : (n, p) design; with ``intercept`` its first column must be ones (it is centred away).
     y : (n,) response.
     L : (p,) non-negative penalty square roots (``sigma / tau_j``), or None for OLS.
+    factor : ``lstsq_factor(A, y)``, to reuse one QR of the data over many ``L`` (sigma scans).
 
     Notes
     -----
-    Householder QR of the column-equilibrated augmented design (``precondition``), then
-    Björck's iterative refinement of the augmented system with extended-precision residuals,
-    until the correction stops shrinking.  ``cov_unscaled`` is ``inv(A^T A + diag(L)^2)``,
-    refined the same way column by column (the augmented system with right-hand side (0, e_j)).
+    Above ALWAYS_REFINE_ROWS rows, first the (2p) x p problem from the data set's one QR
+    (``LstsqFactor``): O(p^3) per call.  When its forward-error estimate (rule in
+    ``LstsqFactor.solve``) exceeds REFINE_TARGET (badly conditioned designs, exact fits), and
+    always up to ALWAYS_REFINE_ROWS rows (the NIST designs), the answer is computed against
+    the rows: Householder QR of the column-equilibrated augmented design
+    (``precondition``), then Björck's iterative refinement of the augmented system with
+    extended-precision residuals, until the correction stops shrinking.  ``cov_unscaled`` is
+    ``inv(A^T A + diag(L)^2)``, refined the same way for all p right-hand sides (0, e_j) at once.
     """
     A = np.asarray(A, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -145,6 +267,26 @@ def penalised_lstsq(
     if L is None:
         L = np.zeros(p)
     L = np.asarray(L, dtype=np.float64)
+    if n <= ALWAYS_REFINE_ROWS:
+        return _refined_lstsq(A, y, L, intercept=intercept, max_iter=max_iter, cov=cov)
+    if factor is None:
+        factor = lstsq_factor(A, y, intercept=intercept)
+    beta, rss, cov_unscaled, est = factor.solve(L, cov)
+    if est <= REFINE_TARGET:
+        return LstsqResult(
+            beta=beta,
+            rss=rss,
+            penalty=float(np.sum((L * beta) ** 2)),
+            cov_unscaled=cov_unscaled,
+            iterations=0,
+            cond=factor.cond,
+        )
+    return _refined_lstsq(A, y, L, intercept=intercept, max_iter=max_iter, cov=cov)
+
+
+def _refined_lstsq(A, y, L, *, intercept, max_iter, cov) -> LstsqResult:
+    """Householder QR of the equilibrated augmented design and refinement against the rows."""
+    n, p = A.shape
     pen_rows = np.flatnonzero(L > 0)
     Aa = np.vstack([A, np.diag(L)[pen_rows]]) if pen_rows.size else A
     ya = np.concatenate([y, np.zeros(pen_rows.size)])
@@ -152,9 +294,12 @@ def penalised_lstsq(
     # refinement below converges to the answer of the *original* augmented system.
     pc = _augmented_preconditioner(Aa, intercept, n)
     Q, R, T = pc.Q, pc.R, pc.T
+    Aa_ext = Aa.astype(_EXT)
+    T_ext = T.astype(_EXT)
 
     def solve_aug(f, g):
-        # Solve [[I, B], [B^T, 0]] [r; z] = [f; g] with B = Aa @ T = Q R (thin; Q is m x p).
+        # Solve [[I, B], [B^T, 0]] [r; z] = [f; g] with B = Aa @ T = Q R (thin; Q is m x p);
+        # f (m, k) and g (p, k): k right-hand sides at once.
         h = sla.solve_triangular(R, g, trans="T", lower=False)  # R^T h = g
         d = Q.T @ f
         z = sla.solve_triangular(R, d - h, lower=False)
@@ -162,6 +307,8 @@ def penalised_lstsq(
         return r, z
 
     def refine(f0, g0):
+        # f0 (m, k), g0 (p, k); every column refined until the largest correction (relative
+        # to its column) stops shrinking
         fe, ge = f0.astype(_EXT), g0.astype(_EXT)
         r, z = solve_aug(f0, g0)
         x = T @ z
@@ -171,25 +318,24 @@ def penalised_lstsq(
         while it < max_iter:
             it += 1
             # residuals of the augmented system in extended precision
-            rf = fe - r_e - Aa.astype(_EXT) @ x_e
-            rg = ge - Aa.T.astype(_EXT) @ r_e
-            dr, dz = solve_aug(rf.astype(np.float64), (T.T.astype(_EXT) @ rg).astype(np.float64))
+            rf = fe - r_e - Aa_ext @ x_e
+            rg = ge - Aa_ext.T @ r_e
+            dr, dz = solve_aug(rf.astype(np.float64), (T_ext.T @ rg).astype(np.float64))
             dx = T @ dz
             r_e += dr
             x_e += dx
-            size = np.max(np.abs(dx)) / max(np.max(np.abs(x_e)), np.finfo(float).tiny)
+            col = np.maximum(np.max(np.abs(x_e), axis=0), np.finfo(float).tiny)
+            size = float(np.max(np.max(np.abs(dx), axis=0) / col))
             if size <= EPS or size >= 0.5 * last:
                 break
             last = size
         return np.asarray(x_e, dtype=np.float64), it
 
-    beta, iters = refine(ya, np.zeros(p))
+    beta, iters = refine(ya[:, None], np.zeros((p, 1)))
+    beta = beta[:, 0]
     cov_unscaled = np.full((p, p), np.nan)
     if cov:
-        for j in range(p):
-            e = np.zeros(p)
-            e[j] = -1.0
-            cov_unscaled[:, j], _ = refine(np.zeros_like(ya), e)
+        cov_unscaled, _ = refine(np.zeros((ya.size, p)), -np.eye(p))
         cov_unscaled = 0.5 * (cov_unscaled + cov_unscaled.T)
     resid = _ext_residual(A, beta, y)
     rss = float(np.sum(resid * resid))
@@ -314,12 +460,13 @@ def map_estimate(
     inv_tau = np.where(np.isfinite(tau), 1.0 / tau, 0.0)
     n = A.shape[0]
     modes: tuple = ()
+    fac = lstsq_factor(A, y, intercept=intercept)  # one QR of the data for every sigma
     if sigma_known is not None:
         sigma = float(sigma_known)
     else:
 
         def fit_at(s):
-            return penalised_lstsq(A, y, s * inv_tau, intercept=intercept, cov=False)
+            return penalised_lstsq(A, y, s * inv_tau, intercept=intercept, cov=False, factor=fac)
 
         def gap(s):
             return s - sigma_mode(fit_at(s).rss, n, sigma_prior_scale)
@@ -356,7 +503,7 @@ def map_estimate(
             found = [(float(r), float(objective(r))) for r in roots]
             sigma = min(found, key=lambda m: m[1])[0]
             modes = tuple(found)
-    res = penalised_lstsq(A, y, sigma * inv_tau, intercept=intercept)
+    res = penalised_lstsq(A, y, sigma * inv_tau, intercept=intercept, factor=fac)
     return PointEstimate(
         beta=res.beta,
         sigma=sigma,
@@ -637,10 +784,11 @@ def _ridge_path_moments(A, y, prec, intercept, W, g, d, sig0, delta, w, scale, s
     # solves on a grid of step ``step`` curvature scales are used instead (trapezoid).
     """
     root_prec = np.sqrt(prec)
+    fac = lstsq_factor(A, y, intercept=intercept)  # one QR of the data for every sigma
 
     def refined(dl):
         L = sig0 * np.exp(dl) * root_prec
-        return penalised_lstsq(A, y, L, intercept=intercept, cov=False).beta
+        return penalised_lstsq(A, y, L, intercept=intercept, cov=False, factor=fac).beta
 
     def cond_var(dl):
         s2 = (sig0 * np.exp(dl)[:, None]) ** 2
