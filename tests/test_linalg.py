@@ -115,3 +115,49 @@ def test_sigma_mode_halfnormal_root():
     s = la.sigma_mode(rss, n, S)
     assert -n / s + rss / s**3 - s / S**2 == pytest.approx(0, abs=1e-12 * n / s)
     assert la.sigma_mode(rss, n, None) == pytest.approx(np.sqrt(rss / n))
+
+
+def _large_design(kind: str, n: int = 1500):
+    """Designs above ALWAYS_REFINE_ROWS: random columns with offsets (the factor's answer is
+    enough) and a degree-6 polynomial on 0..20 (scaled condition ~1e5: refined)."""
+    rng = np.random.default_rng(17)
+    if kind == "random":
+        X = rng.normal(size=(n, 4)) * [1.0, 30.0, 0.2, 5.0] + [0.0, 100.0, 0.0, -3.0]
+    else:
+        x = np.linspace(0.0, 20.0, n)
+        X = np.column_stack([x**k for k in range(1, 7)])
+    y = 2.0 + X @ np.linspace(1.0, 0.1, X.shape[1]) + rng.normal(size=n)
+    return la.design(X, True), y
+
+
+@pytest.mark.parametrize("kind", ["random", "polynomial"])
+def test_factor_solves_match_reference_above_refine_rows(kind):
+    """Penalised solves from one factor of [A y] (and refinement where its error estimate
+    asks) against a 60-digit reference: coefficients, RSS and covariance, ridge and OLS."""
+    A, y = _large_design(kind)
+    n, p = A.shape
+    assert n > la.ALWAYS_REFINE_ROWS
+    fac = la.lstsq_factor(A, y, intercept=True)
+    L = np.r_[0.0, np.full(p - 1, 3.0)]
+    for pen in (None, L):
+        beta, cov, rss = mp_lstsq(A, y, pen)
+        fit = la.penalised_lstsq(A, y, pen, intercept=True, factor=fac)
+        assert np.all(rel_err(fit.beta, beta) <= CLOSED_FORM_COEF_RTOL), (kind, pen)
+        assert np.linalg.norm(fit.beta - beta) <= 1e-10 * np.linalg.norm(beta)
+        assert fit.rss == pytest.approx(rss, rel=1e-10)
+        assert np.all(rel_err(np.diag(fit.cov_unscaled), np.diag(cov)) <= 1e-10)
+        # the well-conditioned design is answered from the factor, the polynomial is refined
+        assert (fit.iterations == 0) == (kind == "random"), (kind, fit.iterations)
+
+
+def test_factor_estimate_flags_exact_fit():
+    """An exact fit above ALWAYS_REFINE_ROWS: the RSS from the factor (rho^2) is rounding
+    noise relative to y, so the estimate sends it to refinement, which finds RSS ~ 0."""
+    x = np.linspace(0.0, 20.0, 1200)
+    X = np.column_stack([x, x**2])
+    y = 1.0 + x + x**2
+    A = la.design(X, True)
+    fit = la.penalised_lstsq(A, y, intercept=True)
+    assert fit.iterations > 0
+    assert la.is_exact_fit(fit.rss, y)
+    np.testing.assert_allclose(fit.beta, np.ones(3), rtol=CLOSED_FORM_COEF_RTOL)
