@@ -161,3 +161,15 @@ def test_factor_estimate_flags_exact_fit():
     assert fit.iterations > 0
     assert la.is_exact_fit(fit.rss, y)
     np.testing.assert_allclose(fit.beta, np.ones(3), rtol=CLOSED_FORM_COEF_RTOL)
+
+
+def test_factor_cache_is_keyed_by_content():
+    """The same bytes give the cached factor; one changed value of y gives a new one."""
+    A, y = _large_design("random")
+    f1 = la.lstsq_factor(A, y, intercept=True)
+    assert la.lstsq_factor(A.copy(), y.copy(), intercept=True) is f1
+    y2 = y.copy()
+    y2[7] += 1e-9
+    f2 = la.lstsq_factor(A, y2, intercept=True)
+    assert f2 is not f1 and f2.rho != f1.rho
+    assert la.lstsq_factor(A, y, intercept=False) is not f1
