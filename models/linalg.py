@@ -123,6 +123,9 @@ REFINE_TARGET = 1e-11
 # milliseconds there): the NIST StRD linear designs (11 to 82 rows) and the small test designs
 # keep the refined answer, elementwise (the estimate is normwise).
 ALWAYS_REFINE_ROWS = 1000
+# Memory bound of one extended-precision block of the covariance refinement (m rows x k
+# right-hand sides): 64 MiB, so a 10^6-row refinement holds a few such arrays, not p.
+REFINE_BLOCK_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -354,7 +357,12 @@ def _refined_lstsq(A, y, L, *, intercept, max_iter, cov) -> LstsqResult:
     beta = beta[:, 0]
     cov_unscaled = np.full((p, p), np.nan)
     if cov:
-        cov_unscaled, _ = refine(np.zeros((ya.size, p)), -np.eye(p))
+        # right-hand sides (0, e_j) in blocks: each extended-precision m x k array at most
+        # REFINE_BLOCK_BYTES (all p at once up to ~10^5 rows)
+        k = max(1, REFINE_BLOCK_BYTES // (16 * ya.size))
+        for j0 in range(0, p, k):
+            j1 = min(p, j0 + k)
+            cov_unscaled[:, j0:j1], _ = refine(np.zeros((ya.size, j1 - j0)), -np.eye(p)[:, j0:j1])
         cov_unscaled = 0.5 * (cov_unscaled + cov_unscaled.T)
     resid = _ext_residual(A, beta, y)
     rss = float(np.sum(resid * resid))
