@@ -11,6 +11,10 @@ N(0, tau_j^2) prior on ``beta[j]`` (0 for a flat prior).  Every solver here mini
 
 by treating it as ordinary least squares on the augmented system [A; diag(L)] beta ~ [y; 0].
 
+Speed at large n: one QR of the equilibrated [A y] per data set (``lstsq_factor``) answers
+every penalised solve from a (2p) x p system; the refinement below runs only where that
+answer's error estimate asks, and always up to ALWAYS_REFINE_ROWS rows (``penalised_lstsq``).
+
 Accuracy: Householder QR of the column-equilibrated design, then iterative refinement of
 the augmented system [[I, A], [A^T, 0]] [r; beta] = [y; 0] (Björck 1967; Higham, *Accuracy
 and Stability of Numerical Algorithms*, 2nd ed., §20.5) with residuals accumulated in extended
