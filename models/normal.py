@@ -850,7 +850,10 @@ class NormalFamily:
     def predict(self, problem: Problem, params: dict, X: np.ndarray) -> np.ndarray:
         """E[y | x] = intercept + x · w."""
         beta = np.array([params[nm] for nm in coef_names(problem.features, problem.spec)])
-        return la.design(X, problem.spec.intercept) @ beta
+        X = np.asarray(X, dtype=np.float64)
+        if problem.spec.intercept:  # no n x (p + 1) copy of X per call (the landscape calls often)
+            return beta[0] + X @ beta[1:]
+        return X @ beta
 
     def smooth(self, problem: Problem) -> bool:
         return True
