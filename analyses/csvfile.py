@@ -325,18 +325,12 @@ def take(cells, rows: np.ndarray):
     return cells[rows] if isinstance(cells, np.ndarray) else cells.take(pa.array(rows))
 
 
-def file_lines(path: Path, rows) -> list[int]:
-    """File line numbers (header = line 1, blank lines counted) of the 0-based data rows
-    ``rows``, as Arrow numbers them (empty lines skipped; a quoted cell may span lines: the
-    record's first line)."""
-    wanted = sorted(set(int(r) for r in rows))
-    found: dict[int, int] = {}
-    if not wanted:
-        return []
+def _data_records(path: Path):
+    """``(file line, cells)`` of every non-empty record after the header, as the ``csv``
+    module reads them (a quoted cell may span lines: the record's first line)."""
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.reader(fh)
         header_seen = False
-        k = -1
         start = 1
         for rec in reader:
             line = start
@@ -346,29 +340,29 @@ def file_lines(path: Path, rows) -> list[int]:
             if not header_seen:
                 header_seen = True
                 continue
-            k += 1
-            if k == wanted[len(found)]:
-                found[k] = line
-                if len(found) == len(wanted):
-                    break
+            yield line, rec
+
+
+def file_lines(path: Path, rows) -> list[int]:
+    """File line numbers (header = line 1, blank lines counted) of the 0-based data rows
+    ``rows``, as Arrow numbers them (empty lines skipped; a quoted cell may span lines: the
+    record's first line)."""
+    wanted = sorted(set(int(r) for r in rows))
+    found: dict[int, int] = {}
+    if not wanted:
+        return []
+    for k, (line, _) in enumerate(_data_records(path)):
+        if k == wanted[len(found)]:
+            found[k] = line
+            if len(found) == len(wanted):
+                break
     return [found.get(int(r), 0) for r in rows]
 
 
 def first_ragged_line(path: Path, n_columns: int) -> tuple[int, int]:
     """(file line, number of cells) of the first non-empty record whose number of cells
     differs from the header's; (0, 0) if the ``csv`` module finds none."""
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
-        reader = csv.reader(fh)
-        start = 1
-        seen_header = False
-        for rec in reader:
-            line = start
-            start = reader.line_num + 1
-            if not rec:
-                continue
-            if not seen_header:
-                seen_header = True
-                continue
-            if len(rec) != n_columns:
-                return line, len(rec)
+    for line, rec in _data_records(path):
+        if len(rec) != n_columns:
+            return line, len(rec)
     return 0, 0
