@@ -41,7 +41,7 @@ def test_inverse_gamma_sigma_moments_match_mpmath(nu):
         a, b = mp.mpf(nu) / 2, mp.mpf(rss) / 2
         m = mp.sqrt(b) * mp.gamma(a - mp.mpf(1) / 2) / mp.gamma(a)
         s = mp.sqrt(b / (a - 1) - m**2)
-    # 1e-13 relative: a closed form in double precision (a few roundings: ~1e-15 measured
+    # 1e-13 relative: a closed form in double precision (measured 2e-14 at worst, nu = 19,
     # against mpmath for nu 3..1e8), far inside QUADRATURE_RTOL, which it is the reference for
     assert abs(mean - float(m)) <= 1e-13 * float(m)
     assert abs(sd - float(s)) <= 1e-13 * float(s)
