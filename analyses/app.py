@@ -101,11 +101,20 @@ def fit_csv(
             )
     from analyses.pipeline import make_problem
 
+    problems = []
     for prior in cfg.priors or family.default_priors(case.settings):
         try:  # a (prior x option) combination the family does not offer: one line, exit 2
-            make_problem(family, data, case.settings, prior)
+            problems.append(make_problem(family, data, case.settings, prior))
         except ValueError as exc:
             raise InputError(f"--priors {prior}: {exc}") from None
+    if not quiet and (cfg.estimators is None or "nuts" in cfg.estimators):
+        from models.cost import nuts_note
+
+        iterations = len(problems) * cfg.chains * (cfg.tune + cfg.draws)
+        coefficients = max(len(pr.layout.names) for pr in problems)
+        note = nuts_note(family.name, len(data.y), coefficients, iterations)
+        if note:
+            print(f"note: {note}")
     from analyses.progress import Progress
 
     with _writing([out]), Progress(False if quiet else None) as progress:

@@ -106,6 +106,11 @@ def child_fit(spec: str, quick: bool) -> dict:
         write_s = time.perf_counter() - t0
         size = du(out)
     bad = [r for r in result.agreement if not r.ok]
+    steps = {}  # NUTS leapfrog steps (= gradient evaluations), draws and tuning together
+    for prior, idata in (result.idata or {}).items():
+        stats = getattr(idata, "sample_stats", None)
+        if stats is not None and "n_steps" in stats:
+            steps[prior] = int(stats["n_steps"].sum())
     return {
         "run": spec,
         "data (s)": round(build, 2),
@@ -118,6 +123,7 @@ def child_fit(spec: str, quick: bool) -> dict:
         "agreement rows ok": f"{len(result.agreement) - len(bad)}/{len(result.agreement)}",
         "rows outside tolerance": [f"{r.left} vs {r.right} [{r.parameter}]" for r in bad],
         "statuses": {k: e.status for k, e in result.estimates.items()},
+        "nuts leapfrog steps (kept draws)": steps,
     }
 
 
