@@ -78,6 +78,13 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process (all its threads): on a loaded machine the
+    wall time measures the load as much as the run."""
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
 def du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -119,6 +126,7 @@ def child_fit(spec: str, quick: bool) -> dict:
         "write_case (s)": round(write_s, 2),
         "total (s)": round(fit_s + write_s, 2),
         "peak RSS (MiB)": round(peak_mib(), 1),
+        "cpu (s)": round(cpu_seconds(), 1),
         "report size (MB)": round(size / 1e6, 2),
         "agreement rows ok": f"{len(result.agreement) - len(bad)}/{len(result.agreement)}",
         "rows outside tolerance": [f"{r.left} vs {r.right} [{r.parameter}]" for r in bad],
