@@ -110,9 +110,10 @@ def fit_csv(
     if not quiet and (cfg.estimators is None or "nuts" in cfg.estimators):
         from models.cost import nuts_note
 
-        iterations = len(problems) * cfg.chains * (cfg.tune + cfg.draws)
-        coefficients = max(len(pr.layout.names) for pr in problems)
-        note = nuts_note(family.name, len(data.y), coefficients, iterations)
+        priors = {pr.prior: len(pr.layout.names) for pr in problems}
+        others = [m for m in family.methods if m != "nuts"]
+        iterations = cfg.chains * (cfg.tune + cfg.draws)
+        note = nuts_note(family.name, priors, len(data.y), iterations, others, cfg.is_quick)
         if note:
             print(f"note: {note}")
     from analyses.progress import Progress
