@@ -101,11 +101,21 @@ def fit_csv(
             )
     from analyses.pipeline import make_problem
 
+    problems = []
     for prior in cfg.priors or family.default_priors(case.settings):
         try:  # a (prior x option) combination the family does not offer: one line, exit 2
-            make_problem(family, data, case.settings, prior)
+            problems.append(make_problem(family, data, case.settings, prior))
         except ValueError as exc:
             raise InputError(f"--priors {prior}: {exc}") from None
+    if not quiet and (cfg.estimators is None or "nuts" in cfg.estimators):
+        from models.cost import nuts_note
+
+        priors = {pr.prior: len(pr.layout.names) for pr in problems}
+        others = [m for m in family.methods if m != "nuts"]
+        iterations = cfg.chains * (cfg.tune + cfg.draws)
+        note = nuts_note(family.name, priors, len(data.y), iterations, others, cfg.is_quick)
+        if note:
+            print(f"note: {note}")
     from analyses.progress import Progress
 
     with _writing([out]), Progress(False if quiet else None) as progress:

@@ -78,6 +78,13 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process (all its threads): on a loaded machine the
+    wall time measures the load as much as the run."""
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
 def du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -106,6 +113,11 @@ def child_fit(spec: str, quick: bool) -> dict:
         write_s = time.perf_counter() - t0
         size = du(out)
     bad = [r for r in result.agreement if not r.ok]
+    steps = {}  # NUTS leapfrog steps (= gradient evaluations), draws and tuning together
+    for prior, idata in (result.idata or {}).items():
+        stats = getattr(idata, "sample_stats", None)
+        if stats is not None and "n_steps" in stats:
+            steps[prior] = int(stats["n_steps"].sum())
     return {
         "run": spec,
         "data (s)": round(build, 2),
@@ -114,10 +126,12 @@ def child_fit(spec: str, quick: bool) -> dict:
         "write_case (s)": round(write_s, 2),
         "total (s)": round(fit_s + write_s, 2),
         "peak RSS (MiB)": round(peak_mib(), 1),
+        "cpu (s)": round(cpu_seconds(), 1),
         "report size (MB)": round(size / 1e6, 2),
         "agreement rows ok": f"{len(result.agreement) - len(bad)}/{len(result.agreement)}",
         "rows outside tolerance": [f"{r.left} vs {r.right} [{r.parameter}]" for r in bad],
         "statuses": {k: e.status for k, e in result.estimates.items()},
+        "nuts leapfrog steps (kept draws)": steps,
     }
 
 
