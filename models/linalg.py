@@ -25,12 +25,13 @@ Filip design); the normal equations and a default-cutoff SVD ``lstsq`` lose most
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg as sla
 from scipy import optimize, special
+
+from models.content_cache import ContentCache, digest
 
 EPS = np.finfo(np.float64).eps
 # Points of the log grid on which the sigma equation of the Gaussian-prior mode is scanned for
@@ -202,11 +203,10 @@ class LstsqFactor:
         return beta, rss, cov_unscaled, float(est)
 
 
-# The last few factors, keyed by a hash of the data's bytes: the closed form, the exact
-# posterior and the exact-fit check of one data set each ask for the same factor (an n-row
-# QR), and a BLAKE2 pass over the bytes costs a tenth of it.  Only p x p arrays are kept.
-_FACTOR_CACHE: dict[tuple, LstsqFactor] = {}
-_FACTOR_CACHE_SIZE = 4
+# The last few factors, keyed by the data's bytes (``models.content_cache``): the closed form,
+# the exact-fit check and the sweeps of one data set each ask for the same factor (an n-row
+# QR).  Only p x p arrays are kept.
+_FACTORS = ContentCache(size=4)
 
 
 def lstsq_factor(A: np.ndarray, y: np.ndarray, *, intercept: bool) -> LstsqFactor:
@@ -214,17 +214,8 @@ def lstsq_factor(A: np.ndarray, y: np.ndarray, *, intercept: bool) -> LstsqFacto
     the same bytes of A and y (and ``intercept``) return the cached factor."""
     A = np.ascontiguousarray(A, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    digest = hashlib.blake2b(A.data, digest_size=32)
-    digest.update(y.data)
-    key = (A.shape, bool(intercept), digest.hexdigest())
-    if key in _FACTOR_CACHE:
-        _FACTOR_CACHE[key] = _FACTOR_CACHE.pop(key)  # most recently used last
-        return _FACTOR_CACHE[key]
-    fac = _lstsq_factor(A, y, intercept)
-    _FACTOR_CACHE[key] = fac
-    while len(_FACTOR_CACHE) > _FACTOR_CACHE_SIZE:
-        _FACTOR_CACHE.pop(next(iter(_FACTOR_CACHE)))
-    return fac
+    key = digest(A, y, extra=("lstsq_factor", bool(intercept)))
+    return _FACTORS.get(key, lambda: _lstsq_factor(A, y, intercept))
 
 
 def _lstsq_factor(A: np.ndarray, y: np.ndarray, intercept: bool) -> LstsqFactor:
@@ -654,6 +645,31 @@ def _sigma_moments(w: np.ndarray, delta: np.ndarray) -> tuple[float, float]:
     return 1.0 + mt, float(np.sqrt(w @ (t - mt) ** 2))
 
 
+# The quadrature's own QR of one data set, shared by its calls under every prior (not with
+# ``lstsq_factor``: the exact posterior stays independent of the closed form it is compared
+# with).  Small arrays only.
+_QUADRATURE_BASES = ContentCache(size=4)
+
+
+def _quadrature_basis(A: np.ndarray, y: np.ndarray) -> tuple:
+    """``(intercept, col, R, Q'y, RSS0)`` of the column-scaled design ``A / col = Q R``: RSS0
+    is the squared norm of the residual of y's projection on the column space, centred first
+    when the ones column is in it, projected out a second time (Gram-Schmidt "twice is
+    enough"), not y'y - c'c, which cancels when the fit is good."""
+
+    def make():
+        intercept = bool(np.all(A[:, 0] == 1.0))
+        col = np.linalg.norm(A, axis=0)
+        col[col == 0] = 1.0
+        Q, R = np.linalg.qr(A / col)
+        r = y - y.mean() if intercept else y.copy()
+        r -= Q @ (Q.T @ r)
+        r -= Q @ (Q.T @ r)
+        return intercept, col, R, Q.T @ y, float(r @ r)
+
+    return _QUADRATURE_BASES.get(digest(A, y, extra=("quadrature basis",)), make)
+
+
 def gaussian_posterior_by_quadrature(
     A: np.ndarray,
     y: np.ndarray,
@@ -697,22 +713,12 @@ def gaussian_posterior_by_quadrature(
     n, p = A.shape
     tau = np.asarray(prior_scales, dtype=np.float64)
     prec = np.where(np.isfinite(tau), 1.0 / tau**2, 0.0)
-    intercept = bool(np.all(A[:, 0] == 1.0))
-    col = np.linalg.norm(A, axis=0)
-    col[col == 0] = 1.0
-    Q, R = np.linalg.qr(A / col)
+    intercept, col, R, Qty, rss0 = _quadrature_basis(A, y)
     R0inv = sla.solve_triangular(R, np.eye(p)) / col[:, None]  # inv(R0), R0 = R diag(col)
     G = R0inv.T @ (prec[:, None] * R0inv)
     g, V = np.linalg.eigh(0.5 * (G + G.T))
     g = np.clip(g, 0.0, None)
-    d = V.T @ (Q.T @ y)
-    # residual of the projection on the column space, centred first when the ones column is
-    # in it, projected out a second time (Gram-Schmidt "twice is enough")
-    r = y - y.mean() if intercept else y.copy()
-    r -= Q @ (Q.T @ r)
-    r -= Q @ (Q.T @ r)
-    rss0 = float(r @ r)
-    del r
+    d = V.T @ Qty
     n_flat = int(np.sum(prec == 0))
     m = n - p - 1
     halfnormal = sigma_prior == "halfnormal"

@@ -33,6 +33,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from models import linalg as la
+from models.content_cache import ContentCache, digest
 from models.family import (
     Built,
     LedgerRow,
@@ -329,32 +330,65 @@ def sufficient_statistics(Q: np.ndarray, z: np.ndarray) -> SufficientStatistics:
     return SufficientStatistics(chol=R, phi_hat=phi, rss_min=float(r @ r), n=n)
 
 
-def model_data(X, y, spec: NormalSpec) -> tuple[dict, la.Preconditioner, float]:
-    """Values for every ``pm.Data`` of the model (from X, y and the priors; never from an
-    estimate of another method).  The data enter only through their sufficient statistics
-    (``SufficientStatistics``): every value has a shape that does not depend on n."""
-    A = la.design(X, spec.intercept)
+@dataclass(frozen=True)
+class _DataSummary:
+    """What the model reads from one data set (X, y, intercept): the basis (``M``, ``p``), the
+    standardisation of y and the sufficient statistics.  Small arrays only (p x p)."""
+
+    M: np.ndarray
+    p: int
+    n: int
+    m0: np.ndarray
+    scale_y: float
+    suff: SufficientStatistics
+
+
+# One summary per data set: find_MAP and NUTS under every prior build the model from the same
+# X and y, and each summary costs an n-row QR and a few n x p passes (seconds at n = 10⁶).
+_SUMMARIES = ContentCache(size=4)
+
+
+def _summary(X, y, intercept: bool) -> _DataSummary:
+    X = np.ascontiguousarray(X, dtype=float)
+    y = np.ascontiguousarray(y, dtype=float)
+    key = digest(X, y, extra=("normal model data", bool(intercept)))
+    return _SUMMARIES.get(key, lambda: _summarise(X, y, intercept))
+
+
+def _summarise(X, y, intercept: bool) -> _DataSummary:
+    A = la.design(X, intercept)
     n, p = A.shape
-    pre = la.precondition(A, spec.intercept)
-    y = np.asarray(y, dtype=float)
-    centre = y.mean() if spec.intercept else 0.0
+    pre = la.precondition(A, intercept)
+    centre = y.mean() if intercept else 0.0
     scale_y = float(np.sqrt(np.mean((y - centre) ** 2)))
     if not scale_y > 0:
         scale_y = 1.0
     m0 = np.zeros(p)
-    if spec.intercept:
+    if intercept:
         m0[0] = centre
     offset = np.asarray(A.astype(np.longdouble) @ m0.astype(np.longdouble), dtype=float)
     suff = sufficient_statistics(pre.Q, (y - offset) / scale_y)
+    for shared in (pre.M, m0, suff.chol, suff.phi_hat):  # cached: shared by every caller
+        shared.setflags(write=False)
+    return _DataSummary(M=pre.M, p=p, n=n, m0=m0, scale_y=scale_y, suff=suff)
+
+
+def model_data(X, y, spec: NormalSpec) -> tuple[dict, int]:
+    """Values for every ``pm.Data`` of the model (from X, y and the priors; never from an
+    estimate of another method), and the number of coefficients p.  The data enter only
+    through their sufficient statistics (``SufficientStatistics``): every value has a shape
+    that does not depend on n, and they are computed once per data set (``_summary``)."""
+    summ = _summary(X, y, spec.intercept)
+    p, n, m0, scale_y, suff = summ.p, summ.n, summ.m0, summ.scale_y, summ.suff
     tau = spec.prior_scales(p)
     prec = np.where(np.isfinite(tau), 1.0 / tau**2, 0.0)
     data = {
-        "basis_to_coef": scale_y * pre.M,
-        "coef_offset": m0,
+        "basis_to_coef": scale_y * summ.M,
+        "coef_offset": m0.copy(),
         "prior_precision": prec,
         "scale_y": np.asarray(scale_y),
-        "suff_chol": suff.chol,
-        "suff_phi_hat": suff.phi_hat,
+        "suff_chol": suff.chol.copy(),
+        "suff_phi_hat": suff.phi_hat.copy(),
         "suff_rss_min": np.asarray(suff.rss_min),
         "n_obs": np.asarray(float(n)),
     }
@@ -363,7 +397,7 @@ def model_data(X, y, spec: NormalSpec) -> tuple[dict, la.Preconditioner, float]:
     else:
         S = spec.sigma_prior_scale
         data["sigma_prior_precision"] = np.asarray(0.0 if S is None else 1.0 / S**2)
-    return data, pre, scale_y
+    return data, p
 
 
 def loglik_graph(phi, sigma, d: dict):
@@ -397,8 +431,7 @@ def build_model(problem: Problem) -> Built:
     import pytensor.tensor as pt
 
     spec = problem.spec
-    data, pre, scale_y = model_data(problem.X, problem.y, spec)
-    p = pre.Q.shape[1]
+    data, p = model_data(problem.X, problem.y, spec)
     coords = {"feature": list(problem.features), "basis": list(range(p))}
     with pm.Model(coords=coords) as model:
         d = {name: pm.Data(name, value) for name, value in data.items() if name != "sigma_known"}

@@ -56,7 +56,7 @@ def _tolerance(n: int, magnitude: float) -> float:
 @pytest.mark.parametrize("n", [5, 100, 20_000])
 def test_sufficient_statistics_equal_rowwise_density(n):
     problem = _problem(n, 3, seed=n)
-    data, _, _ = N.model_data(problem.X, problem.y, problem.spec)
+    data, _ = N.model_data(problem.X, problem.y, problem.spec)
     assert all(np.size(v) <= 16 for v in data.values())  # no value grows with n
     for phi, sigma, beta in _points(data, problem, np.random.default_rng(1)):
         ref, magnitude = _rowwise(problem, beta, sigma)
@@ -67,7 +67,7 @@ def test_sufficient_statistics_equal_rowwise_density(n):
 def test_sufficient_statistics_at_a_million_rows_where_expansion_cancels():
     n = 1_000_000
     problem = _problem(n, 2, seed=7, shift=1e6)
-    data, _, _ = N.model_data(problem.X, problem.y, problem.spec)
+    data, _ = N.model_data(problem.X, problem.y, problem.spec)
     A = np.column_stack([np.ones(n), problem.X])
     yy, Ay, AA = problem.y @ problem.y, A.T @ problem.y, A.T @ A
     naive_misses = 0
