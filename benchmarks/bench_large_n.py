@@ -103,14 +103,14 @@ def child_fit(spec: str, quick: bool) -> dict:
     cfg = RunConfig(seed=0)
     cfg = cfg.quick() if quick else cfg
     case = CaseConfig(name=data.name, family=family, settings=Settings())
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     result = run_case(data, case, cfg)
-    fit_s = time.perf_counter() - t0
+    fit_s, fit_cpu = time.perf_counter() - t0, cpu_seconds() - c0
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report"
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         write_case(result, out)
-        write_s = time.perf_counter() - t0
+        write_s, write_cpu = time.perf_counter() - t0, cpu_seconds() - c0
         size = du(out)
     bad = [r for r in result.agreement if not r.ok]
     steps = {}  # NUTS leapfrog steps (= gradient evaluations), draws and tuning together
@@ -123,7 +123,9 @@ def child_fit(spec: str, quick: bool) -> dict:
         "data (s)": round(build, 2),
         "stages (s)": result.provenance["timings (s)"],
         "run_case (s)": round(fit_s, 2),
+        "run_case cpu (s)": round(fit_cpu, 1),
         "write_case (s)": round(write_s, 2),
+        "write_case cpu (s)": round(write_cpu, 1),
         "total (s)": round(fit_s + write_s, 2),
         "peak RSS (MiB)": round(peak_mib(), 1),
         "cpu (s)": round(cpu_seconds(), 1),
