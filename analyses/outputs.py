@@ -32,7 +32,8 @@ def write_dir_atomically(out_dir: Path, files: dict[str, Content]) -> None:
     """Replace ``out_dir`` as a whole by a folder holding exactly ``files``.
 
     ``files`` maps a relative path to bytes, text, or a callable that writes the given path
-    itself (e.g. ``DataTree.to_zarr``); they are written in order.  All are written into a fresh
+    itself (e.g. ``DataTree.to_zarr``; an interrupt waits until it returns); they are written
+    in order.  All are written into a fresh
     temporary sibling; only when every one succeeded is the old folder renamed aside, the new
     one renamed into place and the old one deleted (an interrupt arriving meanwhile is raised
     after the swap).  On any error or interrupt before it the temporary folder is removed and
@@ -50,7 +51,12 @@ def write_dir_atomically(out_dir: Path, files: dict[str, Content]) -> None:
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             if callable(content):
-                content(target)
+                # held: a callable may write from threads of its own (zarr 3 does) that go on
+                # after an interrupt in this thread; deleting the folder meanwhile would let
+                # them recreate it without PARTIAL_MARK, where no sweep finds it.  The
+                # interrupt is raised when the call has returned.
+                with interrupts.held():
+                    content(target)
             elif isinstance(content, bytes):
                 target.write_bytes(content)
             else:

@@ -88,3 +88,35 @@ def test_sweep_restores_a_report_renamed_aside(tmp_path):
     outputs.sweep_stale(tmp_path / "rep")
     assert report_problem(tmp_path / "rep") is None
     assert [p.name for p in tmp_path.iterdir()] == ["rep"]
+
+
+def test_interrupt_waits_for_a_callable_writing_from_threads(tmp_path):
+    """A Ctrl-C while a callable's own thread still writes (zarr 3 writes chunks from a
+    background thread) is raised only once the call returned: the temporary folder is removed
+    after the last write, so the thread cannot recreate it unmarked (no sweep would find it)."""
+    import signal
+    import threading
+    import time
+
+    from analyses import interrupts
+
+    def write(path):
+        def chunks():
+            time.sleep(0.3)  # still writing when the signal arrives
+            path.mkdir(parents=True, exist_ok=True)
+            (path / "c.0").write_bytes(b"chunk")
+
+        worker = threading.Thread(target=chunks)
+        worker.start()
+        os.kill(os.getpid(), signal.SIGINT)
+        worker.join()
+
+    previous = interrupts.install()
+    try:
+        with pytest.raises(interrupts.Interrupted):
+            outputs.write_dir_atomically(tmp_path / "rep", {"a.zarr": write, "b": "after"})
+    finally:
+        interrupts.restore(previous)
+        interrupts._received.clear()
+    time.sleep(0.4)  # any thread still writing has finished
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
