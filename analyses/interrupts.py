@@ -200,6 +200,17 @@ class OutLock:
         return self
 
     def _acquire(self, folder: Path) -> None:
+        try:
+            self._lock(folder)
+        except InputError:
+            raise
+        except OSError as exc:  # a read-only or vanished parent, a full disk: one line
+            raise InputError(
+                f"--out {folder}: cannot make its lock file {self.path(folder)} "
+                f"({exc.strerror or exc}); choose a folder whose parent you can write"
+            ) from None
+
+    def _lock(self, folder: Path) -> None:
         lock = self.path(folder)
         missing = [p for p in [lock.parent, *lock.parent.parents] if not p.exists()]
         for p in reversed(missing):

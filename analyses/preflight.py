@@ -93,17 +93,26 @@ def check_out(out: Path, replaced: list[Path], data: Path | None = None) -> None
                     f"--out {out}: would replace {what} ({keep}); a report is written to a "
                     f"folder of its own: choose a new folder, e.g. {Path(out) / 'report'}"
                 )
-    # the nearest folder that exists must be a writable folder (a file there: not a folder)
-    probe_in = where
-    while not probe_in.exists() and not probe_in.is_symlink():
-        probe_in = probe_in.parent
+    # the nearest folder that exists must be a folder (a file there: not a folder)
+    probe_in = _nearest_existing(where)
     if not probe_in.is_dir():
         what = "is a file" if probe_in == where else f"is under {probe_in}, which is a file"
         raise InputError(f"--out {out}: {what}, not a folder; choose a folder")
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".nll-losses-probe-", dir=probe_in))
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise InputError(
-            f"--out {out}: cannot write in {probe_in} ({reason}); choose a folder you can write"
-        ) from None
+    # and writable where the run writes: beside each replaced folder (its lock file and
+    # temporary sibling) and beside ``out`` (its lock), not only inside ``out``
+    beside = [Path(os.path.abspath(f)).parent for f in [where, *replaced]]
+    for folder in dict.fromkeys(_nearest_existing(b) for b in beside):
+        try:
+            os.rmdir(tempfile.mkdtemp(prefix=".nll-losses-probe-", dir=folder))
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise InputError(
+                f"--out {out}: cannot write in {folder} ({reason}), where the report's lock "
+                "and temporary folder go; choose a folder whose parent you can write"
+            ) from None
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and not path.is_symlink():
+        path = path.parent
+    return path

@@ -102,6 +102,46 @@ def test_read_only_parent(tmp_path):
         subprocess.run(undo)
 
 
+def test_writable_out_in_a_read_only_parent(tmp_path):
+    """``out`` writable but its parent not: the lock file and the temporary folder go in the
+    parent, so preflight refuses it, and so does the lock (one line, not an OSError)."""
+    import subprocess
+
+    from analyses import interrupts
+
+    ro = tmp_path / "ro"
+    out = ro / "out"
+    ro.mkdir()
+    if os.geteuid() == 0:  # a read-only mount with a writable mount at ro/out
+        steps = [
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(ro)],
+            ["mkdir", str(out)],
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(out)],
+            ["mount", "-o", "remount,ro", str(ro)],
+        ]
+        for k, step in enumerate(steps):
+            if subprocess.run(step, capture_output=True).returncode:
+                for undo in ([["umount", str(out)]] if k >= 3 else []) + [["umount", str(ro)]]:
+                    subprocess.run(undo, capture_output=True)
+                pytest.skip("root, and cannot mount tmpfs folders here")
+        undo = [["umount", str(out)], ["umount", str(ro)]]
+    else:
+        out.mkdir()
+        ro.chmod(0o555)
+        undo = [["chmod", "755", str(ro)]]
+    try:
+        (out / "probe").write_text("out itself is writable")
+        (out / "probe").unlink()
+        with pytest.raises(InputError, match="cannot write in .*ro .*parent you can write"):
+            preflight.check_out(out, [out])
+        with pytest.raises(InputError, match="cannot make its lock file"):
+            with interrupts.OutLock([out]):
+                pass
+    finally:
+        for step in undo:
+            subprocess.run(step)
+
+
 @pytest.mark.parametrize("fails", [True, False])
 def test_warnings_are_held_until_the_end(monkeypatch, capsys, fails):
     """A RuntimeWarning raised before a one-line refusal is not shown (the one line is all);
