@@ -27,6 +27,7 @@ class ParsedFormula:
     columns: tuple[str, ...]
     rhs: object  # formulaic's parsed right side
     intercept: bool
+    header: tuple[str, ...] = ()  # every column of the file, for messages
 
 
 def parse_formula(text: str, columns: list[str]) -> ParsedFormula:
@@ -56,7 +57,7 @@ def parse_formula(text: str, columns: list[str]) -> ParsedFormula:
     intercept = "1" in terms
     if not [t for t in terms if t != "1"]:
         raise InputError(f"--formula {text!r}: no feature on the right side; add one")
-    return ParsedFormula(text, target, tuple(used), rhs, intercept)
+    return ParsedFormula(text, target, tuple(used), rhs, intercept, tuple(columns))
 
 
 @dataclass(frozen=True)
@@ -99,12 +100,21 @@ def build(
     else:
         data = pd.DataFrame(frame, copy=False)
         spec = rhs
-    try:
-        mm = model_matrix(spec, data, na_action="raise")
+    try:  # context: the formula sees the columns and formulaic's transforms, nothing else
+        mm = model_matrix(spec, data, na_action="raise", context={})
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"--formula: cannot be evaluated ({_first_line(exc)})") from None
+        unknown = _unknown_name(exc)
+        if unknown is not None and unknown not in data.columns:
+            header = formula.header if formula is not None else list(frame)
+            raise InputError(
+                f"--formula: {unknown!r} is not a column of the file (nor a function formulaic "
+                f"knows); use the file's columns: {short_list(header)}"
+            ) from None
+        raise InputError(
+            f"--formula: cannot be evaluated ({_first_line(exc)}); correct the formula"
+        ) from None
     cols = [str(c) for c in mm.columns]
     keep = [i for i, c in enumerate(cols) if c != "Intercept"]
     X = np.asarray(mm.to_numpy(dtype=np.float64) if hasattr(mm, "to_numpy") else mm, dtype=float)
@@ -151,6 +161,16 @@ def _rename(col: str, back: dict[str, str]) -> str:
         if col.startswith(a + "["):
             return c + col[len(a) :]
     return col
+
+
+def _unknown_name(exc: BaseException) -> str | None:
+    """The name a formula used that is neither a column nor a known function, from
+    formulaic's evaluation error (a NameError in its message), else None."""
+    import re
+
+    pattern = r"NameError: (?:name '([^']+)' is not defined|`([^`]+)` is not present)"
+    m = re.search(pattern, str(exc))
+    return None if m is None else m.group(1) or m.group(2)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -175,3 +175,11 @@ def test_text_column_with_many_values_refused(tmp_path):
     rows = "".join(f"id{i},{i * 0.5},{i % 3 + 0.5 * i}\n" for i in range(80))
     message = refused(write(tmp_path, "name,x,y\n" + rows), "y")
     assert "'name'" in message and "80 different values" in message and "--features" in message
+
+
+@pytest.mark.parametrize("name", ["max_levels", "intercept", "text", "formula"])
+def test_formula_sees_only_the_columns(tmp_path, name):
+    """Names the file does not have are refused by name, not taken from the code's variables
+    (build's own arguments were a silently dropped term or a column of ones)."""
+    message = refused(write(tmp_path, PEOPLE), None, formula=f"y ~ age + {name}")
+    assert f"{name!r} is not a column of the file" in message
