@@ -38,8 +38,15 @@ def parse_formula(text: str, columns: list[str]) -> ParsedFormula:
         formula = Formula(text)
     except Exception as exc:  # formulaic's syntax errors have several types
         raise InputError(f"--formula {text!r}: cannot be parsed ({_first_line(exc)})") from None
+    from formulaic.formula import SimpleFormula
+
     lhs = getattr(formula, "lhs", None)
     rhs = formula.rhs if lhs is not None else formula
+    if not isinstance(rhs, SimpleFormula) or not isinstance(lhs, SimpleFormula | None):
+        raise InputError(
+            f"--formula {text!r}: a formula here has one left and one right side, as in "
+            "'y ~ a + b'; remove '|' (formulaic's multi-part formulas are not supported)"
+        )
     target = None
     if lhs is not None:
         terms = list(lhs)

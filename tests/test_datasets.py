@@ -183,3 +183,9 @@ def test_formula_sees_only_the_columns(tmp_path, name):
     (build's own arguments were a silently dropped term or a column of ones)."""
     message = refused(write(tmp_path, PEOPLE), None, formula=f"y ~ age + {name}")
     assert f"{name!r} is not a column of the file" in message
+
+
+@pytest.mark.parametrize("formula", ["y ~ age | sex", "y | sex ~ age", "~ age | sex"])
+def test_multi_part_formula_refused(tmp_path, formula):
+    message = refused(write(tmp_path, PEOPLE), "y", formula=formula)
+    assert "one left and one right side" in message and "remove '|'" in message
