@@ -57,7 +57,7 @@ def parse_formula(text: str, columns: list[str]) -> ParsedFormula:
                 f"target), as in 'y ~ x'; columns are {short_list(columns)}"
             )
         target = factors[0].expr
-    used = [c for c in columns if c in rhs.required_variables]
+    used = [c for c in columns if c in rhs.required_variables or _named_in(c, str(rhs))]
     if lhs is not None and target in used:
         raise InputError(f"--formula {text!r}: the target {target!r} is also on the right side")
     terms = [str(t) for t in rhs]
@@ -168,6 +168,18 @@ def _rename(col: str, back: dict[str, str]) -> str:
         if col.startswith(a + "["):
             return c + col[len(a) :]
     return col
+
+
+def _named_in(column: str, text: str) -> bool:
+    """Whether ``text`` (a formula side) names ``column`` as a variable: as a whole word not
+    followed by "(" (a call), or in backticks.  formulaic's ``required_variables`` leaves out
+    the arguments of its stateful transforms (``poly(x, 2)``, ``scale(x)``, ``center``,
+    ``bs``), so the columns are found in the text (a column named like a word used otherwise
+    is read, and checked for missing cells, needlessly)."""
+    import re
+
+    word = rf"(?<![\w.`]){re.escape(column)}(?![\w`])(?!\s*\()"
+    return f"`{column}`" in text or re.search(word, text) is not None
 
 
 def _unknown_name(exc: BaseException) -> str | None:

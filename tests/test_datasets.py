@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 from reference import design_matrices
+from tolerances import ARITH_RTOL
 
 from analyses import csvfile
 from analyses.datasets import check_design, load_csv
@@ -189,3 +190,15 @@ def test_formula_sees_only_the_columns(tmp_path, name):
 def test_multi_part_formula_refused(tmp_path, formula):
     message = refused(write(tmp_path, PEOPLE), "y", formula=formula)
     assert "one left and one right side" in message and "remove '|'" in message
+
+
+def test_formula_transforms_read_their_columns(tmp_path):
+    """formulaic's stateful transforms do not list their arguments as required variables:
+    the columns are found in the formula's text and the transform is evaluated."""
+    path = write(tmp_path, PEOPLE)
+    data = load_csv(path, None, formula="y ~ scale(age) + C(sex)")
+    age = np.array([34, 41, 29, 55, 38, 62, 47], dtype=float)
+    expected = (age - age.mean()) / age.std(ddof=1)  # formulaic's scale: sample sd
+    np.testing.assert_allclose(data.X[:, 0], expected, rtol=ARITH_RTOL)
+    poly = load_csv(path, None, formula="y ~ poly(age, 2)")
+    assert poly.X.shape == (7, 2)
