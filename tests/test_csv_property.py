@@ -91,6 +91,7 @@ def options(draw, header):
         st.sampled_from(
             [None] * 6
             + ["{t} ~ {a}", "{t} ~ 0 + C({a})", "~ {a}", "{t} ~ {a} - 1", "{t} ~ (", "raw"]
+            + ["{t} ~ {a} | {a}", "{t} | {a} ~ {a}", "{t} ~ scale({a})", "{t} ~ {a} + text"]
         )
     )
     if formula is None or draw(st.booleans()):
