@@ -596,20 +596,32 @@ def choose_family(cells, target: str) -> tuple[str, str]:
     """The family for ``--family auto`` from the target's values, and the sentence saying so:
     two distinct values -> bernoulli; text with three or more -> categorical; numbers that are
     not all whole and non-negative -> normal; whole non-negative numbers with three or more
-    values (counts, or classes coded as numbers) -> refused, naming the families to choose."""
+    values (counts, or classes coded as numbers) -> refused, naming the families to choose.
+    When every cell is a number, values are compared as numbers (``1`` and ``1.0`` are one
+    value, as are ``0`` and ``-0``), as the families' target encoders compare them."""
     import pyarrow.compute as pc
 
     from analyses import csvfile
 
-    distinct = sorted(str(v) for v in pc.unique(cells).to_pylist() if v is not None)
-    shown = ", ".join(repr(v) for v in distinct[:6]) + (" …" if len(distinct) > 6 else "")
+    col = csvfile.numeric_column(cells)
+    if col.values is not None:
+        v = col.values[~np.isnan(col.values)] if np.isnan(col.values).any() else col.values
+        if not np.all(np.isfinite(v)):
+            raise InputError(
+                f"target column {target!r} has a value that is not a finite number; correct "
+                "it, or blank it and use --dropna"
+            )
+        numbers = np.unique(v)  # -0.0 == 0.0: one value
+        distinct = [_number_label(x) for x in numbers]
+    else:
+        distinct = sorted(str(x) for x in pc.unique(cells).to_pylist() if x is not None)
+    shown = ", ".join(repr(x) for x in distinct[:6]) + (" …" if len(distinct) > 6 else "")
     if len(distinct) < 2:
         raise InputError(f"target column {target!r} is constant (value {shown}); nothing to fit")
     if len(distinct) == 2:
         return "bernoulli", (
             f"family bernoulli chosen (--family auto): target {target!r} has two values {shown}"
         )
-    col = csvfile.numeric_column(cells)
     if col.values is None:
         if col.n_numbers >= col.n_text:
             raise InputError(
@@ -619,12 +631,6 @@ def choose_family(cells, target: str) -> tuple[str, str]:
         return "categorical", (
             f"family categorical chosen (--family auto): target {target!r} has "
             f"{len(distinct)} text labels ({shown})"
-        )
-    v = col.values
-    if not np.all(np.isfinite(v)):
-        raise InputError(
-            f"target column {target!r} has a value that is not a finite number; correct it, "
-            "or blank it and use --dropna"
         )
     if np.all(v >= 0) and np.all(v == np.round(v)):
         lo, hi = float(v.min()), float(v.max())
@@ -637,6 +643,12 @@ def choose_family(cells, target: str) -> tuple[str, str]:
         f"family normal chosen (--family auto): target {target!r} holds numbers "
         f"({len(distinct):,} different values)"
     )
+
+
+def _number_label(x: float) -> str:
+    """A number as a label in messages: ``1`` for 1.0, ``-0.5`` as it is (no np.float64)."""
+    x = float(x) + 0.0  # -0.0 -> 0.0
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
 
 
 def _short_list(names, limit: int = 8) -> str:

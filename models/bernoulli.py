@@ -47,6 +47,7 @@ from models.family import (
     Unavailable,
     basis_laplace,
     library_warnings,
+    match_label,
     parse_labels,
     same_parametrisation,
     sklearn_logistic,
@@ -459,7 +460,7 @@ class BernoulliFamily:
             default = next(lab for lab, v in numeric.items() if v == 1.0)
         else:
             default = found[1]
-        positive = options.positive if options.positive is not None else default
+        positive = match_label(options.positive, found) if options.positive is not None else default
         if positive not in found:
             raise ValueError(
                 f"--positive {positive!r} is not a label of target column {column!r} "

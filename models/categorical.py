@@ -65,6 +65,7 @@ from models.family import (
     Unavailable,
     basis_laplace,
     library_warnings,
+    match_label,
     parse_labels,
     sklearn_logistic,
     tau_sweep,
@@ -886,7 +887,7 @@ class CategoricalFamily:
             raise ValueError(
                 f"target column {column!r} has one class only ({classes[0]!r}); nothing to fit"
             )
-        baseline = options.baseline if options.baseline is not None else classes[0]
+        baseline = classes[0] if options.baseline is None else match_label(options.baseline, found)
         if baseline not in found:
             shown = ", ".join(repr(c) for c in classes[:8]) + (" …" if len(classes) > 8 else "")
             raise ValueError(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -458,12 +459,47 @@ MISSING = ("", "nan", "na", "n/a", "null", "none")
 
 def parse_labels(cells: Sequence[str], column: str) -> list[str]:
     """Class labels from CSV cells (stripped); ``ValueError`` naming the column, the 1-based
-    file line and the value on the first missing cell."""
+    file line and the value on the first missing cell.  When every label is a finite number,
+    labels are compared as numbers: the spellings of one value are one label, its shortest
+    spelling (``1`` for ``1`` and ``1.0``, ``0`` for ``0`` and ``-0``)."""
     labels = [str(c).strip() for c in cells]
     for i, lab in enumerate(labels):
         if lab.lower() in MISSING:
             raise ValueError(f"column {column!r} row {i + 2}: missing value {lab!r}")
-    return labels
+    values = _label_values(set(labels))
+    if values is None:
+        return labels
+    spelling: dict[float, str] = {}
+    for lab in sorted(values, key=lambda s: (len(s), s)):
+        spelling.setdefault(values[lab], lab)  # -0.0 == 0.0: one key
+    return [spelling[values[lab]] for lab in labels]
+
+
+def match_label(given: str, found) -> str:
+    """The label among ``found`` that ``given`` (a --positive / --baseline value) names: the
+    same text, or, when all are numbers, the same number (``1.0`` names the label ``1``)."""
+    if given in found:
+        return given
+    values = _label_values({given, *found})
+    if values is not None:
+        for lab in found:
+            if values[lab] == values[given]:
+                return lab
+    return given
+
+
+def _label_values(labels) -> dict[str, float] | None:
+    """Each label's number when every one of ``labels`` is a finite number, else None."""
+    values = {}
+    for lab in labels:
+        try:
+            v = float(lab)
+        except ValueError:
+            return None
+        if not math.isfinite(v):
+            return None
+        values[lab] = v
+    return values
 
 
 def parse_numeric(cells: Sequence[str], column: str) -> np.ndarray:

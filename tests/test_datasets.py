@@ -202,3 +202,33 @@ def test_formula_transforms_read_their_columns(tmp_path):
     np.testing.assert_allclose(data.X[:, 0], expected, rtol=ARITH_RTOL)
     poly = load_csv(path, None, formula="y ~ poly(age, 2)")
     assert poly.X.shape == (7, 2)
+
+
+X8 = [0.3, -1.2, 0.8, 1.9, -0.4, 0.1, 2.2, -0.9]
+
+
+def target_csv(values) -> str:
+    return "x,t\n" + "".join(f"{a},{b}\n" for a, b in zip(X8, values, strict=True))
+
+
+@pytest.mark.parametrize("values", [["1", "1.0"] * 4, ["0", "-0"] * 4, ["1", "1e0"] * 4])
+def test_labels_of_one_number_are_one_value(tmp_path, values):
+    """``1`` and ``1.0`` are one value: constant for --family auto, one class for bernoulli
+    and categorical (were two labels: bernoulli chosen on a constant target)."""
+    path = write(tmp_path, target_csv(values))
+    assert "is constant" in refused(path, "t", family="auto")
+    assert "found 1" in refused(path, "t", family=get_family("bernoulli"))
+    assert "one class only" in refused(path, "t", family=get_family("categorical"))
+
+
+def test_zero_one_written_three_ways_is_bernoulli(tmp_path):
+    values = ["0", "1", "1.0", "0", "1", "-0", "1.0", "0"]
+    path = write(tmp_path, target_csv(values))
+    data = load_csv(path, "t", family="auto")
+    assert data.reading["family"] == "bernoulli"
+    np.testing.assert_array_equal(data.y, [0, 1, 1, 0, 1, 0, 1, 0])
+    assert data.target_info["positive (y = 1)"] == "1"
+    bernoulli = get_family("bernoulli")
+    options = bernoulli.Options(positive="0.0")  # names the label 0 by its number
+    flipped = load_csv(path, "t", family=bernoulli, options=options)
+    np.testing.assert_array_equal(flipped.y, [1, 0, 0, 1, 0, 1, 0, 1])
