@@ -89,6 +89,14 @@ def build(
     text = [c for c in names if not isinstance(frame[c], np.ndarray)]
     notes = []
     rhs = None if formula is None else formula.rhs
+    for c in text:  # one level: no dummy column would be made (the term silently vanished)
+        levels = set(frame[c])
+        if len(levels) < 2:
+            how = "from the formula" if formula is not None else "with --features"
+            raise InputError(
+                f"column {c!r} is text with one value {next(iter(levels), '')!r} in every row; "
+                f"it carries nothing to fit: leave it out {how}"
+            )
     if rhs is None:
         alias = {c: f"_v{i}" for i, c in enumerate(names)}
         for c in text:

@@ -232,3 +232,13 @@ def test_zero_one_written_three_ways_is_bernoulli(tmp_path):
     options = bernoulli.Options(positive="0.0")  # names the label 0 by its number
     flipped = load_csv(path, "t", family=bernoulli, options=options)
     np.testing.assert_array_equal(flipped.y, [1, 0, 0, 1, 0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("formula", [None, "y ~ age + C(sex)", "y ~ 0 + age + sex"])
+def test_text_column_with_one_level_refused(tmp_path, formula):
+    """A one-level text column made no dummy column: an intercept-only model under a false
+    note.  It is refused like a constant column."""
+    path = write(tmp_path, PEOPLE.replace("female", "male"))
+    target = None if formula else "y"
+    message = refused(path, target, formula=formula, family=get_family("normal"))
+    assert "column 'sex' is text with one value 'male'" in message and "leave it out" in message
