@@ -107,7 +107,7 @@ def memory_needed(path: Path, n_columns: int, n_read: int) -> tuple[int, int]:
     return need, cells
 
 
-def _size(b: float) -> str:
+def size_text(b: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
         if b < 1000 or unit == "TB":
             return f"{b:.0f} {unit}" if unit == "bytes" else f"{b:.1f} {unit}"
@@ -123,9 +123,9 @@ def check_memory(path: Path, n_columns: int, n_read: int) -> None:
     need, cells = memory_needed(path, n_columns, n_read)
     if need > free:
         raise InputError(
-            f"{path}: {_size(path.stat().st_size)} with about {cells:,} cells to read would need "
-            f"about {_size(need)} of memory and {_size(free)} is available; fit a sample of the "
-            "rows, or fewer columns with --features"
+            f"{path}: {size_text(path.stat().st_size)} with about {cells:,} cells to read would "
+            f"need about {size_text(need)} of memory and {size_text(free)} is available; fit a "
+            "sample of the rows, or fewer columns with --features"
         )
 
 

@@ -115,6 +115,10 @@ def build(
     else:
         data = pd.DataFrame(frame, copy=False)
         spec = rhs
+    if formula is None:  # every column is a term
+        _check_size(frame, text, intercept, len(names) - len(text))
+    else:  # a number column may make no column of its own (inside I(x * z))
+        _check_size(frame, text, formula.intercept, 0)
     try:  # context: the formula sees the columns and formulaic's transforms, nothing else
         mm = model_matrix(spec, data, na_action="raise", context={})
     except InputError:
@@ -166,6 +170,36 @@ def build(
             "dummy column's); rename the column"
         )
     return Design(X, tuple(out), tuple(notes))
+
+
+def _check_size(frame: dict, text: list[str], intercept: bool, numbers: int) -> None:
+    """Refuse, before the dense design is built, one with at least as many parameters as rows
+    or too large for the memory available.  Its columns are at least each text column's
+    levels but one plus ``numbers`` (an identifier used as a factor makes one column a row:
+    the memory grows as rows squared)."""
+    from analyses import csvfile
+
+    if not text:
+        return
+    n = len(frame[text[0]])
+    levels = {c: len(set(frame[c])) for c in text}
+    k = sum(v - 1 for v in levels.values()) + numbers
+    widest = sorted(text, key=lambda c: -levels[c])[:3]
+    which = ", ".join(f"{c!r} ({levels[c]:,} values)" for c in widest)
+    if k + int(intercept) >= n:
+        raise InputError(
+            f"the design would have at least {k + int(intercept):,} parameters for {n:,} rows "
+            f"(text column(s) {which} dummy-coded); a fit needs more rows than parameters: "
+            "leave the column out, or group its values"
+        )
+    need = csvfile.BYTES_PER_CELL * n * k
+    free = csvfile.available_memory()
+    if free is not None and need > free:
+        raise InputError(
+            f"the design of {n:,} rows x at least {k:,} columns (text column(s) {which} "
+            f"dummy-coded) would need about {csvfile.size_text(need)} of memory and "
+            f"{csvfile.size_text(free)} is available: leave the column out, or group its values"
+        )
 
 
 def _rename(col: str, back: dict[str, str]) -> str:

@@ -242,3 +242,23 @@ def test_text_column_with_one_level_refused(tmp_path, formula):
     target = None if formula else "y"
     message = refused(path, target, formula=formula, family=get_family("normal"))
     assert "column 'sex' is text with one value 'male'" in message and "leave it out" in message
+
+
+def test_identifier_in_a_formula_refused_before_the_design_is_built(tmp_path, monkeypatch):
+    """An ID-like text column in a formula made one dummy column per row (memory grows as
+    rows squared): refused from its number of levels, before formulaic builds anything."""
+    rows = "".join(f"{i * 0.5},id{i},{i % 3 + 0.25 * i}\n" for i in range(40))
+    path = write(tmp_path, "x,id,y\n" + rows)
+
+    def no_matrix(*args, **kw):
+        raise AssertionError("model_matrix called")
+
+    monkeypatch.setattr("formulaic.model_matrix", no_matrix)
+    message = refused(path, None, formula="y ~ x + id", family=get_family("normal"))
+    assert "at least 40 parameters for 40 rows" in message and "'id' (40 values)" in message
+    few = "".join(f"{i * 0.5},g{i % 20},{i % 3 + 0.25 * i}\n" for i in range(40))
+    path = write(tmp_path, "x,id,y\n" + few, "few.csv")
+    # enough to read the file (about 7 kB estimated), not for 40 x 19 design cells
+    monkeypatch.setattr(csvfile, "available_memory", lambda: 20_000)
+    message = refused(path, None, formula="y ~ x + id", family=get_family("normal"))
+    assert "40 rows x at least 19 columns" in message and "20.0 KB is available" in message
