@@ -66,6 +66,8 @@ def fit_csv(
     auto = case.family == "auto"
     if not auto:
         _check_family_choices(get_family(case.family), cfg)
+    else:  # before loading: names no family offers (the chosen family's are checked later)
+        _check_family_choices(None, cfg)
     _check_out_dir(out)
     family = "auto" if auto else get_family(case.family)
     options = None if auto else case.settings.options or family.Options()
@@ -126,15 +128,21 @@ def fit_csv(
 
 
 def _check_family_choices(family, cfg: RunConfig) -> None:
-    """--priors and --estimators name only what ``family`` offers."""
-    for flag, asked, offered in (
-        ("--priors", cfg.priors, family.priors),
-        ("--estimators", cfg.estimators, family.methods),
+    """--priors and --estimators name only what ``family`` offers (None: what some family
+    offers, for --family auto before the family is chosen)."""
+    from models import FAMILIES
+
+    families = [family] if family is not None else list(FAMILIES.values())
+    for flag, asked, attr in (
+        ("--priors", cfg.priors, "priors"),
+        ("--estimators", cfg.estimators, "methods"),
     ):
+        offered = list(dict.fromkeys(n for f in families for n in getattr(f, attr)))
         unknown = [a for a in asked or () if a not in offered]
         if unknown:
+            which = f"--family {family.name}" if family is not None else "any family"
             raise InputError(
-                f"{flag}: unknown {', '.join(map(repr, unknown))} for --family {family.name}; "
+                f"{flag}: unknown {', '.join(map(repr, unknown))} for {which}; "
                 f"choose from {', '.join(offered)}"
             )
 

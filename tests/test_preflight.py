@@ -165,3 +165,25 @@ def test_warnings_are_held_until_the_end(monkeypatch, capsys, fails):
             assert err.strip() == "error: d.csv: refused"
         else:
             assert ("overflow somewhere" in err) == (not quiet), err
+
+
+@pytest.mark.parametrize(
+    ("option", "mention"),
+    [(["--priors", "flat,lasso"], "'lasso' for any family"), (["--estimators", "adam"], "'adam'")],
+)
+def test_auto_family_refuses_unknown_names_before_loading(
+    tmp_path, monkeypatch, capsys, option, mention
+):
+    """With --family auto the family is known only after reading the file; a name no family
+    offers is refused before that (README: every option is checked before loading)."""
+    from analyses import cli, datasets
+
+    def load_csv(*args, **kw):
+        raise AssertionError("the file was loaded")
+
+    monkeypatch.setattr(datasets, "load_csv", load_csv)
+    csv = tmp_path / "d.csv"
+    csv.write_text("x,y\n1,2\n2,3\n3,5\n")
+    code = cli.main(["fit", str(csv), "--target", "y", "--out", str(tmp_path / "o"), *option])
+    err = capsys.readouterr().err
+    assert code == 2 and mention in err and len(err.strip().splitlines()) == 1, err
