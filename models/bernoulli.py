@@ -451,10 +451,15 @@ class BernoulliFamily:
                 break
         if len(found) != 2:
             shown = ", ".join(repr(v) for v in found[:6]) + (" …" if len(found) > 6 else "")
+            if numeric and len(found) > max(2, len(labels) // 2):  # categorical's rule
+                hint = "it holds numbers, not classes: use --family normal"
+            elif len(found) > 2:
+                hint = "use --family categorical for three or more classes"
+            else:
+                hint = "nothing to fit with one label"
             raise ValueError(
                 f"target column {column!r} must hold exactly two labels (0/1 or two names); "
-                f"found {len(found)}: {shown}; use --family categorical for three or more "
-                "classes"
+                f"found {len(found)}: {shown}; {hint}"
             )
         if numeric and sorted(numeric.values()) == [0.0, 1.0]:
             default = next(lab for lab, v in numeric.items() if v == 1.0)

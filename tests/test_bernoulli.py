@@ -263,7 +263,9 @@ def test_encode_target_labels_and_positive():
 @pytest.mark.parametrize(
     "cells, options, words",
     [
-        (["a", "b", "c"], None, ["'t'", "found 3", "'a'", "'c'"]),
+        (["a", "b", "c"], None, ["'t'", "found 3", "'a'", "'c'", "--family categorical"]),
+        (["0.5", "1.25", "-2", "3.5"], bernoulli.BernoulliOptions("yes"), ["--family normal"]),
+        (["1", "2", "3", "1", "2", "3"], None, ["found 3", "--family categorical"]),
         (["a", "a"], None, ["'t'", "found 1"]),
         (["a", "", "b"], None, ["'t'", "row 3", "missing"]),
         (["a", "b"], bernoulli.BernoulliOptions("z"), ["'z'", "'t'", "'a'", "'b'"]),
