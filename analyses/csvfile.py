@@ -64,6 +64,14 @@ def read_header(path: Path) -> list[str]:
     if header is None:
         raise InputError(f"{path}: file is empty")
     names = [h.strip() for h in header]
+    if len(names) == 1:  # another separator: the whole header is one name
+        for sep, what in ((";", "semicolon"), ("\t", "tab"), ("|", "bar")):
+            if sep in names[0]:
+                raise InputError(
+                    f"{path}: the header is one column {names[0][:60]!r}; the file looks "
+                    f"{what}-separated and is read as comma-separated: save it as "
+                    "comma-separated CSV (e.g. from a spreadsheet: CSV UTF-8, comma)"
+                )
     blank = [i + 1 for i, h in enumerate(names) if not h]
     if blank:
         raise InputError(
@@ -175,13 +183,25 @@ class _NotNumbers(Exception):
     """A cell of a column read as numbers is not one (read it as text)."""
 
 
+# Arrow parses a file in blocks of this many bytes (its default, 1 MiB) and cannot parse a
+# row longer than a block: on such a row the block grows eightfold each try.
+BLOCK_SIZE = 1 << 20
+BLOCK_GROWTH = 8
+
+
 def _arrow_read(
-    path: Path, columns: list[str], raw: list[str], types: dict, newlines: bool = False
+    path: Path,
+    columns: list[str],
+    raw: list[str],
+    types: dict,
+    newlines: bool = False,
+    block_size: int = BLOCK_SIZE,
 ):
     """Arrow's CSV reader on ``raw`` columns with ``types``; ``_NotNumbers`` when a cell does
     not convert to float64, ``InputError`` for a ragged row or unreadable text.  First without
     line breaks inside quoted cells (faster: blocks parse in parallel); a ragged row then
-    means a second try with them."""
+    means a second try with them.  A row longer than ``block_size`` means another try with
+    larger blocks."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -194,7 +214,7 @@ def _arrow_read(
     try:
         table = pcsv.read_csv(
             path,
-            read_options=pcsv.ReadOptions(use_threads=True),
+            read_options=pcsv.ReadOptions(use_threads=True, block_size=block_size),
             parse_options=pcsv.ParseOptions(
                 newlines_in_values=newlines,
                 ignore_empty_lines=True,
@@ -210,9 +230,12 @@ def _arrow_read(
         )
     except pa.ArrowInvalid as exc:
         message = str(exc)
+        if "straddl" in message and block_size <= path.stat().st_size:  # a row > a block
+            bigger = min(block_size * BLOCK_GROWTH, 2**31 - 1)
+            return _arrow_read(path, columns, raw, types, newlines, bigger)
         if bad_rows or "Expected" in message and "columns" in message:
             if not newlines:
-                return _arrow_read(path, columns, raw, types, newlines=True)
+                return _arrow_read(path, columns, raw, types, True, block_size)
             line, got = first_ragged_line(path, len(columns))
             where = f"line {line} has {got} cell(s)" if line else "a row has another number"
             raise InputError(
@@ -328,6 +351,7 @@ def take(cells, rows: np.ndarray):
 def _data_records(path: Path):
     """``(file line, cells)`` of every non-empty record after the header, as the ``csv``
     module reads them (a quoted cell may span lines: the record's first line)."""
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # Arrow read longer cells
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.reader(fh)
         header_seen = False

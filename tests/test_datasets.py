@@ -262,3 +262,22 @@ def test_identifier_in_a_formula_refused_before_the_design_is_built(tmp_path, mo
     monkeypatch.setattr(csvfile, "available_memory", lambda: 20_000)
     message = refused(path, None, formula="y ~ x + id", family=get_family("normal"))
     assert "40 rows x at least 19 columns" in message and "20.0 KB is available" in message
+
+
+@pytest.mark.parametrize(("sep", "what"), [(";", "semicolon"), ("\t", "tab")])
+def test_other_separator_named(tmp_path, sep, what):
+    rows = "".join(f"{a}{sep}{b}\n" for a, b in zip(X8, range(8), strict=True))
+    message = refused(write(tmp_path, f"y{sep}x\n" + rows), "y")
+    assert f"looks {what}-separated" in message and "save it as comma-separated" in message
+
+
+def test_rows_longer_than_a_block_are_read(tmp_path):
+    """Arrow parses 1 MiB blocks and refused a longer row ("straddles two block
+    boundaries"); the block grows instead, and line numbers still come out right."""
+    long = "n" * (csvfile.BLOCK_SIZE + 10)
+    rows = [f"{a},{i},{long if i == 2 else 'short'}\n" for i, a in enumerate(X8)]
+    path = write(tmp_path, "y,x,note\n" + "".join(rows))
+    data = load_csv(path, "y", features=["x"], family=get_family("normal"))
+    np.testing.assert_array_equal(data.y, X8)
+    huge = write(tmp_path, "y,x\n1,2\n3," + "9" * (csvfile.BLOCK_SIZE + 10) + "\n", "h.csv")
+    assert "column 'x' line 3" in refused(huge, "y", family=get_family("normal"))
