@@ -73,6 +73,7 @@ def install() -> dict:
     if threading.current_thread() is not threading.main_thread():
         return {}
     _received.clear()
+    _pending.clear()  # a signal held in an earlier run's section is not this run's
     previous = {s: signal.signal(s, _handler) for s in SIGNALS}
     previous["unraisablehook"] = sys.unraisablehook
     sys.unraisablehook = _unraisable

@@ -246,3 +246,17 @@ def test_full_disk_on_a_real_filesystem(data, tmp_path):
         assert leftovers(disk) == []
     finally:
         subprocess.run(["umount", disk])
+
+
+def test_install_forgets_signals_of_an_earlier_run():
+    """A signal held (pending) when an earlier run in this process ended is not raised in the
+    next one (install clears it, as it clears the received ones)."""
+    interrupts._pending.append(signal.SIGINT)  # left by an earlier held() section
+    previous = interrupts.install()
+    try:
+        with interrupts.held():
+            pass  # would raise Interrupted for the stale signal
+        interrupts.check()
+    finally:
+        interrupts.restore(previous)
+        interrupts._pending.clear()
