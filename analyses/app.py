@@ -28,7 +28,6 @@ def run_cases(
     ``workers`` > 1: the cases are fitted in that many worker processes (analyses/workers.py),
     the reports written here.  ``profile``: print seconds per case and stage at the end."""
     from analyses.cases import CASES, get_case
-    from analyses.pipeline import write_case
     from analyses.progress import Progress
 
     cases = [get_case(n) for n in dict.fromkeys(names or CASES)]  # unknown name -> InputError
@@ -46,6 +45,8 @@ def run_cases(
             written: dict[str, float] = {}  # seconds per part of writing the report
 
             def write(r, folder, rendered=rendered, written=written):
+                from analyses.pipeline import write_case  # not before the workers start
+
                 written.update(write_case(r, folder, rendered))
 
             _write(write, result, out / name)
