@@ -38,9 +38,13 @@ def run_cases(
     stages: dict[str, dict[str, float]] = {}
     started = _clock()
     status = 0
-    with _writing(folders, root=out), Progress(False if quiet else None) as progress:
+    with (
+        _writing(folders, root=out),
+        Progress(False if quiet else None) as progress,
+        contextlib.closing(_fitted(cases, cfg, workers, quiet, progress)) as fitted,
+    ):
         overall = progress.task("cases", len(cases))
-        for name, result, rendered, seconds in _fitted(cases, cfg, workers, quiet, progress):
+        for name, result, rendered, seconds in fitted:  # closed: the workers stop on errors
             t0 = time.perf_counter()
             written: dict[str, float] = {}  # seconds per part of writing the report
 
