@@ -25,6 +25,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
+	$(BIN)/python benchmarks/bench_profile.py
 	$(BIN)/python benchmarks/bench_cases.py
 	$(BIN)/python benchmarks/bench_backends.py
 	$(BIN)/python benchmarks/bench_sweeps.py

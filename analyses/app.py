@@ -6,6 +6,7 @@ import contextlib
 import json
 import signal
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,34 +16,103 @@ from analyses.errors import InputError
 from analyses.interrupts import stage
 
 
-def run_cases(names: list[str], out: Path, cfg: RunConfig, quiet: bool = False) -> int:
-    """Run built-in cases (all when ``names`` is empty) into ``out/<case>/``, ``out/index.html``."""
+def run_cases(
+    names: list[str],
+    out: Path,
+    cfg: RunConfig,
+    quiet: bool = False,
+    workers: int = 1,
+    profile: bool = False,
+) -> int:
+    """Run built-in cases (all when ``names`` is empty) into ``out/<case>/``, ``out/index.html``.
+    ``workers`` > 1: the cases are fitted in that many worker processes (analyses/workers.py),
+    the reports written here.  ``profile``: print seconds per case and stage at the end."""
     from analyses.cases import CASES, get_case
-    from analyses.estimators import ModelCache
-    from analyses.pipeline import run_case, write_case
     from analyses.progress import Progress
 
     cases = [get_case(n) for n in dict.fromkeys(names or CASES)]  # unknown name -> InputError
     folders = [out / case.config.name for case in cases]
     preflight.check_out(out, folders)
     _check_reports_root(out, [case.config.name for case in cases])
-    cache = ModelCache()
+    workers = max(1, min(workers, len(cases)))
+    stages: dict[str, dict[str, float]] = {}
+    started = _clock()
     status = 0
-    with _writing(folders, root=out), Progress(False if quiet else None) as progress:
+    with (
+        _writing(folders, root=out),
+        Progress(False if quiet else None) as progress,
+        contextlib.closing(_fitted(cases, cfg, workers, quiet, progress)) as fitted,
+    ):
         overall = progress.task("cases", len(cases))
-        for case in cases:
-            stage(f"loading {case.config.name}")
-            data = case.load(child_seed(cfg.seed, case.config.name, "data"))
-            sized = case.sized if cfg.sweeps else None
-            stage(f"fitting {case.config.name}")
-            result = run_case(data, case.config, cfg, cache, sized=sized, progress=progress)
-            _write(write_case, result, out / case.config.name)
-            status = max(status, _summarise(result, out / case.config.name, quiet, progress))
+        for name, result, rendered, seconds in fitted:  # closed: the workers stop on errors
+            t0 = time.perf_counter()
+            written: dict[str, float] = {}  # seconds per part of writing the report
+
+            def write(r, folder, rendered=rendered, written=written):
+                from analyses.pipeline import write_case  # not before the workers start
+
+                written.update(write_case(r, folder, rendered))
+
+            _write(write, result, out / name)
+            seconds["total"] = seconds["fit"] + time.perf_counter() - t0
+            if rendered is not None:  # drawn in the worker, after fitting
+                seconds["total"] += sum(rendered[1].values())
+            stages[name] = _stages(result, seconds, written)
+            status = max(status, _summarise(result, out / name, quiet, progress))
             overall.advance()
         _write(lambda _, folder: _write_index(folder), None, out)
         if not quiet:
             print(f"index: {out / 'index.html'}")
+    if profile:
+        from analyses.profile import table
+
+        print(table(stages, _clock(started), workers))
     return status
+
+
+def _fitted(cases, cfg: RunConfig, workers: int, quiet: bool, progress):
+    """``(name, result, rendered page or None, seconds)`` per case as each is fitted: one after
+    another in this process (one ``ModelCache``), or in worker processes."""
+    if workers > 1:
+        from analyses import workers as pool
+
+        names = [case.config.name for case in cases]
+        with contextlib.closing(pool.fit_cases(names, cfg, workers, quiet)) as results:
+            for name, result, rendered, caught, info in results:
+                pool.rewarn(caught)
+                yield name, result, rendered, {"fit": info["fit"]}
+        return
+    from analyses.estimators import ModelCache
+    from analyses.pipeline import run_case
+
+    cache = ModelCache()
+    for case in cases:
+        name = case.config.name
+        stage(f"loading {name}")
+        data = case.load(child_seed(cfg.seed, name, "data"))
+        sized = case.sized if cfg.sweeps else None
+        stage(f"fitting {name}")
+        t0 = time.perf_counter()
+        result = run_case(data, case.config, cfg, cache, sized=sized, progress=progress)
+        yield name, result, None, {"fit": time.perf_counter() - t0}
+
+
+def _stages(result, seconds: dict, written: dict) -> dict[str, float]:
+    """One case's profile row: the run's own timings, the report's parts, wall seconds."""
+    return {**result.provenance.get("timings (s)", {}), **written, **seconds}
+
+
+def _clock(since=None):
+    """(wall, CPU of this process and its finished children) seconds, or the time since."""
+    import resource
+
+    cpu = sum(
+        getattr(resource.getrusage(who), f)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for f in ("ru_utime", "ru_stime")
+    )
+    now = (time.perf_counter(), cpu)
+    return now if since is None else (now[0] - since[0], now[1] - since[1])
 
 
 def fit_csv(

@@ -55,6 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="also the prior-strength sweep of every case and the sample-size sweep of the "
         "simulated ones (make reports does)",
     )
+    run.add_argument(
+        "--workers",
+        type=_int,
+        default=None,
+        metavar="N",
+        help="fit the cases in N worker processes (default: the number of cores; 1: one "
+        "after another in this process); the numbers do not depend on it",
+    )
+    run.add_argument(
+        "--profile",
+        action="store_true",
+        help="at the end, print seconds per case and stage (a Markdown table)",
+    )
     sampler_args(run)
 
     fit = sub.add_parser("fit", help="the same analysis on your own CSV file")
@@ -140,6 +153,16 @@ def _positive(kind):
 
 
 _positive_int = _positive(int)
+
+
+def _int(text):
+    """argparse type: an integer (its range is checked in analyses/preflight.py)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a valid int: {text!r}") from None
+
+
 _positive_float = _positive(float)
 
 
@@ -195,8 +218,10 @@ def _main(argv: list[str] | None, exiting: bool) -> int:
             cfg = cfg.quick()
         if args.command == "run":
             from analyses.app import run_cases
+            from analyses.workers import default_workers
 
-            return run_cases(args.cases, args.out, cfg, args.quiet)
+            workers = default_workers() if args.workers is None else args.workers
+            return run_cases(args.cases, args.out, cfg, args.quiet, workers, args.profile)
         from analyses.app import fit_csv
 
         if args.target is None and args.formula is None:

@@ -218,11 +218,15 @@ def run_case(
     if cfg.sweeps:
         from analyses.sweeps import sweep_warnings
 
+        t0, compiled = time.perf_counter(), cache.compile_seconds
         try:
             result.sweeps = _sweeps(data, case, cfg, cache, sized, progress, estimates, problems)
         except Exception as exc:  # the case's own fits and report are kept, with the reason
             reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
             result.warnings.append(f"sweeps unavailable: {reason}")
+        compiled = cache.compile_seconds - compiled
+        result.provenance["timings (s)"]["sweeps"] = round(time.perf_counter() - t0 - compiled, 3)
+        result.provenance["timings (s)"]["sweeps nuts compile"] = round(compiled, 3)
         result.warnings += [w for s in result.sweeps.values() for w in sweep_warnings(s)]
     return result
 
@@ -394,28 +398,57 @@ def _provenance(cfg, case, family, seeds, estimates, timings, kappa) -> dict:
     }
 
 
-def write_case(result: CaseResult, out_dir: Path) -> None:
-    """Write index.html, results.json, thumbnail.png (the page's first figure, 240 px wide, for
-    the index of all cases; none when the page has no figure) and the posterior(s) into
-    ``out_dir`` atomically."""
+def render_case(result: CaseResult) -> tuple[dict[str, str | bytes], dict[str, float]]:
+    """The report's page and thumbnail (its figures drawn): ``({"index.html": ...,
+    "thumbnail.png": ...}, seconds per part)``; what ``write_case`` writes besides the
+    posteriors and results.json.  Picklable, so a worker process can draw them."""
     import sys
 
-    from analyses import figures, outputs, report
+    from analyses import figures, report
 
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
     refs = references_for_report(result)
     html, uris = report.render_case_page(result, refs)
-    files: dict[str, object] = {"index.html": html}
+    timings["figures and page"] = time.perf_counter() - t0
+    files: dict[str, str | bytes] = {"index.html": html}
     if uris:  # the fit picture when there is one (it comes first on the page)
+        t0 = time.perf_counter()
         try:
             files["thumbnail.png"] = figures.thumbnail_png(uris[0])
         except Exception as exc:  # a thumbnail must not lose the report
             print(f"{result.case}: no thumbnail ({type(exc).__name__}: {exc})", file=sys.stderr)
+        timings["thumbnail"] = time.perf_counter() - t0
+    return files, timings
+
+
+def write_case(result: CaseResult, out_dir: Path, rendered=None) -> dict[str, float]:
+    """Write index.html, results.json, thumbnail.png (the page's first figure, 240 px wide, for
+    the index of all cases; none when the page has no figure) and the posterior(s) into
+    ``out_dir`` atomically.  ``rendered``: ``render_case(result)`` when already made (by a
+    worker process).  Returns seconds per part (figures and page, thumbnail, zarr,
+    results.json, write: the rest of writing the folder)."""
+    from analyses import outputs
+
+    files, timings = rendered if rendered is not None else render_case(result)
+    files = dict(files)
+    timings = dict(timings)
+
+    def zarr(path, idata):
+        t0 = time.perf_counter()
+        idata.to_zarr(path, consolidated=False)
+        timings["zarr"] = timings.get("zarr", 0.0) + time.perf_counter() - t0
+
     for prior, idata in (result.idata or {}).items():
-        files[f"posterior_{prior}.zarr"] = lambda path, idata=idata: idata.to_zarr(
-            path, consolidated=False
-        )
+        files[f"posterior_{prior}.zarr"] = lambda path, idata=idata: zarr(path, idata)
+    t0 = time.perf_counter()
+    results = result.to_json()
+    timings["results.json"] = time.perf_counter() - t0
     # results.json last, with the project's mark and the list of every file (outputs.py)
-    outputs.write_report_atomically(Path(out_dir), files, result.to_json())
+    t0 = time.perf_counter()
+    outputs.write_report_atomically(Path(out_dir), files, results)
+    timings["write"] = time.perf_counter() - t0 - timings.get("zarr", 0.0)
+    return timings
 
 
 def references_for_report(result: CaseResult) -> dict[str, dict[str, dict[str, float]]]:

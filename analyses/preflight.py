@@ -26,6 +26,8 @@ HIDDEN_MAX = 1000  # --hidden: units of the one-hidden-layer network (NUTS on ev
 # 1/tau², alpha = sigma²/tau², ...); both must be normal float64 numbers.
 SCALE_MIN = math.sqrt(sys.float_info.min)  # 2**-511 = 1.49e-154: below it s² underflows
 SCALE_MAX = 1 / SCALE_MIN  # 2**511 = 6.70e+153: above it 1/s² underflows (s² overflows later)
+# --workers: each worker is a Python process with its own compiled models (a few hundred MB)
+WORKERS_MAX = 64
 SYSTEM_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,6 +54,12 @@ def check_numbers(args) -> None:
         value = getattr(args, dest)
         if value > top:
             raise InputError(f"{_flag(dest)} {value}: too large; use at most {top}")
+    workers = getattr(args, "workers", None)
+    if workers is not None and not 1 <= workers <= WORKERS_MAX:
+        raise InputError(
+            f"--workers {workers}: use an integer from 1 to {WORKERS_MAX} (default: the "
+            f"number of cores)"
+        )
     if args.command != "fit":
         return
     for dest in ("prior_scale", "intercept_prior_scale"):

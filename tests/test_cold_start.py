@@ -77,9 +77,11 @@ class Runs:
 
     def _both(self):
         try:
-            cold = self._run(self.base / "cold", COLD_CASES)
+            # two workers compiling into the same empty caches at once; the warm run in
+            # this one process: test_two_workers_give_the_numbers_of_one compares them
+            cold = self._run(self.base / "cold", COLD_CASES, ["--workers", "2"])
             self.compiled_by_cold = self._files()
-            warm = self._run(self.base / "warm", WARM_CASES, ["--sweeps"])
+            warm = self._run(self.base / "warm", WARM_CASES, ["--sweeps", "--workers", "1"])
             self.done.set_result((self.base, cold, warm))
         except BaseException as e:  # raised by wait()
             self.done.set_exception(e)
@@ -170,6 +172,20 @@ def test_warm_run_gives_identical_estimates(cold_and_warm):
             other = b[name]["estimates"][key]
             for field in ("status", "mean", "sd", "mcse_mean"):
                 assert est[field] == other[field], (name, key, field)
+
+
+def test_two_workers_give_the_numbers_of_one(cold_and_warm):
+    """``run --workers 2`` (the cold run: cases in two processes, cold caches filled by both
+    at once) and ``--workers 1`` (the warm run: one process, one model cache, the sweeps
+    fitted between the cases): every number of the cases' own fits is the same."""
+    base, cold, warm = cold_and_warm
+    assert cold.returncode == 0 and warm.returncode == 0, (cold.stderr[-2000:], warm.stderr)
+    a, b = _results(base / "cold", WARM_CASES), _results(base / "warm", WARM_CASES)
+    for name in WARM_CASES:
+        for field in ("estimates", "agreement", "ledger", "translation", "landscape"):
+            assert a[name].get(field) == b[name].get(field), (name, field)
+        seeds = "derived seeds"
+        assert a[name]["provenance"][seeds] == b[name]["provenance"][seeds], name
 
 
 def test_warm_run_with_sweeps_draws_them(cold_and_warm):

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -162,6 +163,67 @@ def test_run_interrupted_leaves_root_alone(tmp_path):
     assert code == 143 and len(lines) == 1 and "nothing written" in lines[0], lines
     assert sorted(p.name for p in root.iterdir()) == ["README.md"]
     assert leftovers(tmp_path) == []
+
+
+def _children(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid`` (from /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        try:
+            state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if int(ppid) == pid and state != "Z":
+            out.append(int(entry.name))
+    return out
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_ctrl_c_with_workers_stops_them_and_writes_nothing(tmp_path):
+    """Ctrl-C at the terminal (SIGINT to the whole process group) while worker processes fit:
+    the workers stop with the run, which exits 130 with its one line and writes nothing."""
+    root = tmp_path / "reports"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NLL_LOSSES_STAGES="1")
+    env["NLL_LOSSES_PAUSE"] = "loading synthetic"  # in a worker
+    args = ["run", "synthetic", "categorical_frequencies", "--quick", "--workers", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "analyses", *args, "--out", str(root)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group, as a terminal's job
+    )
+    wait_for(proc, "loading synthetic")
+    workers = _children(proc.pid)
+    tracker = [pid for pid in workers if b"resource_tracker" in _cmdline(pid)]
+    assert len(workers) >= 2, workers  # the two workers (and multiprocessing's tracker)
+    os.killpg(proc.pid, signal.SIGINT)
+    code, lines = finish(proc)
+    assert code == 130, lines
+    assert lines == ["interrupted by SIGINT: nothing written"], lines
+    assert not [pid for pid in workers if pid not in tracker and _alive(pid)]
+    # the workers are gone when the run ends; multiprocessing's resource tracker (which
+    # ignores signals) when it sees the run's end of its pipe
+    deadline = time.monotonic() + 20
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)]
+    assert not root.exists() and leftovers(tmp_path) == []
 
 
 def test_killed_run_is_swept_by_the_next(data):

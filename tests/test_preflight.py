@@ -50,6 +50,26 @@ def test_usable_numbers_pass(args):
     preflight.check_numbers(build_parser().parse_args(FIT + args))
 
 
+@pytest.mark.parametrize("workers", ["0", "-2", "65"])
+def test_bad_workers_is_refused(workers):
+    parsed = build_parser().parse_args(["run", "--workers", workers])
+    with pytest.raises(InputError, match=f"--workers {workers}: use an integer from 1 to 64"):
+        preflight.check_numbers(parsed)
+
+
+def test_workers_not_a_number_is_one_line():
+    with pytest.raises(InputError, match="--workers: not a valid int: 'two'"):
+        build_parser().parse_args(["run", "--workers", "two"])
+
+
+def test_workers_default_is_the_usable_cores():
+    from analyses.workers import default_workers
+
+    preflight.check_numbers(build_parser().parse_args(["run", "--workers", "64"]))
+    assert build_parser().parse_args(["run"]).workers is None  # cli: default_workers()
+    assert default_workers() == len(os.sched_getaffinity(0))
+
+
 def test_scale_range_is_where_squares_stay_normal():
     import sys
 
