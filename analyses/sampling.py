@@ -24,9 +24,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def compile_nutpie(model, var_names):
+def compile_nutpie(model, var_names, route: str = "python"):
     """``(compiled, data_names)``: a nutpie model of ``model`` that stores ``var_names``, and
-    the names of the pm.Data it reads, which ``compiled.with_data`` swaps without recompiling."""
+    the names of the pm.Data it reads, which ``compiled.with_data`` swaps without recompiling.
+    ``route``: "python" (the kernels called from Python) or "cfunc" (C wrappers of the same
+    kernels, disk-cached: analyses/cfunc.py)."""
     from nutpie.compile_pymc import _make_functions, _prepare_dims_and_coords, _wrap_with_lock
     from nutpie.compiled_pyfunc import from_pyfunc
     from pymc.initial_point import make_initial_point_fn
@@ -44,7 +46,7 @@ def compile_nutpie(model, var_names):
         model,
         mode="NUMBA",
         compute_grad=True,
-        join_expanded=False,
+        join_expanded=route == "cfunc",
         pymc_initial_point_fn=initial_point,
         var_names=var_names,
     )
@@ -57,6 +59,19 @@ def compile_nutpie(model, var_names):
         if shared.setdefault(var.name, var) is not var:
             raise ValueError(f"two shared variables are named {var.name!r}")
     names, _, shapes = shape_info
+    if route == "cfunc":
+        return _cfunc_model(
+            model,
+            n_dim,
+            logp_fn,
+            expand_fn,
+            logp_shared,
+            expand_shared,
+            shared,
+            initial_flat,
+            shape_info,
+            reparameterized,
+        ), frozenset(shared)
     dtypes = [np.dtype("float64")] * len(names)
 
     def make_logp():
@@ -91,3 +106,45 @@ def compile_nutpie(model, var_names):
         reparameterized_names=reparameterized,
     )
     return compiled, frozenset(shared)
+
+
+def _cfunc_model(
+    model,
+    n_dim,
+    logp_fn,
+    expand_fn,
+    logp_shared,
+    expand_shared,
+    shared,
+    initial_flat,
+    shape_info,
+    reparameterized,
+):
+    from nutpie.compile_pymc import _prepare_dims_and_coords
+
+    from analyses.cfunc import CFuncModel, expand_cfunc, logp_cfunc
+
+    data = {}
+    for name, var in shared.items():
+        data[name] = np.array(var.get_value(), order="C", copy=True)
+        data[name].flags.writeable = False
+    names, _, shapes = shape_info
+    n_expanded = int(sum(int(np.prod(s)) for s in shapes))
+    logp_c, _ = logp_cfunc(logp_fn, [data[k] for k in logp_shared], n_dim)
+    expand_c, _ = expand_cfunc(expand_fn, [data[k] for k in expand_shared], n_dim, n_expanded)
+    dims, coords = _prepare_dims_and_coords(model, shape_info, reparameterized)
+    return CFuncModel(
+        dims=dims,
+        reparameterized_names=reparameterized,
+        logp_fn=logp_c,
+        expand_fn=expand_c,
+        logp_names=tuple(logp_shared),
+        expand_names=tuple(expand_shared),
+        data=data,
+        initial_point_func=initial_flat,
+        shape_info=shape_info,
+        _n_dim=n_dim,
+        n_expanded=n_expanded,
+        _shapes={name: tuple(s) for name, s in zip(names, shapes, strict=True)},
+        _coords=coords,
+    )
