@@ -23,6 +23,20 @@ from __future__ import annotations
 
 import numpy as np
 
+# the route every sampler takes (benchmarks/bench_gradients.py measured both; README Benchmarks)
+ROUTE = "cfunc"
+
+
+def compile_nutpie_route(model, var_names):
+    """``((compiled, data_names), route)`` by :data:`ROUTE`; the Python-callable route when
+    the C wrappers cannot be built (a kernel Numba cannot call from a cfunc)."""
+    if ROUTE == "cfunc":
+        try:
+            return compile_nutpie(model, var_names, route="cfunc"), "cfunc"
+        except Exception:  # noqa: BLE001 -- same draws by the other route, only slower
+            pass
+    return compile_nutpie(model, var_names, route="python"), "python"
+
 
 def compile_nutpie(model, var_names, route: str = "python"):
     """``(compiled, data_names)``: a nutpie model of ``model`` that stores ``var_names``, and

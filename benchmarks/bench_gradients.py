@@ -49,10 +49,10 @@ def _models(cases, priors):
         family = get_family(case.config.family)
         data = case.load(child_seed(0, name, "data"))
         for prior in priors:
-            problem = make_problem(family, data, case.config.settings, prior)
-            if not family.supports("nuts", problem).ok:
-                continue  # e.g. iris is separated: no flat-prior posterior
             try:
+                problem = make_problem(family, data, case.config.settings, prior)
+                if not family.supports("nuts", problem).ok:
+                    continue  # e.g. iris is separated: no flat-prior posterior
                 model = family.build_model(problem).model
             except ValueError:
                 continue  # e.g. the network is fitted with the gaussian prior only
