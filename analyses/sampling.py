@@ -1,22 +1,25 @@
 """nutpie's NUTS on a PyMC model whose log density PyTensor compiles once, disk-cached.
 
-``nutpie.compile_pymc_model`` (Numba backend) wraps PyTensor's compiled log density in a
-``numba.cfunc``.  That wrapper is rebuilt in every process, with no disk cache: measured here,
-12-15 s per model structure even when PyTensor's own cache is warm, against 0.2-0.9 s of
-sampling.  The tests and the reports start many processes, each with several structures.
+nutpie's Rust sampler takes the log density and gradient of the joined unconstrained vector
+either as a C function pointer or as a Python callable.  Three ways to hand it PyTensor's
+compiled Numba kernel (``benchmarks/bench_gradients.py`` measures them; README Benchmarks):
 
-This module takes the route nutpie itself takes for its JAX backend: nutpie's
-``_make_functions`` builds the same PyTensor log density and gradient of the joined
-unconstrained vector (here in Numba mode, whose kernels PyTensor caches on disk), and
-``nutpie.from_pyfunc`` hands them to the same Rust sampler as Python callables.  Same
-algorithm, same initial points, same random streams: on the logistic model of
-``logistic_synthetic`` both routes gave bit-identical draws for the same seed
-(tests/test_sampling.py checks this).  The cost moves from compiling (0.7 s per structure
-instead of 12-15 s) to calling through Python (about 10-25 µs per gradient, 1-3 s for a
-4 x 2000-step run).  ``benchmarks/bench_cases.py`` prints both.
+- ``nutpie.compile_pymc_model`` (Numba backend) wraps the kernel in a ``numba.cfunc`` that is
+  rebuilt in every process, with no disk cache (it embeds the data): 12-15 s per model
+  structure even when PyTensor's own cache is warm.  Not used.
+- ``route="python"``: nutpie's ``_make_functions`` builds the same log density and gradient
+  (Numba mode, kernels cached on disk by PyTensor) and ``nutpie.from_pyfunc`` hands them to
+  the sampler as Python callables, as nutpie does for its JAX backend.  0.7 s per structure,
+  but every gradient crosses Python (GIL, argument checks, array wrapping).
+- ``route="cfunc"`` (:data:`ROUTE`, the default): the same kernels behind C wrappers that
+  Numba caches on disk (analyses/cfunc.py), handed to the sampler as
+  ``nutpie.compile_pymc_model`` hands its own: no Python per gradient, and a warm process
+  loads the wrapper (with the kernel linked in) instead of compiling anything.
 
-Uses two nutpie helpers that are not public (``_make_functions``,
-``_prepare_dims_and_coords``), hence the pin ``nutpie>=0.16,<0.17`` in pyproject.toml.
+Same algorithm, initial points, random streams and kernel: the same seed gives bit-identical
+draws by all three routes (tests/test_sampling.py checks this).  Uses nutpie helpers that are
+not public (``_make_functions``, ``_prepare_dims_and_coords``, ``_lib``), hence the pin
+``nutpie>=0.16,<0.17`` in pyproject.toml.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = "logistic_synthetic,breast_cancer,softmax_synthetic,iris,network_rings"
+CASES = "logistic_synthetic,softmax_synthetic,iris"
 ROUTES = ("python", "cfunc", "nutpie")
 NUTS = dict(draws=300, tune=300, chains=2, cores=1, seed=3, progress_bar=False)
 
