@@ -434,7 +434,13 @@ def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict
         return -np.asarray(fn["dlogp"](rmap(v)), dtype=float)
 
     def h(v):
-        return -np.asarray(fn["hess"](rmap(v)), dtype=float)  # Hessian of -log p
+        # Hessian of -log p; compiled on first use (a non-smooth family never needs it)
+        hess = ctx.cache.function(
+            model,
+            "compiled find_MAP Hessian",
+            lambda: model.compile_d2logp(jacobian=False, negate_output=False, mode=compile_mode()),
+        )
+        return -np.asarray(hess(rmap(v)), dtype=float)
 
     method = tolerances.FIND_MAP_METHOD if smooth else tolerances.NONSMOOTH_METHOD
     options = dict(tolerances.FIND_MAP_OPTIONS if smooth else tolerances.NONSMOOTH_OPTIONS)
@@ -521,9 +527,13 @@ def _compiled_functions(model, cache: ModelCache) -> dict:
             labels += [nm] if shape == () else [f"{nm}[{i}]" for i in range(size)]
             owner += [nm] * size
         return {
-            "logp": model.compile_logp(jacobian=False, mode=mode),
-            "dlogp": model.compile_dlogp(jacobian=False, mode=mode),
-            "hess": model.compile_d2logp(jacobian=False, negate_output=False, mode=mode),
+            # the same functions the Newton refinement uses (one of each per model)
+            "logp": cache.function(
+                model, "logp", lambda: model.compile_logp(jacobian=False, mode=mode)
+            ),
+            "dlogp": cache.function(
+                model, "dlogp", lambda: model.compile_dlogp(jacobian=False, mode=mode)
+            ),
             "init": make_initial_point_fn(
                 model=model, jitter_rvs=set(model.free_RVs), return_transformed=True
             ),
