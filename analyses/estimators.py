@@ -23,7 +23,7 @@ import xarray as xr
 from analyses import interrupts, tolerances
 from analyses.config import child_seed
 from analyses.results import Estimate
-from analyses.sampling import compile_nutpie
+from analyses.sampling import compile_nutpie_route
 from models.family import Built, Problem, Start, Support, Unavailable
 
 PPC_DRAWS = 400  # posterior predictive replicates kept per fit
@@ -105,6 +105,9 @@ class ModelCache:
         self._models: dict[tuple, object] = {}
         self._nutpie: dict[tuple, object] = {}
         self._functions: dict[tuple, object] = {}
+        self.routes: dict[tuple, str] = {}  # the gradient route of each nutpie sampler
+        # PyMC calls that compile their own function on every call, counted here
+        self.per_call: dict[str, int] = {"pm.find_MAP": 0, "pm.sample_posterior_predictive": 0}
         self.compile_seconds = 0.0  # nutpie compilation, for the benchmark
 
     def model(self, family, problem: Problem):
@@ -127,13 +130,14 @@ class ModelCache:
         return replace(built, model=first.model), key
 
     def counts(self) -> dict[str, int]:
-        """How many models, compiled functions and nutpie samplers this cache has built (a
-        sweep must not add to them after its first grid point)."""
+        """How many models, compiled functions and nutpie samplers this cache has built, each
+        once per structure (a sweep must not add to them after its first grid point), and the
+        PyMC calls that compile on every call (``per_call``)."""
         return {
             "models": len(self._models),
             "functions": len(self._functions),
             "nutpie": len(self._nutpie),
-        }
+        } | self.per_call
 
     def function(self, model, name: str, compile_fn):
         """A compiled PyTensor function of ``model``, built once: it reads the model's pm.Data
@@ -145,13 +149,14 @@ class ModelCache:
 
     def nutpie(self, key, model, data):
         """nutpie's sampler for this structure, compiled once per process (see
-        analyses/sampling.py for why not ``nutpie.compile_pymc_model``), with ``data``."""
+        analyses/sampling.py for the routes and why not ``nutpie.compile_pymc_model``), with
+        ``data``."""
         if key not in self._nutpie:
             t0 = time.perf_counter()
             # only the free variables are stored; add_deterministics() adds the rest.  The
             # pm.Data stay inputs, so with_data() swaps datasets and priors.
             free = [rv.name for rv in model.free_RVs]
-            self._nutpie[key] = compile_nutpie(model, free)
+            self._nutpie[key], self.routes[key] = compile_nutpie_route(model, free)
             self.compile_seconds += time.perf_counter() - t0
         compiled, known = self._nutpie[key]  # known: the pm.Data the compiled functions read
         return compiled.with_data(**{k: v for k, v in data.items() if k in known})
@@ -207,7 +212,7 @@ def reference(ctx: Context, name: str, done: dict[str, Estimate]) -> Estimate:
 
 # ------------------------------------------------------------------------------ find_MAP
 def find_map(
-    ctx: Context, compiled: bool = False, max_starts: int | None = None
+    ctx: Context, compiled: bool = True, max_starts: int | None = None
 ) -> tuple[Estimate, Estimate | None]:
     """``pm.find_MAP`` and the Laplace approximation at its mode (None when the family does
     not offer it for this problem), guarded.
@@ -219,10 +224,12 @@ def find_map(
     non-finite objective, a scaled gradient that stays large, or (for a log-concave family) a
     Hessian that is not positive definite; the optimiser's own message is kept in ``info``.
 
-    ``compiled=True`` (the sweeps): the same optimiser, options, starts, refinement and
-    acceptance, but on the model's log density, gradient and Hessian compiled once per model
-    structure (:func:`_compiled_start`) instead of ``pm.find_MAP``, which compiles its own
-    functions on every call (about 1 s each here); ``max_starts`` caps a multi-start family.
+    ``compiled=True`` (the default: every fit and sweep): the same optimiser, options, starts,
+    refinement and acceptance as ``pm.find_MAP``, but on the model's log density, gradient and
+    Hessian compiled once per model structure (:func:`_compiled_start`), so that nothing is
+    compiled twice in a run; ``pm.find_MAP`` (``compiled=False``, kept for
+    tests/test_sweeps.py's comparison) compiles its own functions on every call and start
+    (about 1 s each here, 2 s each at 10⁶ rows).  ``max_starts`` caps a multi-start family.
     """
     support = ctx.family.supports("find_map", ctx.problem)
     if not support.ok:
@@ -349,10 +356,12 @@ def _one_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
         )
         if start.hold:  # first stage: the other value variables, these held at initvals
             free = [v for v in model.value_vars if v.name not in start.hold]
+            ctx.cache.per_call["pm.find_MAP"] += 1
             stage = pm.find_MAP(
                 vars=free, initvals=initvals, return_inferencedata=False, jitter=True, **common
             )
             initvals, jitter = {v.name: stage[v.name] for v in model.value_vars}, False
+        ctx.cache.per_call["pm.find_MAP"] += 1
         mp = pm.find_MAP(
             initvals=initvals,
             return_inferencedata=True,
@@ -425,7 +434,13 @@ def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict
         return -np.asarray(fn["dlogp"](rmap(v)), dtype=float)
 
     def h(v):
-        return -np.asarray(fn["hess"](rmap(v)), dtype=float)  # Hessian of -log p
+        # Hessian of -log p; compiled on first use (a non-smooth family never needs it)
+        hess = ctx.cache.function(
+            model,
+            "compiled find_MAP Hessian",
+            lambda: model.compile_d2logp(jacobian=False, negate_output=False, mode=compile_mode()),
+        )
+        return -np.asarray(hess(rmap(v)), dtype=float)
 
     method = tolerances.FIND_MAP_METHOD if smooth else tolerances.NONSMOOTH_METHOD
     options = dict(tolerances.FIND_MAP_OPTIONS if smooth else tolerances.NONSMOOTH_OPTIONS)
@@ -456,7 +471,8 @@ def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict
         "optimizer success flag": bool(res.success),
         "iterations": int(res.nit),
         "objective": float(res.fun),
-        "warnings": [],
+        # as pm.find_MAP's warning
+        "warnings": [] if res.success else [f"The optimizer did not converge: {res.message}"],
         "compiled": "log density, gradient and Hessian compiled once per model structure",
     }
     if not np.isfinite(info["objective"]):
@@ -511,9 +527,13 @@ def _compiled_functions(model, cache: ModelCache) -> dict:
             labels += [nm] if shape == () else [f"{nm}[{i}]" for i in range(size)]
             owner += [nm] * size
         return {
-            "logp": model.compile_logp(jacobian=False, mode=mode),
-            "dlogp": model.compile_dlogp(jacobian=False, mode=mode),
-            "hess": model.compile_d2logp(jacobian=False, negate_output=False, mode=mode),
+            # the same functions the Newton refinement uses (one of each per model)
+            "logp": cache.function(
+                model, "logp", lambda: model.compile_logp(jacobian=False, mode=mode)
+            ),
+            "dlogp": cache.function(
+                model, "dlogp", lambda: model.compile_dlogp(jacobian=False, mode=mode)
+            ),
             "init": make_initial_point_fn(
                 model=model, jitter_rvs=set(model.free_RVs), return_transformed=True
             ),
@@ -672,9 +692,9 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
             draws=ctx.draws,
             tune=ctx.tune,
             chains=ctx.chains,
-            # the log density is a Python callable (analyses/sampling.py), so chains in
-            # parallel threads only contend for the GIL: one thread is 1.4x faster here, and
-            # the draws do not depend on it (each chain has its own seeded stream)
+            # one thread: the draws do not depend on it (each chain has its own seeded
+            # stream), and the machine's other core is for another case or grid point
+            # (with the Python-callable route, threads would only contend for the GIL)
             cores=1,
             seed=ctx.seeds["nuts"],
             progress_bar=False,
@@ -704,6 +724,7 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
     divergences = int(idata.sample_stats["diverging"].sum())
     info = {
         "sampler": f"nutpie {nutpie.__version__}",
+        "gradient route": ctx.cache.routes.get(key),
         "draws": ctx.draws,
         "tune": ctx.tune,
         "chains": ctx.chains,
@@ -761,6 +782,7 @@ def _add_predictive(ctx: Context, built: Built, idata) -> dict:
             # Our Potentials are the priors; they already shaped the posterior draws, and y
             # given a draw does not depend on them, so the predictive draws are exact.
             warnings.filterwarnings("ignore", message="The effect of Potentials")
+            ctx.cache.per_call["pm.sample_posterior_predictive"] += 1
             drawn = pm.sample_posterior_predictive(
                 post,
                 random_seed=ctx.seeds["ppc"],

@@ -1,32 +1,51 @@
 """nutpie's NUTS on a PyMC model whose log density PyTensor compiles once, disk-cached.
 
-``nutpie.compile_pymc_model`` (Numba backend) wraps PyTensor's compiled log density in a
-``numba.cfunc``.  That wrapper is rebuilt in every process, with no disk cache: measured here,
-12-15 s per model structure even when PyTensor's own cache is warm, against 0.2-0.9 s of
-sampling.  The tests and the reports start many processes, each with several structures.
+nutpie's Rust sampler takes the log density and gradient of the joined unconstrained vector
+either as a C function pointer or as a Python callable.  Three ways to hand it PyTensor's
+compiled Numba kernel (``benchmarks/bench_gradients.py`` measures them; README Benchmarks):
 
-This module takes the route nutpie itself takes for its JAX backend: nutpie's
-``_make_functions`` builds the same PyTensor log density and gradient of the joined
-unconstrained vector (here in Numba mode, whose kernels PyTensor caches on disk), and
-``nutpie.from_pyfunc`` hands them to the same Rust sampler as Python callables.  Same
-algorithm, same initial points, same random streams: on the logistic model of
-``logistic_synthetic`` both routes gave bit-identical draws for the same seed
-(tests/test_sampling.py checks this).  The cost moves from compiling (0.7 s per structure
-instead of 12-15 s) to calling through Python (about 10-25 µs per gradient, 1-3 s for a
-4 x 2000-step run).  ``benchmarks/bench_cases.py`` prints both.
+- ``nutpie.compile_pymc_model`` (Numba backend) wraps the kernel in a ``numba.cfunc`` that is
+  rebuilt in every process, with no disk cache (it embeds the data): 12-15 s per model
+  structure even when PyTensor's own cache is warm.  Not used.
+- ``route="python"``: nutpie's ``_make_functions`` builds the same log density and gradient
+  (Numba mode, kernels cached on disk by PyTensor) and ``nutpie.from_pyfunc`` hands them to
+  the sampler as Python callables, as nutpie does for its JAX backend.  0.7 s per structure,
+  but every gradient crosses Python (GIL, argument checks, array wrapping).
+- ``route="cfunc"`` (:data:`ROUTE`, the default): the same kernels behind C wrappers that
+  Numba caches on disk (analyses/cfunc.py), handed to the sampler as
+  ``nutpie.compile_pymc_model`` hands its own: no Python per gradient, and a warm process
+  loads the wrapper (with the kernel linked in) instead of compiling anything.
 
-Uses two nutpie helpers that are not public (``_make_functions``,
-``_prepare_dims_and_coords``), hence the pin ``nutpie>=0.16,<0.17`` in pyproject.toml.
+Same algorithm, initial points, random streams and kernel: the same seed gives bit-identical
+draws by all three routes (tests/test_sampling.py checks this).  Uses nutpie helpers that are
+not public (``_make_functions``, ``_prepare_dims_and_coords``, ``_lib``), hence the pin
+``nutpie>=0.16,<0.17`` in pyproject.toml.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+# the route every sampler takes (benchmarks/bench_gradients.py measured both; README Benchmarks)
+ROUTE = "cfunc"
 
-def compile_nutpie(model, var_names):
+
+def compile_nutpie_route(model, var_names):
+    """``((compiled, data_names), route)`` by :data:`ROUTE`; the Python-callable route when
+    the C wrappers cannot be built (a kernel Numba cannot call from a cfunc)."""
+    if ROUTE == "cfunc":
+        try:
+            return compile_nutpie(model, var_names, route="cfunc"), "cfunc"
+        except Exception:  # noqa: BLE001 -- same draws by the other route, only slower
+            pass
+    return compile_nutpie(model, var_names, route="python"), "python"
+
+
+def compile_nutpie(model, var_names, route: str = "python"):
     """``(compiled, data_names)``: a nutpie model of ``model`` that stores ``var_names``, and
-    the names of the pm.Data it reads, which ``compiled.with_data`` swaps without recompiling."""
+    the names of the pm.Data it reads, which ``compiled.with_data`` swaps without recompiling.
+    ``route``: "python" (the kernels called from Python) or "cfunc" (C wrappers of the same
+    kernels, disk-cached: analyses/cfunc.py)."""
     from nutpie.compile_pymc import _make_functions, _prepare_dims_and_coords, _wrap_with_lock
     from nutpie.compiled_pyfunc import from_pyfunc
     from pymc.initial_point import make_initial_point_fn
@@ -44,7 +63,7 @@ def compile_nutpie(model, var_names):
         model,
         mode="NUMBA",
         compute_grad=True,
-        join_expanded=False,
+        join_expanded=route == "cfunc",
         pymc_initial_point_fn=initial_point,
         var_names=var_names,
     )
@@ -57,6 +76,19 @@ def compile_nutpie(model, var_names):
         if shared.setdefault(var.name, var) is not var:
             raise ValueError(f"two shared variables are named {var.name!r}")
     names, _, shapes = shape_info
+    if route == "cfunc":
+        return _cfunc_model(
+            model,
+            n_dim,
+            logp_fn,
+            expand_fn,
+            logp_shared,
+            expand_shared,
+            shared,
+            initial_flat,
+            shape_info,
+            reparameterized,
+        ), frozenset(shared)
     dtypes = [np.dtype("float64")] * len(names)
 
     def make_logp():
@@ -91,3 +123,45 @@ def compile_nutpie(model, var_names):
         reparameterized_names=reparameterized,
     )
     return compiled, frozenset(shared)
+
+
+def _cfunc_model(
+    model,
+    n_dim,
+    logp_fn,
+    expand_fn,
+    logp_shared,
+    expand_shared,
+    shared,
+    initial_flat,
+    shape_info,
+    reparameterized,
+):
+    from nutpie.compile_pymc import _prepare_dims_and_coords
+
+    from analyses.cfunc import CFuncModel, expand_cfunc, logp_cfunc
+
+    data = {}
+    for name, var in shared.items():
+        data[name] = np.array(var.get_value(), order="C", copy=True)
+        data[name].flags.writeable = False
+    names, _, shapes = shape_info
+    n_expanded = int(sum(int(np.prod(s)) for s in shapes))
+    logp_c, _ = logp_cfunc(logp_fn, [data[k] for k in logp_shared], n_dim)
+    expand_c, _ = expand_cfunc(expand_fn, [data[k] for k in expand_shared], n_dim, n_expanded)
+    dims, coords = _prepare_dims_and_coords(model, shape_info, reparameterized)
+    return CFuncModel(
+        dims=dims,
+        reparameterized_names=reparameterized,
+        logp_fn=logp_c,
+        expand_fn=expand_c,
+        logp_names=tuple(logp_shared),
+        expand_names=tuple(expand_shared),
+        data=data,
+        initial_point_func=initial_flat,
+        shape_info=shape_info,
+        _n_dim=n_dim,
+        n_expanded=n_expanded,
+        _shapes={name: tuple(s) for name, s in zip(names, shapes, strict=True)},
+        _coords=coords,
+    )

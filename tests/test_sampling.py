@@ -1,5 +1,6 @@
-"""analyses/sampling.py drives nutpie's own sampler: the same draws as nutpie's compiled route,
-and new data through ``with_data`` give the draws of a model built on that data."""
+"""analyses/sampling.py drives nutpie's own sampler: the same draws by each route (Python
+callables, our disk-cached C wrappers, nutpie's own compiled route), and new data through
+``with_data`` give the draws of a model built on that data."""
 
 import numpy as np
 import pytest
@@ -37,28 +38,35 @@ def draws(idata):
     return np.concatenate([post["w"].values.reshape(-1), post["s"].values.reshape(-1)])
 
 
-def test_same_draws_as_nutpie_compile_pymc_model():
+def test_same_draws_by_every_route():
     import nutpie
 
     configure_pytensor()
     model = logistic_model(*data(1))
-    ours, _ = compile_nutpie(model, ["w", "s"])
+    python, _ = compile_nutpie(model, ["w", "s"], route="python")
+    cfunc, _ = compile_nutpie(model, ["w", "s"], route="cfunc")
+    # a second build loads the C wrappers from the disk cache the first one wrote
+    reloaded, _ = compile_nutpie(model, ["w", "s"], route="cfunc")
     theirs = nutpie.compile_pymc_model(model, freeze_model=False, var_names=["w", "s"])
-    a, b = draws(nutpie.sample(ours, **SETTINGS)), draws(nutpie.sample(theirs, **SETTINGS))
+    a = draws(nutpie.sample(python, **SETTINGS))
     # the same algorithm, seed and log density: identical, not just close
-    np.testing.assert_array_equal(a, b)
+    for other in (cfunc, reloaded, theirs):
+        np.testing.assert_array_equal(draws(nutpie.sample(other, **SETTINGS)), a)
 
 
-def test_with_data_is_a_new_model():
+@pytest.mark.parametrize("route", ["python", "cfunc"])
+def test_with_data_is_a_new_model(route):
     import nutpie
 
     configure_pytensor()
     X1, y1 = data(1)
     X2, y2 = data(2)
-    compiled, names = compile_nutpie(logistic_model(X1, y1), ["w", "s"])
+    compiled, names = compile_nutpie(logistic_model(X1, y1), ["w", "s"], route=route)
     assert {"A", "y_obs", "tau"} <= names
+    # more rows than the model was built with: the shapes are read at call time
+    X2, y2 = np.vstack([X2, X1[:7]]), np.concatenate([y2, y1[:7]])
     swapped = compiled.with_data(A=X2, y_obs=y2, tau=np.asarray(0.5))
-    fresh, _ = compile_nutpie(logistic_model(X2, y2), ["w", "s"])
+    fresh, _ = compile_nutpie(logistic_model(X2, y2), ["w", "s"], route=route)
     fresh = fresh.with_data(tau=np.asarray(0.5))
     a, b = draws(nutpie.sample(swapped, **SETTINGS)), draws(nutpie.sample(fresh, **SETTINGS))
     np.testing.assert_array_equal(a, b)
