@@ -249,10 +249,19 @@ class Sweep:
     # the prior whose parameters the sweep is shown in (None: the swept prior's own), for a
     # family whose swept prior parametrises the model in quantities the data do not identify
     shown_as: str | None = None
+    # log p(terms | v): the log density of the swept prior's terms at the value v, evaluated on
+    # posterior draws ({layout name: array}) of the swept prior's layout; the rest of the model
+    # does not depend on v, so p(θ | v') / p(θ | v) is the importance weight that carries draws
+    # at v to v' (None: the sweep does not reweight its posterior draws)
+    log_prior: Callable[[ParamLayout, dict[str, np.ndarray], float], np.ndarray] | None = None
 
 
-def tau_sweep(settings: Settings, methods: tuple[str, ...], **kw) -> Sweep:
-    """The usual sweep: τ of the N(0, τ²) weights from 10^-3 to 10^3 times the case's τ."""
+def tau_sweep(
+    settings: Settings, methods: tuple[str, ...], weights: str | None = None, **kw
+) -> Sweep:
+    """The usual sweep: τ of the N(0, τ²) weights from 10^-3 to 10^3 times the case's τ.
+    ``weights``: the layout variable whose parameters carry the N(0, τ²) prior (and nothing
+    else does), which gives the sweep its ``log_prior``; None: no reweighting."""
     from dataclasses import replace
 
     return Sweep(
@@ -262,8 +271,22 @@ def tau_sweep(settings: Settings, methods: tuple[str, ...], **kw) -> Sweep:
         with_value=lambda s, v: replace(s, prior_scale=float(v)),
         grid=lambda u: float(settings.prior_scale) * np.asarray(u, dtype=float),
         methods=methods,
+        log_prior=gaussian_log_prior(weights) if weights else None,
         **kw,
     )
+
+
+def gaussian_log_prior(var: str) -> Callable[[ParamLayout, dict[str, np.ndarray], float], Any]:
+    """Σ_j log N(w_j | 0, τ²) over the parameters of layout variable ``var``, per draw."""
+
+    def log_prior(layout: ParamLayout, draws: dict[str, np.ndarray], tau: float) -> np.ndarray:
+        terms = [np.asarray(draws[p.name], dtype=float) for p in layout.params if p.var == var]
+        if not terms:
+            raise KeyError(f"no parameter of variable {var!r} among the draws")
+        sq = np.sum(np.square(terms), axis=0)
+        return -0.5 * sq / tau**2 - len(terms) * (np.log(tau) + 0.5 * np.log(2 * np.pi))
+
+    return log_prior
 
 
 def same_parametrisation(
