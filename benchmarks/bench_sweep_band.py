@@ -1,8 +1,8 @@
 """The prior-strength sweep's posterior band: anchored PSIS reweighting against NUTS at
 every grid point (analyses/sweeps.py, analyses/reweight.py).
 
-    python benchmarks/bench_sweep_band.py                       # logistic_synthetic, softmax_synthetic
-    python benchmarks/bench_sweep_band.py breast_cancer iris    # other cases
+    python benchmarks/bench_sweep_band.py                  # logistic_ and softmax_synthetic
+    python benchmarks/bench_sweep_band.py breast_cancer iris   # other cases
 
 For each case: the main fit first (as in a report, so the structures exist), then the sweep
 as the report runs it (seed 0: NUTS at anchors from the weak end, reweighting towards stronger
