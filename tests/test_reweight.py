@@ -4,6 +4,9 @@ exact draws at the anchor stand in for NUTS, so the test is pure NumPy (millisec
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -98,3 +101,71 @@ def test_reweighting_to_the_anchors_own_value_is_the_plain_average():
     assert rw.ess == pytest.approx(min(anchor.r_eff.values()) * CHAINS * DRAWS)
     for nm, x in draws.items():
         assert rw.mean[nm] == pytest.approx(np.mean(x), rel=1e-12)
+
+
+def test_anchored_sweep_reweights_towards_stronger_priors_and_reruns_nuts_where_refused(
+    monkeypatch,
+):
+    """The sweep's greedy scheme (analyses.sweeps._Anchored) with exact conjugate draws in
+    place of NUTS: the weakest point runs "NUTS" with the anchor's draws, the next points are
+    reweighted while k̂ and ESS pass, a refused point runs its own "NUTS" and anchors the
+    following ones; every reweighted mean is within MCSE_Z × MCSE of the exact one."""
+    import xarray as xr
+
+    from analyses import sweeps
+    from analyses.results import Estimate
+    from models.family import Settings, tau_sweep
+
+    calls = []
+
+    def fake_nuts(ctx, predictive=True):
+        calls.append((ctx.tau, ctx.draws))
+        d = anchor_draws(ctx.tau, seed=len(calls))
+        w = np.stack([d[f"x{j}"] for j in range(3)], axis=-1).reshape(CHAINS, ctx.draws, 3)
+        ds = xr.Dataset(
+            {
+                "intercept": (("chain", "draw"), d["b"].reshape(CHAINS, ctx.draws)),
+                "w": (("chain", "draw", "feature"), w),
+            },
+            coords={"feature": ["x0", "x1", "x2"]},
+        )
+        mean = {nm: float(np.mean(x)) for nm, x in d.items()}
+        info = {"diagnostics_ok": True, "min_ess_bulk": float(ctx.draws * CHAINS)}
+        est = Estimate("nuts", "gaussian", mean=mean, info=info)
+        return est, SimpleNamespace(posterior=SimpleNamespace(dataset=ds))
+
+    @dataclass
+    class Ctx:  # what _Anchored uses of analyses.estimators.Context
+        tau: float
+        draws: int = 100  # the sweep's own draws: the anchors must use DRAWS
+        chains: int = CHAINS
+        problem: object = field(default_factory=lambda: SimpleNamespace(layout=LAYOUT))
+
+        def estimate(self, method, **kw):
+            return Estimate(method, "gaussian", **kw)
+
+    monkeypatch.setattr(sweeps.E, "nuts", fake_nuts)
+
+    anchored = sweeps._Anchored(tau_sweep(Settings(prior_scale=1.0), ("nuts",), "w"), DRAWS)
+    grid = 4.0 / 10 ** (0.3 * np.arange(12))  # weak to strong
+    methods = []
+    for tau in grid:
+        est, draws, weights = anchored(Ctx(tau), tau)
+        methods.append(est.info["posterior method"])
+        if weights is not None:
+            m, _ = exact(tau)
+            for j in range(3):
+                nm = f"x{j}"
+                assert abs(est.mean[nm] - m[j]) <= MCSE_Z * est.mcse_mean[nm], (tau, nm)
+            assert est.info["khat"] <= est.info["khat threshold"]
+            assert est.info["ess"] >= R.MIN_ESS
+    assert methods[0] == "nuts" and all(d == DRAWS for _, d in calls)
+    assert [t for t, _ in calls] == [t for t, m in zip(grid, methods, strict=True) if m == "nuts"]
+    assert methods.count("nuts") >= 2 and any(m.startswith("reweighted") for m in methods)
+    # a reweighted point names the latest NUTS point before it as its anchor
+    last = None
+    for tau, m in zip(grid, methods, strict=True):
+        if m == "nuts":
+            last = tau
+        else:
+            assert m == f"reweighted from τ = {last:.3g}"
