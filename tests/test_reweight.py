@@ -48,6 +48,31 @@ def test_log_prior_is_the_sum_of_normal_log_densities_of_the_weights_only():
     np.testing.assert_allclose(LOG_PRIOR(LAYOUT, draws, 0.7), expected, rtol=1e-12)
 
 
+def test_centred_log_prior_is_the_density_of_the_weights_contrasts_subspace():
+    """Softmax weights W[f, c] (3 classes, 2 features): with ``centre="wclass"`` the log prior
+    is that of the coordinates of each feature's weight vector in an orthonormal basis of the
+    plane orthogonal to (1, 1, 1) (scipy's null_space), each N(0, τ²)."""
+    from scipy.linalg import null_space
+
+    classes, features, tau = ["a", "b", "c"], ["f1", "f2"], 0.8
+    layout = ParamLayout(
+        tuple(
+            Param(f"{c}:{f}", "W", (("feature", f), ("wclass", c)), "weights")
+            for c in classes
+            for f in features
+        )
+    )
+    rng = np.random.default_rng(5)
+    draws = {p.name: rng.normal(size=50) for p in layout.params}
+    basis = null_space(np.ones((1, 3)))  # 3 x 2, orthonormal
+    expected = 0.0
+    for f in features:
+        w = np.array([draws[f"{c}:{f}"] for c in classes])  # 3 x draws
+        expected = expected + stats.norm.logpdf(basis.T @ w, 0, tau).sum(axis=0)
+    got = gaussian_log_prior("W", centre="wclass")(layout, draws, tau)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
 def test_khat_threshold_is_arviz_stats_good_k():
     from arviz_stats.loo.loo_helper import _warn_pareto_k
 
