@@ -116,7 +116,12 @@ def prior_sweep(data: dict):
     if data.get("mle"):
         styles.append(Line2D([], [], color="k", ls="--", lw=0.8, label="MLE"))
     styles.append(Line2D([], [], color="0.4", lw=0.8, label=f"case's {data['symbol']}"))
-    fig.legend(handles=styles, loc="outside lower center", ncol=min(len(styles), 5), fontsize=8)
+    fig.legend(
+        handles=styles,
+        loc="outside lower center",
+        ncol=min(len(styles), 3 * len(groups)),
+        fontsize=8,
+    )
     return fig
 
 
