@@ -38,6 +38,8 @@ def prior_sweep(data: dict):
     )
     markers = iter("oxs^v")  # "D": the posterior's points (below)
     methods = list(paths[posterior].get("method", [])) if posterior else []
+    if all(m in (None, "exact") for m in methods):  # an exact band: no markers needed
+        methods = []
     nuts_at = np.array([m == "nuts" for m in methods], dtype=bool)
     reweighted_at = np.array([bool(m) and m != "nuts" for m in methods], dtype=bool)
     ref_markers = {

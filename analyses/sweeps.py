@@ -67,7 +67,8 @@ def _finite_or_none(v):
 
 def _record(path: dict, i: int, est, names, n_points: int) -> None:
     path["status"][i] = est.status
-    how = est.info.get("posterior method")  # the τ sweep's posterior: how this point was got
+    # the posterior: how this point was got ("exact", "nuts", "reweighted from τ = …")
+    how = est.info.get("posterior method") or ("exact" if est.method == "exact_posterior" else None)
     if how is not None:
         for field in ("method", "khat", "khat threshold", "ess"):
             path.setdefault(field, [None] * n_points)
