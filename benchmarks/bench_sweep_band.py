@@ -28,22 +28,61 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = ("logistic_synthetic", "softmax_synthetic")
 
 
-def _z(band: dict, ref: dict, i: int) -> tuple[float, str]:
-    """Largest |Δ mean| / combined MCSE at grid point i over the parameters both have."""
+def _at(path: dict, i: int) -> tuple[dict, dict]:
+    """(means, MCSEs) of a sweep path at grid point i."""
+    return (
+        {nm: v[i] for nm, v in path["mean"].items() if v[i] is not None},
+        {nm: v[i] for nm, v in path.get("mcse", {}).items() if v[i] is not None},
+    )
+
+
+def _z(a: tuple[dict, dict], b: tuple[dict, dict]) -> tuple[float, str]:
+    """Largest |Δ mean| / sqrt(MCSE_a² + MCSE_b²) over the parameters both have."""
     worst, name = 0.0, ""
-    for nm, means in band["mean"].items():
-        a, b = means[i], ref["mean"].get(nm, [None] * (i + 1))[i]
-        sa = band["mcse"].get(nm, [None] * (i + 1))[i]
-        sb = ref["mcse"].get(nm, [None] * (i + 1))[i]
-        if None in (a, b, sa, sb) or not np.isfinite(sa) or not np.isfinite(sb):
+    for nm, ma in a[0].items():
+        mb, sa, sb = b[0].get(nm), a[1].get(nm), b[1].get(nm)
+        if None in (mb, sa, sb) or not np.isfinite(sa) or not np.isfinite(sb):
             continue
         se = np.hypot(sa, sb)
-        if se == 0:
-            continue
-        z = abs(a - b) / se
-        if z > worst:
-            worst, name = z, nm
+        if se > 0 and abs(ma - mb) / se > worst:
+            worst, name = abs(ma - mb) / se, nm
     return worst, name
+
+
+def _importance(data, case, cfg, cache) -> list[dict] | None:
+    """The other candidate, where the family has it (Bernoulli's ``importance`` reference:
+    self-normalised importance sampling from a multivariate t(5) at the Newton mode, with no
+    MCMC): per grid point its estimate, ESS and seconds (None: the family has none)."""
+    from analyses import estimators as E
+    from analyses.config import child_seed
+    from analyses.pipeline import make_problem
+    from models import get_family
+
+    family = get_family(case.family)
+    if "importance" not in family.references():
+        return None
+    sweep = family.sweep(case.settings, tuple(data.feature_names))
+    out = []
+    for i, tau in enumerate(sweep.grid(np.asarray(sweeps_units(cfg)))):
+        problem = make_problem(family, data, sweep.with_value(case.settings, tau), sweep.prior)
+        seeds = {"reference": child_seed(cfg.seed, case.name, "bench importance", str(i))}
+        ctx = E.Context(family, problem, 0, 0, 0, seeds, cache)
+        t0 = time.perf_counter()
+        est = E.reference(ctx, "importance", {})
+        out.append(
+            {
+                "est": est,
+                "ess": est.info.get("effective sample size"),
+                "seconds": time.perf_counter() - t0,
+            }
+        )
+    return out
+
+
+def sweeps_units(cfg):
+    from analyses.sweeps import SweepConfig
+
+    return SweepConfig.for_run(cfg).tau_units
 
 
 def main() -> None:
@@ -72,6 +111,9 @@ def main() -> None:
         t0 = time.perf_counter()
         ref = sweeps.prior_strength(data, case.config, RunConfig(seed=1), cache, reweight=False)
         t_ref = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        imp = _importance(data, case.config, RunConfig(seed=2), cache)
+        t_imp = time.perf_counter() - t0
         if band is None or "nuts" not in band["paths"]:
             print("  no NUTS band in this sweep")
             continue
@@ -80,15 +122,16 @@ def main() -> None:
         print(
             f"  {'τ':>9s}  {'method':24s} {'k̂':>6s} {'thresh':>6s} {'ESS':>6s} "
             f"{'max|Δ|/MCSE':>11s}  {'(parameter)':24s} {'band s':>7s} {'NUTS s':>7s}"
+            + ("  | t(5) IS: ESS, max|Δ|/MCSE vs NUTS, s" if imp else "")
         )
         for i, tau in enumerate(band["grid"]):
             k, th, ess = pb["khat"][i], pb["khat threshold"][i], pb["ess"][i]
-            z, nm = _z(pb, pr, i)
+            z, nm = _z(_at(pb, i), _at(pr, i))
             print(
                 f"  {tau:9.3g}  {pb['method'][i] or pb['status'][i]:24s} "
                 f"{'' if k is None else f'{k:.2f}':>6s} {'' if th is None else f'{th:.2f}':>6s} "
                 f"{'' if ess is None else f'{ess:.0f}':>6s} {z:11.2f}  {nm[:24]:24s} "
-                f"{sb[i]:7.2f} {sr[i]:7.2f}"
+                f"{sb[i]:7.2f} {sr[i]:7.2f}" + (_imp_cells(imp[i], pr, i) if imp else "")
             )
         post = band["posterior"]
         print(
@@ -96,6 +139,16 @@ def main() -> None:
             f"points, {post['reweighted points']} reweighted) / {t_ref:.1f} s with NUTS at "
             f"every point; load average now {os.getloadavg()[0]:.2f}"
         )
+        if imp:
+            print(f"  t(5) importance sampling at every point (no MCMC): {t_imp:.1f} s")
+
+
+def _imp_cells(point: dict, ref: tuple[dict, dict]) -> str:
+    est = point["est"]
+    if est.status != "ok":
+        return f"  | {est.status}: {est.reason[:40]}"
+    z, _ = _z((est.mean, est.mcse_mean), ref)
+    return f"  | {point['ess']:7.0f} {z:6.2f} {point['seconds']:6.2f}"
 
 
 if __name__ == "__main__":
