@@ -108,6 +108,7 @@ def main() -> None:
         t0 = time.perf_counter()
         band = sweeps.prior_strength(data, case.config, cfg, cache)
         t_band = time.perf_counter() - t0
+        print(f"  sweep with reweighting: {t_band:.1f} s", flush=True)
         t0 = time.perf_counter()
         ref = sweeps.prior_strength(data, case.config, RunConfig(seed=1), cache, reweight=False)
         t_ref = time.perf_counter() - t0
