@@ -77,17 +77,44 @@ def weighted_moments(
 @dataclass(frozen=True)
 class Anchor:
     """Posterior draws at ``value`` (one NUTS run) in the swept prior's layout names, with
-    their chains and each parameter's relative efficiency."""
+    their chains and each parameter's relative efficiency ``r_eff``.  ``r`` and ``max_rhat``
+    are those of what the sweep uses the draws for: the quantities it shows and the values
+    the importance weights are a function of (see ``from_draws``)."""
 
     value: float
     draws: dict[str, np.ndarray]
     chains: int
     r_eff: dict[str, float]
+    r: float
+    max_rhat: float
 
     @classmethod
-    def from_draws(cls, value: float, draws: dict[str, np.ndarray], chains: int) -> Anchor:
+    def from_draws(
+        cls,
+        value: float,
+        draws: dict[str, np.ndarray],
+        chains: int,
+        shown: dict[str, np.ndarray] | None = None,
+        basis: np.ndarray | None = None,
+    ) -> Anchor:
+        """``shown``: the quantities the sweep shows, draw by draw (default: ``draws``);
+        ``basis``: the per-draw values the weights depend on (the log prior at ``value``).
+        Their mixing is the anchor's: a direction that neither the shown quantities nor the
+        weights depend on (softmax's common shift of the class weights) may mix slowly
+        without making the reweighted means less exact."""
+        from arviz_stats.base import array_stats
+
         r_eff = {nm: relative_efficiency(x, chains) for nm, x in draws.items()}
-        return cls(float(value), draws, chains, r_eff)
+        watched = dict(draws if shown is None else shown)
+        if basis is not None:
+            watched["(importance weights' basis)"] = np.asarray(basis, dtype=float)
+        r = min((relative_efficiency(x, chains) for x in watched.values()), default=1.0)
+        rhats = [
+            float(array_stats.rhat(np.reshape(x, (chains, -1))))
+            for x in watched.values()
+            if np.ptp(x) > 0
+        ]
+        return cls(float(value), draws, chains, r_eff, r, max(rhats, default=1.0))
 
     @property
     def size(self) -> int:
@@ -130,7 +157,7 @@ def reweight(anchor: Anchor, log_prior, layout, value: float) -> Reweighted:
     log_ratio = log_prior(layout, anchor.draws, value) - log_prior(
         layout, anchor.draws, anchor.value
     )
-    r = min(anchor.r_eff.values(), default=1.0)
+    r = anchor.r
     weights, khat = psis_weights(log_ratio, r_eff=r)
     mean, sd, mcse = weighted_moments(anchor.draws, weights, anchor.r_eff)
     return Reweighted(

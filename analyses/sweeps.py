@@ -33,6 +33,9 @@ from models import get_family
 TAU_UNITS = np.logspace(-3, 3, 21)  # the grid, in units of the case's τ (α − 1 for α)
 N_MAX = 3000
 N_GRID = (25, 50, 100, 200, 400, 800, 1600, 3000)
+# an anchor's draws are reweighted only if NUTS had no divergence and R̂ ≤ 1.01 for what the
+# sweep shows and for the log prior (Vehtari et al. 2021's threshold, as estimators.nuts uses)
+ANCHOR_MAX_RHAT = 1.01
 
 
 @dataclass(frozen=True)
@@ -162,10 +165,13 @@ class _Anchored:
     """The τ sweep's posterior, visited from the weak end: NUTS (``anchor_draws`` per chain)
     at an anchor, its draws reweighted (PSIS, analyses/reweight.py) to each following,
     stronger grid point while k̂ and the weighted ESS pass, and a fresh NUTS run, the next
-    anchor, where they do not.  A NUTS run whose diagnostics are flagged anchors nothing."""
+    anchor, where they do not.  A NUTS run with divergences, or whose R̂ exceeds
+    ``ANCHOR_MAX_RHAT`` for a shown quantity or the log prior, anchors nothing."""
 
-    def __init__(self, sweep, draws: int):
-        self.sweep, self.draws, self.anchor = sweep, draws, None
+    def __init__(self, sweep, draws: int, shown=None):
+        """``shown(problem, draws)``: the draws in the parameters the sweep is shown in
+        (None: its own); the anchor's mixing is judged on them and on the log prior."""
+        self.sweep, self.draws, self.shown, self.anchor = sweep, draws, shown, None
 
     def __call__(self, ctx, value: float):
         layout = ctx.problem.layout
@@ -193,9 +199,17 @@ class _Anchored:
         if est.status != "ok":
             return est, None, None
         draws = layout.draws(idata.posterior.dataset)
-        if est.info["diagnostics_ok"]:
-            self.anchor = R.Anchor.from_draws(value, draws, run.chains)
-        info = est.info | {"posterior method": "nuts", "ess": est.info["min_ess_bulk"]}
+        anchor = R.Anchor.from_draws(
+            value,
+            draws,
+            run.chains,
+            shown=self.shown(ctx.problem, draws) if self.shown else None,
+            basis=self.sweep.log_prior(layout, draws, value),
+        )
+        if not est.info["divergences"] and anchor.max_rhat <= ANCHOR_MAX_RHAT:
+            self.anchor = anchor
+        # ESS of what is shown and of the log prior (bulk, at most the number of draws)
+        info = est.info | {"posterior method": "nuts", "ess": anchor.r * anchor.size}
         if rejected:
             info["reweighting rejected"] = rejected
         return replace(est, info=info), draws, None
@@ -236,7 +250,8 @@ def prior_strength(
     task = progress.task(f"{case.name}: {sweep.symbol} sweep", len(grid)) if progress else None
     # the posterior from the weak end (where the prior ratio to the next point is bounded)
     order = range(len(grid) - 1, -1, -1) if sweep.stronger == "small" else range(len(grid))
-    anchored = _Anchored(sweep, sc.anchor_draws) if reweight and sweep.log_prior else None
+    mapped = (lambda p, d: family.reexpress(d, p, shown)[0]) if shown else None
+    anchored = _Anchored(sweep, sc.anchor_draws, mapped) if reweight and sweep.log_prior else None
     for i in order:
         problem = problems[i]
         seeds = {
