@@ -132,7 +132,7 @@ def main() -> None:
                 f"  {tau:9.3g}  {pb['method'][i] or pb['status'][i]:24s} "
                 f"{'' if k is None else f'{k:.2f}':>6s} {'' if th is None else f'{th:.2f}':>6s} "
                 f"{'' if ess is None else f'{ess:.0f}':>6s} {z:11.2f}  {nm[:24]:24s} "
-                f"{sb[i]:7.2f} {sr[i]:7.2f}" + (_imp_cells(imp[i], pr, i) if imp else "")
+                f"{sb[i]:7.2f} {sr[i]:7.2f}" + (_imp_cells(imp[i], _at(pr, i)) if imp else "")
             )
         post = band["posterior"]
         print(
