@@ -30,6 +30,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_backends.py
 	$(BIN)/python benchmarks/bench_gradients.py
 	$(BIN)/python benchmarks/bench_sweeps.py
+	$(BIN)/python benchmarks/bench_sweep_band.py
 	$(BIN)/python benchmarks/bench_csv.py
 	$(BIN)/python benchmarks/bench_large_n.py
 

@@ -36,7 +36,12 @@ def prior_sweep(data: dict):
     posterior = next(
         (k for k in paths if "posterior" in k or k in ("nuts", "exact_posterior")), None
     )
-    markers = iter("oxs^vD")
+    markers = iter("oxs^v")  # "D": the posterior's points (below)
+    methods = list(paths[posterior].get("method", [])) if posterior else []
+    if all(m in (None, "exact") for m in methods):  # an exact band: no markers needed
+        methods = []
+    nuts_at = np.array([m == "nuts" for m in methods], dtype=bool)
+    reweighted_at = np.array([bool(m) and m != "nuts" for m in methods], dtype=bool)
     ref_markers = {
         k: next(markers, "o")
         for k in paths
@@ -63,6 +68,17 @@ def prior_sweep(data: dict):
                 s = _series(paths[posterior], "sd", nm, len(grid))
                 ax.fill_between(grid, m - s, m + s, color=c, alpha=0.15, lw=0)
                 ax.plot(grid, m, ":", color=c, lw=1.2)
+                if methods:  # how each point's band was got: NUTS filled, reweighted open
+                    ax.plot(grid[nuts_at], m[nuts_at], "D", color=c, ms=3.5, ls="none")
+                    ax.plot(
+                        grid[reweighted_at],
+                        m[reweighted_at],
+                        "D",
+                        color=c,
+                        ms=3.5,
+                        mfc="none",
+                        ls="none",
+                    )
             mle = (data.get("mle") or {}).get(nm)
             if mle is not None:
                 ax.axhline(mle, color=c, ls="--", lw=0.8, alpha=0.8)
@@ -82,12 +98,32 @@ def prior_sweep(data: dict):
         Line2D([], [], color="k", marker=m, mfc="none", ls="none", label=ref)
         for ref, m in ref_markers.items()
     ]
-    if posterior:
+    if posterior and methods:
+        styles.append(Line2D([], [], color="k", ls=":", label="posterior mean (band: ± sd)"))
+        styles.append(Line2D([], [], color="k", marker="D", ms=3.5, ls="none", label="NUTS"))
+        styles.append(
+            Line2D(
+                [],
+                [],
+                color="k",
+                marker="D",
+                ms=3.5,
+                mfc="none",
+                ls="none",
+                label="reweighted NUTS draws (approximation)",
+            )
+        )
+    elif posterior:
         styles.append(Line2D([], [], color="k", ls=":", label=f"{posterior} mean (band: ± sd)"))
     if data.get("mle"):
         styles.append(Line2D([], [], color="k", ls="--", lw=0.8, label="MLE"))
     styles.append(Line2D([], [], color="0.4", lw=0.8, label=f"case's {data['symbol']}"))
-    fig.legend(handles=styles, loc="outside lower center", ncol=len(styles), fontsize=8)
+    fig.legend(
+        handles=styles,
+        loc="outside lower center",
+        ncol=min(len(styles), 3 * len(groups)),
+        fontsize=8,
+    )
     return fig
 
 

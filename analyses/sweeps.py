@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from analyses import estimators as E
+from analyses import reweight as R
 from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.datasets import Dataset
 from models import get_family
@@ -32,6 +33,9 @@ from models import get_family
 TAU_UNITS = np.logspace(-3, 3, 21)  # the grid, in units of the case's τ (α − 1 for α)
 N_MAX = 3000
 N_GRID = (25, 50, 100, 200, 400, 800, 1600, 3000)
+# an anchor's draws are reweighted only if NUTS had no divergence and R̂ ≤ 1.01 for what the
+# sweep shows and for the log prior (Vehtari et al. 2021's threshold, as estimators.nuts uses)
+ANCHOR_MAX_RHAT = 1.01
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,15 @@ class SweepConfig:
     chains: int = 2
     tau_units: tuple[float, ...] = tuple(TAU_UNITS)
     n_grid: tuple[int, ...] = N_GRID
+    # draws per chain of a τ sweep's NUTS run whose draws are reweighted to the neighbouring
+    # stronger priors (analyses/reweight.py): 2 × 1000, so that a reweighted point can keep
+    # an importance-weighted ESS of MIN_ESS = 400
+    anchor_draws: int = 1000
 
     @classmethod
     def for_run(cls, cfg: RunConfig) -> SweepConfig:
         if cfg.is_quick:  # --quick: a coarse smoke run
-            return cls(200, 200, 2, tuple(np.logspace(-3, 3, 7)), (25, 100, 400, 1600))
+            return cls(200, 200, 2, tuple(np.logspace(-3, 3, 7)), (25, 100, 400, 1600), 200)
         return cls()
 
 
@@ -56,8 +64,21 @@ def _path(n_points: int) -> dict:
     return {"status": [None] * n_points, "mean": {}, "sd": {}, "mcse": {}, "reason": {}}
 
 
+def _finite_or_none(v):
+    return float(v) if v is not None and np.isfinite(v) else None
+
+
 def _record(path: dict, i: int, est, names, n_points: int) -> None:
     path["status"][i] = est.status
+    # the posterior: how this point was got ("exact", "nuts", "reweighted from τ = …")
+    how = est.info.get("posterior method") or ("exact" if est.method == "exact_posterior" else None)
+    if how is not None:
+        for field in ("method", "khat", "khat threshold", "ess"):
+            path.setdefault(field, [None] * n_points)
+        path["method"][i] = how
+        path["khat"][i] = _finite_or_none(est.info.get("khat"))
+        path["khat threshold"][i] = _finite_or_none(est.info.get("khat threshold"))
+        path["ess"][i] = _finite_or_none(est.info.get("ess"))
     if est.status != "ok":
         path["reason"][str(i)] = est.reason
     elif est.info.get("diagnostics_problems"):  # NUTS: divergences, r_hat, bulk ESS
@@ -68,12 +89,13 @@ def _record(path: dict, i: int, est, names, n_points: int) -> None:
                 path[field].setdefault(nm, [None] * n_points)[i] = float(src[nm])
 
 
-def _point(ctx, methods, names, paths, i, n_points, labels, express=None):
+def _point(ctx, methods, names, paths, i, n_points, labels, express=None, posterior=None):
     """Every estimator of one grid point into ``paths`` (find_MAP, its Laplace sd, the
-    references in ``methods`` and the posterior), each through ``express`` if given."""
+    references in ``methods`` and the posterior), each through ``express`` if given.
+    ``posterior(ctx)``, if given, stands in for NUTS: (estimate, draws, weights)."""
 
-    def record(label, est, draws=None):
-        est = express(est, draws) if express else est
+    def record(label, est, draws=None, weights=None):
+        est = express(est, draws, weights) if express else est
         _record(paths.setdefault(label, _path(n_points)), i, est, names, n_points)
 
     fm, lap = E.find_map(ctx, compiled=True, max_starts=ctx.max_starts)
@@ -83,8 +105,10 @@ def _point(ctx, methods, names, paths, i, n_points, labels, express=None):
         record(labels["laplace"], lap)
     refs = ctx.family.references()
     for method in methods:
-        draws = None
-        if method == "nuts":
+        draws = weights = None
+        if method == "nuts" and posterior is not None:
+            est, draws, weights = posterior(ctx)
+        elif method == "nuts":
             est, idata = E.nuts(ctx, predictive=False)
             if express and idata is not None and est.status == "ok":
                 draws = ctx.problem.layout.draws(idata.posterior.dataset)
@@ -95,7 +119,7 @@ def _point(ctx, methods, names, paths, i, n_points, labels, express=None):
         else:
             continue
         done[est.key] = est
-        record(labels.get(method, method), est, draws)
+        record(labels.get(method, method), est, draws, weights)
 
 
 def _expressed(family, source, target):
@@ -104,16 +128,29 @@ def _expressed(family, source, target):
     their mean and sd are those of the re-expressed quantities.  Without draws (an optimum's
     Laplace sd) only the sds of names that mean the same in both are kept; MCSEs likewise."""
 
-    def express(est, draws=None):
+    def express(est, draws=None, weights=None):
         if est.status != "ok":
             return est
         mean, same = family.reexpress(est.mean, source, target)
         sd = {k: v for k, v in est.sd.items() if k in same}
-        if draws is not None:
+        mcse = {k: v for k, v in est.mcse_mean.items() if k in same}
+        if draws is not None and weights is not None:  # reweighted draws: weighted moments
+            mapped, _ = family.reexpress(draws, source, target)
+            chains = est.info["chains"]
+            r_eff = {k: R.relative_efficiency(v, chains) for k, v in mapped.items()}
+            mean, sd, mcse = R.weighted_moments(mapped, weights, r_eff)
+        elif draws is not None:  # NUTS draws: their means, sds and MCSEs
+            from arviz_stats.base import array_stats
+
             mapped, _ = family.reexpress(draws, source, target)
             mean = {k: float(np.mean(v)) for k, v in mapped.items()}
             sd = {k: float(np.std(v, ddof=1)) for k, v in mapped.items()}
-        mcse = {k: v for k, v in est.mcse_mean.items() if k in same}
+            chains = est.info["chains"]
+            with np.errstate(invalid="ignore", divide="ignore"):  # constant draws: NaN
+                mcse = {
+                    k: float(array_stats.mcse(np.reshape(v, (chains, -1)), method="mean"))
+                    for k, v in mapped.items()
+                }
         return replace(est, mean=mean, sd=sd, mcse_mean=mcse)
 
     return express
@@ -124,6 +161,60 @@ class _Ctx(E.Context):
     max_starts: int | None = None
 
 
+class _Anchored:
+    """The τ sweep's posterior, visited from the weak end: NUTS (``anchor_draws`` per chain)
+    at an anchor, its draws reweighted (PSIS, analyses/reweight.py) to each following,
+    stronger grid point while k̂ and the weighted ESS pass, and a fresh NUTS run, the next
+    anchor, where they do not.  A NUTS run with divergences, or whose R̂ exceeds
+    ``ANCHOR_MAX_RHAT`` for a shown quantity or the log prior, anchors nothing."""
+
+    def __init__(self, sweep, draws: int, shown=None):
+        """``shown(problem, draws)``: the draws in the parameters the sweep is shown in
+        (None: its own); the anchor's mixing is judged on them and on the log prior."""
+        self.sweep, self.draws, self.shown, self.anchor = sweep, draws, shown, None
+
+    def __call__(self, ctx, value: float):
+        layout = ctx.problem.layout
+        rejected = None
+        if self.anchor is not None:
+            rw = R.reweight(self.anchor, self.sweep.log_prior, layout, value)
+            if rw.ok:
+                chains = self.anchor.chains
+                info = {
+                    "posterior method": f"reweighted from {self.sweep.symbol} = "
+                    f"{self.anchor.value:.3g}",
+                    "khat": rw.khat,
+                    "khat threshold": rw.khat_threshold,
+                    "ess": rw.ess,
+                    "anchor": self.anchor.value,
+                    "chains": chains,
+                    "draws": self.anchor.size // chains,
+                }
+                est = ctx.estimate("nuts", mean=rw.mean, sd=rw.sd, mcse_mean=rw.mcse, info=info)
+                return est, self.anchor.draws, rw.weights
+            rejected = rw.problem
+        run = replace(ctx, draws=self.draws)
+        est, idata = E.nuts(run, predictive=False)
+        self.anchor = None
+        if est.status != "ok":
+            return est, None, None
+        draws = layout.draws(idata.posterior.dataset)
+        anchor = R.Anchor.from_draws(
+            value,
+            draws,
+            run.chains,
+            shown=self.shown(ctx.problem, draws) if self.shown else None,
+            basis=self.sweep.log_prior(layout, draws, value),
+        )
+        if not est.info["divergences"] and anchor.max_rhat <= ANCHOR_MAX_RHAT:
+            self.anchor = anchor
+        # ESS of what is shown and of the log prior (bulk, at most the number of draws)
+        info = est.info | {"posterior method": "nuts", "ess": anchor.r * anchor.size}
+        if rejected:
+            info["reweighting rejected"] = rejected
+        return replace(est, info=info), draws, None
+
+
 def prior_strength(
     data: Dataset,
     case: CaseConfig,
@@ -131,10 +222,13 @@ def prior_strength(
     cache: E.ModelCache,
     progress=None,
     mle: tuple | None = None,
+    reweight: bool = True,
 ) -> dict | None:
     """The prior-strength sweep of one case (None when its family offers none here), shown in
     the swept prior's parameters or in those of the family's ``Sweep.shown_as`` prior.
-    ``mle``: (flat problem, the MLE's values), drawn as the τ → ∞ limit."""
+    ``mle``: (flat problem, the MLE's values), drawn as the τ → ∞ limit.  ``reweight=False``
+    runs NUTS (``SweepConfig.draws``) at every point instead of the anchored reweighting (the
+    benchmark's reference)."""
     from analyses.pipeline import make_problem
 
     family = get_family(case.family)
@@ -152,18 +246,26 @@ def prior_strength(
     paths: dict[str, dict] = {}
     labels = {"find_map": "find_MAP", "laplace": "Laplace sd at find_MAP"}
     before, first, timings = cache.counts(), None, []
+    seconds = [None] * len(grid)  # per grid point, in grid order
     task = progress.task(f"{case.name}: {sweep.symbol} sweep", len(grid)) if progress else None
-    for i, problem in enumerate(problems):
+    # the posterior from the weak end (where the prior ratio to the next point is bounded)
+    order = range(len(grid) - 1, -1, -1) if sweep.stronger == "small" else range(len(grid))
+    mapped = (lambda p, d: family.reexpress(d, p, shown)[0]) if shown else None
+    anchored = _Anchored(sweep, sc.anchor_draws, mapped) if reweight and sweep.log_prior else None
+    for i in order:
+        problem = problems[i]
         seeds = {
             k: child_seed(cfg.seed, case.name, "sweep", sweep.prior, str(i), k)
             for k in ("find_map", "nuts", "ppc", "reference")
         }
         ctx = _Ctx(family, problem, sc.draws, sc.tune, sc.chains, seeds, cache, sweep.max_starts)
         t0 = time.perf_counter()
+        posterior = (lambda c, v=grid[i]: anchored(c, v)) if anchored else None
         with E.quiet():
             express = _expressed(family, problem, shown) if shown else None
-            _point(ctx, sweep.methods, names, paths, i, len(grid), labels, express)
+            _point(ctx, sweep.methods, names, paths, i, len(grid), labels, express, posterior)
         timings.append(time.perf_counter() - t0)
+        seconds[i] = round(timings[-1], 3)
         first = first or cache.counts()
         if task:
             task.advance()
@@ -173,6 +275,17 @@ def prior_strength(
     moved = sorted(set(limit or ()) - same)
     posterior = [m for m in sweep.methods if m in ("nuts", "exact_posterior") and m in paths]
     refs = [m for m in sweep.methods if m in paths and m not in posterior]
+    methods = [m for m in paths.get("nuts", {}).get("method", []) if m] if anchored else []
+    n_nuts = sum(m == "nuts" for m in methods)
+    band = (
+        f"The posterior band: NUTS (2 × {sc.anchor_draws} draws; filled markers) at "
+        f"{n_nuts} of {len(grid)} points; at the other {len(methods) - n_nuts} (open "
+        "markers) an approximation, the draws of the nearest weaker-prior NUTS point "
+        "reweighted by the prior ratio (Pareto-smoothed importance sampling), accepted where "
+        f"its Pareto k̂ is within the threshold and its weighted ESS is at least {R.MIN_ESS}. "
+        if anchored and methods
+        else ""
+    )
     return {
         "kind": "prior_strength",
         "prior": sweep.prior,
@@ -183,8 +296,23 @@ def prior_strength(
         "groups": groups,
         "paths": paths,
         "mle": limit,
-        "sampler": {"draws": sc.draws, "tune": sc.tune, "chains": sc.chains},
-        "cost": _cost(timings, before, first, after),
+        "sampler": {
+            "draws": sc.anchor_draws if anchored else sc.draws,
+            "tune": sc.tune,
+            "chains": sc.chains,
+        },
+        "posterior": (
+            {
+                "scheme": "NUTS at anchors from the weak end, PSIS reweighting to stronger "
+                "priors (analyses/reweight.py)",
+                "nuts points": n_nuts,
+                "reweighted points": len(methods) - n_nuts,
+                "min ess": R.MIN_ESS,
+            }
+            if anchored
+            else None
+        ),
+        "cost": _cost(timings, before, first, after) | {"seconds per point": seconds},
         "note": sweep.note,
         "title": f"Prior-strength sweep: {sweep.symbol} of the {sweep.prior} prior",
         "caption": (
@@ -194,6 +322,7 @@ def prior_strength(
             + (f"; markers: the references at the same {sweep.symbol}" if refs else "")
             + ("; shaded: posterior mean ± sd" if posterior else "")
             + ". "
+            + band
             + (
                 "A weak prior (large τ) gives the MLE (dashed lines, where it exists); a strong "
                 "one (small τ) shrinks every weight to 0. "

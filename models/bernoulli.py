@@ -565,7 +565,7 @@ class BernoulliFamily:
         return True
 
     def sweep(self, settings, features):
-        return tau_sweep(settings, ("newton", "sklearn", "nuts")) if features else None
+        return tau_sweep(settings, ("newton", "sklearn", "nuts"), "w") if features else None
 
     def reexpress(self, values: dict, source: Problem, target: Problem):
         """Every prior has the same parameters (``same_parametrisation``)."""

@@ -1058,6 +1058,8 @@ class CategoricalFamily:
             return tau_sweep(
                 settings,
                 ("newton", "sklearn", "nuts"),
+                "W",  # all K weight vectors under the Gaussian prior; intercepts are flat
+                "wclass",  # the likelihood sees the weights' differences between classes
                 shown_as="flat",
                 note="the weights are shown as contrasts W_k − W_base, the flat prior's "
                 "parameters: under a weak N(0, τ²) prior on all K weight vectors their common "

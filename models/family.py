@@ -250,10 +250,24 @@ class Sweep:
     # the prior whose parameters the sweep is shown in (None: the swept prior's own), for a
     # family whose swept prior parametrises the model in quantities the data do not identify
     shown_as: str | None = None
+    # log p(terms | v): the log density of the swept prior's terms at the value v, evaluated on
+    # posterior draws ({layout name: array}) of the swept prior's layout; the rest of the model
+    # does not depend on v, so p(θ | v') / p(θ | v) is the importance weight that carries draws
+    # at v to v' (None: the sweep does not reweight its posterior draws)
+    log_prior: Callable[[ParamLayout, dict[str, np.ndarray], float], np.ndarray] | None = None
 
 
-def tau_sweep(settings: Settings, methods: tuple[str, ...], **kw) -> Sweep:
-    """The usual sweep: τ of the N(0, τ²) weights from 10^-3 to 10^3 times the case's τ."""
+def tau_sweep(
+    settings: Settings,
+    methods: tuple[str, ...],
+    weights: str | None = None,
+    centre: str | None = None,
+    **kw,
+) -> Sweep:
+    """The usual sweep: τ of the N(0, τ²) weights from 10^-3 to 10^3 times the case's τ.
+    ``weights``: the layout variable whose parameters carry the N(0, τ²) prior (and nothing
+    else does), which gives the sweep its ``log_prior`` (``gaussian_log_prior(weights,
+    centre)``); None: no reweighting."""
     from dataclasses import replace
 
     return Sweep(
@@ -263,8 +277,43 @@ def tau_sweep(settings: Settings, methods: tuple[str, ...], **kw) -> Sweep:
         with_value=lambda s, v: replace(s, prior_scale=float(v)),
         grid=lambda u: float(settings.prior_scale) * np.asarray(u, dtype=float),
         methods=methods,
+        log_prior=gaussian_log_prior(weights, centre) if weights else None,
         **kw,
     )
+
+
+def gaussian_log_prior(
+    var: str, centre: str | None = None
+) -> Callable[[ParamLayout, dict[str, np.ndarray], float], Any]:
+    """Σ_j log N(w_j | 0, τ²) over the parameters of layout variable ``var``, per draw.
+
+    ``centre``: a dimension of ``var`` along which the likelihood sees only differences
+    (softmax's classes: adding one vector to every class's weights changes no probability).
+    The N(0, τ²) prior then factorises into the common shift (the mean over ``centre``; its
+    posterior is its prior, N(0, τ²/K) per coordinate, whatever the data) and the centred
+    weights, and only the centred part's density is returned (K - 1 terms per coordinate).
+    Its ratio reweights every quantity that does not depend on the shift (contrasts,
+    intercepts, probabilities) exactly, without the variance the shift's own prior ratio adds.
+    """
+
+    def log_prior(layout: ParamLayout, draws: dict[str, np.ndarray], tau: float) -> np.ndarray:
+        params = [p for p in layout.params if p.var == var]
+        if not params:
+            raise KeyError(f"no parameter of variable {var!r} among the draws")
+        groups: dict[tuple, list[np.ndarray]] = {}
+        for p in params:
+            rest = tuple(s for s in p.sel if s[0] != centre)
+            groups.setdefault(rest, []).append(np.asarray(draws[p.name], dtype=float))
+        sq, dims = 0.0, 0
+        for values in groups.values():
+            x = np.asarray(values)
+            if centre is not None:
+                x = x - x.mean(axis=0)
+            sq = sq + np.sum(np.square(x), axis=0)
+            dims += len(values) - (centre is not None)
+        return -0.5 * sq / tau**2 - dims * (np.log(tau) + 0.5 * np.log(2 * np.pi))
+
+    return log_prior
 
 
 def same_parametrisation(
