@@ -196,11 +196,9 @@ def test_warm_run_with_sweeps_draws_them(cold_and_warm):
     for name, result in _results(base / "warm", WARM_CASES).items():
         assert set(result["sweeps"]) == {"prior_strength", "sample_size"}, name
         for sweep in result["sweeps"].values():
-            assert sweep["cost"]["built after the first point"] == {
-                "models": 0,
-                "functions": 0,
-                "nutpie": 0,
-            }
+            later = sweep["cost"]["built after the first point"]
+            assert {"models", "functions", "nutpie"} <= set(later), later
+            assert not any(later.values()), later
             html = (base / "warm" / name / "index.html").read_text()
             assert sweep["title"] in html and "figure unavailable" not in html
 

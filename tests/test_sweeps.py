@@ -86,18 +86,17 @@ def test_weak_prior_gives_the_mle_and_strong_prior_gives_zero(
 def test_sweeps_reuse_one_compiled_model_per_structure(normal_sweep, bernoulli_sweep):
     for _, sweep in (normal_sweep, bernoulli_sweep):
         later = sweep["cost"]["built after the first point"]
-        assert later == {"models": 0, "functions": 0, "nutpie": 0}, later
+        # nothing built (nor any per-call PyMC compile made) after the first point
+        assert {"models", "functions", "nutpie"} <= set(later), later
+        assert not any(later.values()), later
     # NUTS ran at every point of the Bernoulli sweep, on one nutpie sampler
     assert bernoulli_sweep[1]["paths"]["nuts"]["status"] == ["ok"] * len(bernoulli_sweep[1]["grid"])
 
 
 def test_sample_size_sweep_changes_n_without_recompiling_and_sd_falls_as_root_n(model_cache):
     sweep = sample_size(datasets.synthetic_logistic, BERNOULLI, QUICK, model_cache)
-    assert sweep["cost"]["built after the first point"] == {
-        "models": 0,
-        "functions": 0,
-        "nutpie": 0,
-    }
+    later = sweep["cost"]["built after the first point"]
+    assert {"models", "functions", "nutpie"} <= set(later) and not any(later.values()), later
     n = np.asarray(sweep["grid"], dtype=float)
     sd = sweep["paths"]["Laplace sd at the MLE"]["sd"]
     big = n >= 100
