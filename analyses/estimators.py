@@ -385,8 +385,9 @@ def _one_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
         "method": str(opt["method"].values),
         "optimizer message": str(opt["message"].values),
         "optimizer success flag": bool(opt["success"].values),
-        "iterations": int(opt["nit"].values),
-        "objective": float(opt["fun"].values),
+        # a failed optimiser's result may lack fields (no "nit"): its message says why
+        "iterations": int(opt["nit"].values) if "nit" in opt else None,
+        "objective": float(opt["fun"].values) if "fun" in opt else float("nan"),
         "warnings": messages,
     }
     support_note = ctx.family.supports("find_map", ctx.problem).note
