@@ -212,7 +212,7 @@ def reference(ctx: Context, name: str, done: dict[str, Estimate]) -> Estimate:
 
 # ------------------------------------------------------------------------------ find_MAP
 def find_map(
-    ctx: Context, compiled: bool | None = None, max_starts: int | None = None
+    ctx: Context, compiled: bool = True, max_starts: int | None = None
 ) -> tuple[Estimate, Estimate | None]:
     """``pm.find_MAP`` and the Laplace approximation at its mode (None when the family does
     not offer it for this problem), guarded.
@@ -224,25 +224,20 @@ def find_map(
     non-finite objective, a scaled gradient that stays large, or (for a log-concave family) a
     Hessian that is not positive definite; the optimiser's own message is kept in ``info``.
 
-    ``compiled=None`` (the default) is True for a smooth problem and False for a non-smooth
-    one (the relu network): its multi-start search keeps the best of many local modes, and the
-    compiled route draws its jittered starts from another stream than ``pm.find_MAP``; at
-    seed 5 (tests/test_cold_start.py) its best of 40 starts was a worse mode (objective
-    55.219) than the best of scikit-learn's restarts (55.149), which ``pm.find_MAP``'s starts
-    reach, so the network keeps ``pm.find_MAP`` until its start distribution is looked at.
-    ``compiled=True`` (every smooth fit; the sweeps): the same optimiser, options, starts,
+    ``compiled=True`` (the default; every fit and the sweeps): the same optimiser, options,
+    jittered starts (drawn as ``pm.find_MAP(jitter=True, random_seed=seed)`` draws them, so the
+    relu network's multi-start search starts from the same points by either route),
     refinement and acceptance as ``pm.find_MAP``, but on the model's log density, gradient and
     Hessian compiled once per model structure (:func:`_compiled_start`), so that nothing is
-    compiled twice in a run; ``pm.find_MAP`` (``compiled=False``, kept for
-    tests/test_sweeps.py's comparison) compiles its own functions on every call and start
-    (about 1 s each here, 2 s each at 10⁶ rows).  ``max_starts`` caps a multi-start family.
+    compiled twice in a run; ``pm.find_MAP`` (``compiled=False``, kept for the tests that
+    compare the two) compiles its own functions on every call and start (about 1 s each here,
+    2 s each at 10⁶ rows; the network's 40 starts were 49 s against 24 s compiled, warm, at
+    seed 5, keeping the same start's mode).  ``max_starts`` caps a multi-start family.
     """
     support = ctx.family.supports("find_map", ctx.problem)
     if not support.ok:
         un = {"status": "unavailable", "reason": support.reason}
         return ctx.estimate("find_map", **un), ctx.estimate("laplace", **un)
-    if compiled is None:
-        compiled = ctx.family.smooth(ctx.problem)
     try:
         fm, lap = _find_map(ctx, support, _compiled_start if compiled else _one_start, max_starts)
     except Exception as exc:  # guarded: never a traceback out of an estimator
@@ -429,15 +424,8 @@ def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict
     def f(v):
         return -float(fn["logp"](rmap(v)))
 
-    # a jittered start, redrawn while the log density is not finite there (as pm.find_MAP
-    # does, up to its jitter_max_retries = 10)
-    for attempt in range(JITTER_RETRIES + 1):
-        point0 = fn["init"](seed if attempt == 0 else child_seed(seed, "jitter", str(attempt)))
-        point0.update({k: np.asarray(v, dtype=float) for k, v in start.initvals.items()})
-        x = fn["ravel"]({v.name: point0[v.name] for v in model.value_vars})
-        with np.errstate(all="ignore"):
-            if np.isfinite(f(x)):
-                break
+    with np.errstate(all="ignore"):
+        x = jittered_start(model, start, seed, lambda v: np.isfinite(f(v)), ctx.cache)
 
     def g(v):
         return -np.asarray(fn["dlogp"](rmap(v)), dtype=float)
@@ -524,7 +512,6 @@ def _compiled_functions(model, cache: ModelCache) -> dict:
     (no Jacobian, as find_MAP), the jittered initial point, and the ravel/unravel maps of the
     unconstrained vector with its labels (``name[i]``, as find_MAP's ``fit`` group)."""
     from pymc.blocking import DictToArrayBijection
-    from pymc.initial_point import make_initial_point_fn
 
     def build():
         mode = compile_mode()
@@ -543,9 +530,6 @@ def _compiled_functions(model, cache: ModelCache) -> dict:
             "dlogp": cache.function(
                 model, "dlogp", lambda: model.compile_dlogp(jacobian=False, mode=mode)
             ),
-            "init": make_initial_point_fn(
-                model=model, jitter_rvs=set(model.free_RVs), return_transformed=True
-            ),
             "ravel": lambda point: DictToArrayBijection.map(
                 {nm: point[nm] for nm in names}
             ).data.copy(),
@@ -555,6 +539,36 @@ def _compiled_functions(model, cache: ModelCache) -> dict:
         }
 
     return cache.function(model, "compiled find_MAP", build)
+
+
+def jittered_start(model, start: Start, seed: int, finite, cache: ModelCache) -> np.ndarray:
+    """The unconstrained start vector ``pm.find_MAP(jitter=True, random_seed=seed)`` draws
+    for ``start``: U(-1, 1) jitter on every optimised value (not the held ones), then the
+    start's initial values; each draw's seed taken from one generator seeded with ``seed``,
+    and redrawn while ``finite(x)`` is false (up to its jitter_max_retries = 10).  So both
+    find_MAP routes begin a multi-start search (the relu network's) at the same points."""
+    from pymc.initial_point import make_initial_point_fn
+
+    init = cache.function(
+        model,
+        f"find_MAP initial point, {sorted(start.hold)} held",
+        lambda: make_initial_point_fn(
+            model=model,
+            jitter_rvs={
+                model.values_to_rvs[v] for v in model.value_vars if v.name not in start.hold
+            },
+            return_transformed=True,
+        ),
+    )
+    names = [v.name for v in model.value_vars]
+    rng = np.random.default_rng(seed)
+    for _ in range(JITTER_RETRIES + 1):
+        point = init(int(rng.integers(2**30)))
+        point.update({k: np.asarray(v, dtype=float) for k, v in start.initvals.items()})
+        x = np.concatenate([np.ravel(point[nm]) for nm in names]).astype(float)
+        if finite(x):
+            break
+    return x
 
 
 def _point_map(model):

@@ -192,3 +192,46 @@ def test_nuts_matches_exact_posterior_on_filip_like_design(model_cache):
     bad = [(r.left, r.parameter, r.note, r.abs_diff, r.tolerance) for r in rows if not r.ok]
     assert not bad
     assert res.estimates["nuts_flat"].info["divergences"] == 0
+
+
+def test_compiled_route_starts_where_pm_find_map_starts(model_cache, monkeypatch):
+    """The relu network's multi-start search keeps the best of many local modes, so which
+    points it starts from matters: the compiled route (the default) must start where
+    ``pm.find_MAP(jitter=True, random_seed=seed)`` starts.  pm.find_MAP's first point is
+    caught where it compiles its loss (stopped there: nothing is compiled or optimised)."""
+    import pymc as pm
+    import pymc.tuning.starting as starting
+
+    from analyses.datasets import Dataset
+    from analyses.pipeline import make_problem
+    from models import categorical as cat
+    from models.family import Start
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(float) + (X[:, 1] > 0.5)
+    info = cat.class_info(["a", "b", "c"], y, "a")
+    data = Dataset("t", X, y, ("u", "v"), "y", target_info=info)
+    settings = Settings(prior_scale=1.0, options=cat.CategoricalOptions(hidden=2))
+    problem = make_problem(cat.FAMILY, data, settings, "gaussian")
+    assert not cat.FAMILY.smooth(problem)
+    model = model_cache.model(cat.FAMILY, problem)[0].model
+    caught = []
+
+    class Caught(Exception):
+        pass
+
+    def catch(*, initial_point_dict, **kwargs):
+        caught.append(initial_point_dict)
+        raise Caught
+
+    monkeypatch.setattr(starting, "scipy_optimize_funcs_from_loss", catch)
+    starts = set()
+    for seed in (11, 12345, 2**31 - 1):
+        ours = E.jittered_start(model, Start("s"), seed, lambda x: True, model_cache)
+        with model, pytest.raises(Caught):
+            pm.find_MAP(jitter=True, random_seed=seed, method="L-BFGS-B", progressbar=False)
+        theirs = np.concatenate([np.ravel(caught[-1][v.name]) for v in model.value_vars])
+        assert np.array_equal(ours, theirs), (seed, ours[:4], theirs[:4])
+        starts.add(ours.tobytes())
+    assert len(starts) == 3  # jittered: every seed its own start
