@@ -428,7 +428,7 @@ def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict
 
     model = built.model
     smooth = ctx.family.smooth(ctx.problem)
-    fn = _compiled_functions(model, ctx.cache)
+    fn = _compiled_functions(model, ctx.cache, many_calls=not smooth)
     rmap = fn["rmap"]
 
     def f(v):
@@ -517,14 +517,30 @@ def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict
     return {"x": point, "fit": fit, "objective": check["objective"], "info": info}
 
 
-def _compiled_functions(model, cache: ModelCache) -> dict:
+def log_density(model, cache: ModelCache, many_calls: bool) -> tuple:
+    """(log p, its gradient) of the unconstrained point, no Jacobian term (as find_MAP),
+    built once per model.  ``many_calls`` (L-BFGS-B on the relu network: thousands of calls
+    per start): compiled (:func:`compile_mode`); otherwise (trust-ncg and the Newton
+    refinement: a few dozen calls per fit) by the Python linker (:func:`python_mode`), which
+    compiles nothing.  By the Python linker the network's 40 starts took 60 s against 15 s;
+    a smooth fit's C compile, paid by every new graph on a new machine, is 10-40 s."""
+    mode, tag = (compile_mode(), "") if many_calls else (python_mode(), ", Python linker")
+    return (
+        cache.function(model, "logp" + tag, lambda: model.compile_logp(jacobian=False, mode=mode)),
+        cache.function(
+            model, "dlogp" + tag, lambda: model.compile_dlogp(jacobian=False, mode=mode)
+        ),
+    )
+
+
+def _compiled_functions(model, cache: ModelCache, many_calls: bool) -> dict:
     """The functions :func:`_compiled_start` needs, compiled once per model: -log p pieces
     (no Jacobian, as find_MAP), the jittered initial point, and the ravel/unravel maps of the
     unconstrained vector with its labels (``name[i]``, as find_MAP's ``fit`` group)."""
     from pymc.blocking import DictToArrayBijection
 
     def build():
-        mode = compile_mode()
+        logp, dlogp = log_density(model, cache, many_calls)
         names = [v.name for v in model.value_vars]
         shapes = [np.shape(model.initial_point()[nm]) for nm in names]
         labels, owner = [], []
@@ -534,12 +550,8 @@ def _compiled_functions(model, cache: ModelCache) -> dict:
             owner += [nm] * size
         return {
             # the same functions the Newton refinement uses (one of each per model)
-            "logp": cache.function(
-                model, "logp", lambda: model.compile_logp(jacobian=False, mode=mode)
-            ),
-            "dlogp": cache.function(
-                model, "dlogp", lambda: model.compile_dlogp(jacobian=False, mode=mode)
-            ),
+            "logp": logp,
+            "dlogp": dlogp,
             "ravel": lambda point: DictToArrayBijection.map(
                 {nm: point[nm] for nm in names}
             ).data.copy(),
@@ -548,7 +560,7 @@ def _compiled_functions(model, cache: ModelCache) -> dict:
             "owner": np.array(owner),
         }
 
-    return cache.function(model, "compiled find_MAP", build)
+    return cache.function(model, f"compiled find_MAP, many calls: {many_calls}", build)
 
 
 def jittered_start(model, start: Start, seed: int, finite, cache: ModelCache) -> np.ndarray:
@@ -582,8 +594,8 @@ def jittered_start(model, start: Start, seed: int, finite, cache: ModelCache) ->
 
 
 def compile_hessian(model):
-    """The Hessian of the log density (no Jacobian term, as find_MAP) at a point, compiled
-    once per model for trust-ncg and the Newton refinement, which call it a few dozen times.
+    """The Hessian of the log density (no Jacobian term, as find_MAP) at a point, built once
+    per model for trust-ncg and the Newton refinement, which call it a few dozen times.
 
     Built as the vectorised Jacobian of the gradient (``pytensor.gradient.jacobian(...,
     vectorize=True)``) and run by PyTensor's Python linker (each Op's NumPy implementation;
@@ -591,10 +603,8 @@ def compile_hessian(model):
     every rewrite of the C mode (the stabilising ones included).  ``model.compile_d2logp``
     builds a Scan over the gradient's entries, whose inner graph PyTensor compiles to C of its
     own: 44 s of a 103 s cold fit with the Jeffreys prior (tests/test_bernoulli_cli.py's
-    quasi-separated file), against 28 s for the whole fit this way, with the same modes to
-    1e-15.  The log density and gradient, called thousands of times by L-BFGS-B for the
-    network, stay compiled (:func:`compile_mode`): by the Python linker the network's 40 starts
-    took 60 s against 15 s."""
+    quasi-separated file), against 28 s for the whole fit this way (with the log density and
+    gradient by the Python linker too, :func:`log_density`), with the same modes to 1e-15."""
     import pytensor
     import pytensor.tensor as pt
     from pymc.pytensorf import rewrite_pregrad
@@ -623,9 +633,7 @@ def _nonsmooth_accept(ctx: Context, model, fit, mp, info) -> dict:
     a finite objective, its value decides between starts, and the optimiser's own message
     stays in ``info``."""
     point = _point_map(model)(np.asarray(fit["mean_vector"].values, dtype=float))
-    logp = ctx.cache.function(
-        model, "logp", lambda: model.compile_logp(jacobian=False, mode=compile_mode())
-    )
+    logp, _ = log_density(model, ctx.cache, many_calls=True)
     objective = -float(logp(point))
     info["convergence"] = {
         "criterion": "the log density has kinks (relu): accepted by a finite objective; the "
@@ -668,9 +676,7 @@ def _refine(model, x, cov, grad0, labels, cache: ModelCache, max_steps: int = 20
     if not (np.all(np.isfinite(cov)) and np.all(sd > 0)):
         raise ValueError("the inverse Hessian at the optimum is not finite and positive")
     point = _point_map(model)
-    dlogp = cache.function(
-        model, "dlogp", lambda: model.compile_dlogp(jacobian=False, mode=compile_mode())
-    )
+    logp, dlogp = log_density(model, cache, many_calls=False)  # refined: smooth models only
     first = float(np.max(np.abs(cov @ grad0) / sd))
     best_x, best, sizes = x, np.inf, []
     for _ in range(max_steps):
@@ -686,9 +692,6 @@ def _refine(model, x, cov, grad0, labels, cache: ModelCache, max_steps: int = 20
         if size <= 4 * np.finfo(float).eps:
             break
         x = x + step
-    logp = cache.function(
-        model, "logp", lambda: model.compile_logp(jacobian=False, mode=compile_mode())
-    )
     check = {
         "objective": -float(logp(point(best_x))),  # -log p (no Jacobian), as find_MAP's
         "criterion": "max_j |(H⁻¹∇log p)_j| / sd_j at the final point (the Newton step still "
