@@ -470,8 +470,16 @@ def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict
         )
         x = x.copy()
         x[free] = stage.x
+
+    def fg(v):  # -log p and its gradient from one call (L-BFGS-B asks for both at a point)
+        lp, dlp = fn["both"](rmap(v))
+        return -float(lp), -np.asarray(dlp, dtype=float)
+
     with np.errstate(all="ignore"):
-        res = optimize.minimize(f, x, jac=g, method=method, options=options, **hess)
+        if smooth:
+            res = optimize.minimize(f, x, jac=g, method=method, options=options, **hess)
+        else:
+            res = optimize.minimize(fg, x, jac=True, method=method, options=options)
     info = {
         "method": method,
         "optimizer message": str(res.message),
@@ -518,19 +526,30 @@ def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict
 
 
 def log_density(model, cache: ModelCache, many_calls: bool) -> tuple:
-    """(log p, its gradient) of the unconstrained point, no Jacobian term (as find_MAP),
-    built once per model.  ``many_calls`` (L-BFGS-B on the relu network: thousands of calls
-    per start): compiled (:func:`compile_mode`); otherwise (trust-ncg and the Newton
-    refinement: a few dozen calls per fit) by the Python linker (:func:`python_mode`), which
+    """(log p, its gradient, both at once) of the unconstrained point, no Jacobian term (as
+    find_MAP), built once per model.  ``many_calls`` (L-BFGS-B on the relu network: thousands
+    of calls per start, each asking for both): one compiled function (:func:`compile_mode`)
+    of both, as pm.find_MAP's fused loss; otherwise (trust-ncg and the Newton refinement: a
+    few dozen calls per fit) two functions by the Python linker (:func:`python_mode`), which
     compiles nothing.  By the Python linker the network's 40 starts took 60 s against 15 s;
     a smooth fit's C compile, paid by every new graph on a new machine, is 10-40 s."""
-    mode, tag = (compile_mode(), "") if many_calls else (python_mode(), ", Python linker")
-    return (
-        cache.function(model, "logp" + tag, lambda: model.compile_logp(jacobian=False, mode=mode)),
-        cache.function(
-            model, "dlogp" + tag, lambda: model.compile_dlogp(jacobian=False, mode=mode)
-        ),
+    if many_calls:
+        both = cache.function(
+            model,
+            "logp and dlogp",
+            lambda: model.compile_fn(
+                [model.logp(jacobian=False), model.dlogp(jacobian=False)], mode=compile_mode()
+            ),
+        )
+        return (lambda point: both(point)[0]), (lambda point: both(point)[1]), both
+    mode = python_mode()
+    logp = cache.function(
+        model, "logp, Python linker", lambda: model.compile_logp(jacobian=False, mode=mode)
     )
+    dlogp = cache.function(
+        model, "dlogp, Python linker", lambda: model.compile_dlogp(jacobian=False, mode=mode)
+    )
+    return logp, dlogp, (lambda point: (logp(point), dlogp(point)))
 
 
 def _compiled_functions(model, cache: ModelCache, many_calls: bool) -> dict:
@@ -540,7 +559,7 @@ def _compiled_functions(model, cache: ModelCache, many_calls: bool) -> dict:
     from pymc.blocking import DictToArrayBijection
 
     def build():
-        logp, dlogp = log_density(model, cache, many_calls)
+        logp, dlogp, both = log_density(model, cache, many_calls)
         names = [v.name for v in model.value_vars]
         shapes = [np.shape(model.initial_point()[nm]) for nm in names]
         labels, owner = [], []
@@ -552,6 +571,7 @@ def _compiled_functions(model, cache: ModelCache, many_calls: bool) -> dict:
             # the same functions the Newton refinement uses (one of each per model)
             "logp": logp,
             "dlogp": dlogp,
+            "both": both,
             "ravel": lambda point: DictToArrayBijection.map(
                 {nm: point[nm] for nm in names}
             ).data.copy(),
@@ -633,7 +653,7 @@ def _nonsmooth_accept(ctx: Context, model, fit, mp, info) -> dict:
     a finite objective, its value decides between starts, and the optimiser's own message
     stays in ``info``."""
     point = _point_map(model)(np.asarray(fit["mean_vector"].values, dtype=float))
-    logp, _ = log_density(model, ctx.cache, many_calls=True)
+    logp, _, _ = log_density(model, ctx.cache, many_calls=True)
     objective = -float(logp(point))
     info["convergence"] = {
         "criterion": "the log density has kinks (relu): accepted by a finite objective; the "
@@ -676,7 +696,7 @@ def _refine(model, x, cov, grad0, labels, cache: ModelCache, max_steps: int = 20
     if not (np.all(np.isfinite(cov)) and np.all(sd > 0)):
         raise ValueError("the inverse Hessian at the optimum is not finite and positive")
     point = _point_map(model)
-    logp, dlogp = log_density(model, cache, many_calls=False)  # refined: smooth models only
+    logp, dlogp, _ = log_density(model, cache, many_calls=False)  # smooth models only
     first = float(np.max(np.abs(cov @ grad0) / sd))
     best_x, best, sizes = x, np.inf, []
     for _ in range(max_steps):
