@@ -23,7 +23,7 @@ import xarray as xr
 from analyses import interrupts, tolerances
 from analyses.config import child_seed
 from analyses.results import Estimate
-from analyses.sampling import compile_nutpie_route, route_for
+from analyses.sampling import compile_nutpie_route
 from models.family import Built, Problem, Start, Support, Unavailable
 
 PPC_DRAWS = 400  # posterior predictive replicates kept per fit
@@ -116,9 +116,6 @@ class ModelCache:
         self._nutpie: dict[tuple, object] = {}
         self._functions: dict[tuple, object] = {}
         self.routes: dict[tuple, str] = {}  # the gradient route of each nutpie sampler
-        # the route of samplers built from now on (analyses/sampling.py: route_for); the
-        # draws are the same by either
-        self.nuts_route = route_for(many_runs=False)
         # PyMC calls that compile their own function on every call, counted here
         self.per_call: dict[str, int] = {"pm.find_MAP": 0, "pm.sample_posterior_predictive": 0}
         self.compile_seconds = 0.0  # nutpie compilation, for the benchmark
@@ -169,7 +166,7 @@ class ModelCache:
             # only the free variables are stored; add_deterministics() adds the rest.  The
             # pm.Data stay inputs, so with_data() swaps datasets and priors.
             free = [rv.name for rv in model.free_RVs]
-            self._nutpie[key], self.routes[key] = compile_nutpie_route(model, free, self.nuts_route)
+            self._nutpie[key], self.routes[key] = compile_nutpie_route(model, free)
             self.compile_seconds += time.perf_counter() - t0
         compiled, known = self._nutpie[key]  # known: the pm.Data the compiled functions read
         return compiled.with_data(**{k: v for k, v in data.items() if k in known})

@@ -16,7 +16,6 @@ from analyses.compare import agreement
 from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.datasets import Dataset
 from analyses.results import AgreementRow, CaseResult, Estimate
-from analyses.sampling import route_for
 from analyses.translate import verify as verify_translations
 from models import get_family
 from models.family import Problem
@@ -76,8 +75,6 @@ def run_case(
     the sample-size sweep (analyses/sweeps.py)."""
     family = get_family(case.family)
     cache = cache or E.ModelCache()
-    if cfg.sweeps:  # every structure sampled at many grid points: the compiled route
-        cache.nuts_route = route_for(many_runs=True)
     built_before = cache.counts()
     priors = tuple(cfg.priors or case.priors or family.default_priors(case.settings))
     want = set(cfg.estimators or family.methods)

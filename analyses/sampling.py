@@ -11,16 +11,10 @@ compiled Numba kernel (``benchmarks/bench_gradients.py`` measures them; README B
   (Numba mode, kernels cached on disk by PyTensor) and ``nutpie.from_pyfunc`` hands them to
   the sampler as Python callables, as nutpie does for its JAX backend.  0.7 s per structure,
   but every gradient crosses Python (GIL, argument checks, array wrapping).
-- ``route="cfunc"``: the same kernels behind C wrappers that Numba caches on disk
-  (analyses/cfunc.py), handed to the sampler as ``nutpie.compile_pymc_model`` hands its own:
-  no Python per gradient, and a warm process loads the wrapper (with the kernel linked in)
-  instead of compiling anything; but with empty caches Numba's compile of the wrapper (its
-  type inference of the whole kernel) costs 20-35 s per model structure.
-
-Which one (:func:`route_for`): "cfunc" for a run with the sweeps, which sample each structure
-at up to 29 grid points (millions of gradients at a weak prior's deep trees); "python" for a
-run without them (one NUTS run per prior), where the crossing costs a second or two and the
-cold compile would cost more than the whole sampling.
+- ``route="cfunc"`` (:data:`ROUTE`, the default): the same kernels behind C wrappers that
+  Numba caches on disk (analyses/cfunc.py), handed to the sampler as
+  ``nutpie.compile_pymc_model`` hands its own: no Python per gradient, and a warm process
+  loads the wrapper (with the kernel linked in) instead of compiling anything.
 
 Same algorithm, initial points, random streams and kernel: the same seed gives bit-identical
 draws by all three routes (tests/test_sampling.py checks this).  Uses nutpie helpers that are
@@ -32,17 +26,14 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def route_for(many_runs: bool) -> str:
-    """The gradient route of a run: "cfunc" when it samples each structure many times (the
-    sweeps), else "python" (see above; benchmarks/bench_gradients.py measures both)."""
-    return "cfunc" if many_runs else "python"
+# the route every sampler takes (benchmarks/bench_gradients.py measured both; README Benchmarks)
+ROUTE = "cfunc"
 
 
-def compile_nutpie_route(model, var_names, route: str):
-    """``((compiled, data_names), route)`` by ``route``; the Python-callable route when the C
-    wrappers cannot be built (a kernel Numba cannot call from a cfunc)."""
-    if route == "cfunc":
+def compile_nutpie_route(model, var_names):
+    """``((compiled, data_names), route)`` by :data:`ROUTE`; the Python-callable route when
+    the C wrappers cannot be built (a kernel Numba cannot call from a cfunc)."""
+    if ROUTE == "cfunc":
         try:
             return compile_nutpie(model, var_names, route="cfunc"), "cfunc"
         except Exception:  # noqa: BLE001 -- same draws by the other route, only slower
