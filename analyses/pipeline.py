@@ -382,11 +382,13 @@ def _provenance(cfg, case, family, seeds, estimates, timings, kappa) -> dict:
             "after Newton refinement",
         },
         "compilation": (
-            f"find_MAP, Newton refinement, deterministics, predictive draws: PyTensor "
-            f"{E.backend().upper()} backend; NUTS log density: PyTensor Numba backend driven by "
-            "nutpie through C wrappers of its kernels, cached on disk (analyses/cfunc.py); "
-            "find_MAP's functions compiled once per model structure; Numba fastmath off "
-            "(same bits cold and warm)"
+            "find_MAP of a smooth model (log density, gradient, Hessian) and the "
+            "deterministics at its mode: PyTensor's Python linker (nothing to compile); the "
+            "network's find_MAP, the deterministics of the draws and the predictive draws: "
+            f"PyTensor {E.backend().upper()} backend; NUTS log density: PyTensor Numba backend "
+            "driven by nutpie through C wrappers of its kernels, cached on disk "
+            "(analyses/cfunc.py); find_MAP's functions built once per model structure; Numba "
+            "fastmath off (same bits cold and warm)"
         ),
         "case settings": {
             "family": family.name,
