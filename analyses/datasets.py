@@ -211,7 +211,8 @@ def _seed_label(seed) -> str:
 def _class_info(classes, y) -> dict:
     from models.categorical import class_info
 
-    return class_info(list(classes), y, classes[0])
+    classes = [str(c) for c in classes]  # plain str: numpy's np.str_ shows its repr on pages
+    return class_info(classes, y, classes[0])
 
 
 def iris() -> Dataset:

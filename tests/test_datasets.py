@@ -281,3 +281,13 @@ def test_rows_longer_than_a_block_are_read(tmp_path):
     np.testing.assert_array_equal(data.y, X8)
     huge = write(tmp_path, "y,x\n1,2\n3," + "9" * (csvfile.BLOCK_SIZE + 10) + "\n", "h.csv")
     assert "column 'x' line 3" in refused(huge, "y", family=get_family("normal"))
+
+
+def test_builtin_class_labels_are_plain_strings():
+    """The iris page showed ``np.str_('setosa')``: scikit-learn's target_names are numpy
+    strings, whose repr is what a page prints for a list or dict of them."""
+    from analyses.datasets import iris
+
+    info = iris().target_info
+    assert [type(c) for c in info["classes"]] == [str] * 3, info["classes"]
+    assert "np.str_" not in repr(info)
