@@ -441,12 +441,8 @@ def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict
         return -np.asarray(fn["dlogp"](rmap(v)), dtype=float)
 
     def h(v):
-        # Hessian of -log p; compiled on first use (a non-smooth family never needs it)
-        hess = ctx.cache.function(
-            model,
-            "compiled find_MAP Hessian",
-            lambda: compile_hessian(model),
-        )
+        # Hessian of -log p; built on first use (a non-smooth family never needs it)
+        hess = ctx.cache.function(model, "find_MAP Hessian", lambda: compile_hessian(model))
         return -np.asarray(hess(rmap(v)), dtype=float)
 
     method = tolerances.FIND_MAP_METHOD if smooth else tolerances.NONSMOOTH_METHOD
@@ -559,10 +555,9 @@ def log_density(model, cache: ModelCache, many_calls: bool) -> tuple:
 
 
 def _compiled_functions(model, cache: ModelCache, many_calls: bool) -> dict:
-    """The functions :func:`_compiled_start` needs, compiled once per model: -log p pieces
-    (no Jacobian, as find_MAP), the jittered initial point, and the ravel/unravel maps of the
+    """The functions :func:`_compiled_start` needs, built once per model: -log p pieces (no
+    Jacobian, as find_MAP; :func:`log_density`) and the ravel/unravel maps of the
     unconstrained vector with its labels (``name[i]``, as find_MAP's ``fit`` group)."""
-    from pymc.blocking import DictToArrayBijection
 
     def build():
         logp, dlogp, both = log_density(model, cache, many_calls)
@@ -578,9 +573,7 @@ def _compiled_functions(model, cache: ModelCache, many_calls: bool) -> dict:
             "logp": logp,
             "dlogp": dlogp,
             "both": both,
-            "ravel": lambda point: DictToArrayBijection.map(
-                {nm: point[nm] for nm in names}
-            ).data.copy(),
+            "ravel": lambda point: _ravel(model, point),
             "rmap": _point_map(model),
             "labels": labels,
             "owner": np.array(owner),
@@ -608,12 +601,11 @@ def jittered_start(model, start: Start, seed: int, finite, cache: ModelCache) ->
             return_transformed=True,
         ),
     )
-    names = [v.name for v in model.value_vars]
     rng = np.random.default_rng(seed)
     for _ in range(JITTER_RETRIES + 1):
         point = init(int(rng.integers(2**30)))
         point.update({k: np.asarray(v, dtype=float) for k, v in start.initvals.items()})
-        x = np.concatenate([np.ravel(point[nm]) for nm in names]).astype(float)
+        x = _ravel(model, point)
         if finite(x):
             break
     return x
@@ -641,6 +633,12 @@ def compile_hessian(model):
     blocks = pytensor.gradient.jacobian(grad, value_vars, vectorize=True)
     hess = pt.concatenate([pt.reshape(b, (grad.shape[0], -1)) for b in blocks], axis=1)
     return model.compile_fn(hess, mode=python_mode())
+
+
+def _ravel(model, point: dict) -> np.ndarray:
+    """The unconstrained vector of ``point``: the model's value variables raveled in order
+    (the inverse of :func:`_point_map`)."""
+    return np.concatenate([np.ravel(point[v.name]) for v in model.value_vars]).astype(float)
 
 
 def _point_map(model):
