@@ -90,6 +90,9 @@ class Context:
     chains: int
     seeds: dict[str, int]
     cache: ModelCache
+    # nutpie's low-rank modified mass matrix instead of its diagonal one (the τ sweep's NUTS
+    # points, whose posteriors turn strongly correlated at weak priors; README Benchmarks)
+    low_rank: bool = False
 
     @property
     def prior(self) -> str:
@@ -157,10 +160,11 @@ class ModelCache:
             self._functions[key] = compile_fn()
         return self._functions[key]
 
-    def nutpie(self, key, model, data):
-        """nutpie's sampler for this structure, compiled once per process (see
-        analyses/sampling.py for the routes and why not ``nutpie.compile_pymc_model``), with
-        ``data``."""
+    def sampler(self, key, model):
+        """nutpie's sampler for this structure (an ``analyses.sampling.Sampler``: the nutpie
+        model, the pm.Data it reads, its log density callable from Python), compiled once per
+        process (see analyses/sampling.py for the routes and why not
+        ``nutpie.compile_pymc_model``)."""
         if key not in self._nutpie:
             t0 = time.perf_counter()
             # only the free variables are stored; add_deterministics() adds the rest.  The
@@ -168,7 +172,11 @@ class ModelCache:
             free = [rv.name for rv in model.free_RVs]
             self._nutpie[key], self.routes[key] = compile_nutpie_route(model, free)
             self.compile_seconds += time.perf_counter() - t0
-        compiled, known = self._nutpie[key]  # known: the pm.Data the compiled functions read
+        return self._nutpie[key]
+
+    def nutpie(self, key, model, data):
+        """nutpie's model for this structure (:meth:`sampler`) with ``data``."""
+        compiled, known, _, _ = self.sampler(key, model)
         return compiled.with_data(**{k: v for k, v in data.items() if k in known})
 
 
@@ -314,7 +322,13 @@ def _find_map(
     layout = ctx.problem.layout
     point = _deterministics_at(built.model, best["x"], layout.var_names, ctx.cache)
     mean = layout.reduce(point)
-    fm = ctx.estimate("find_map", mean=mean, info=info)
+    fit = best["fit"]
+    laplace = (
+        (np.asarray(fit["mean_vector"].values), np.asarray(fit["covariance_matrix"].values))
+        if "covariance_matrix" in fit
+        else None
+    )
+    fm = ctx.estimate("find_map", mean=mean, info=info, unconstrained=laplace)
     try:
         sd = ctx.family.laplace_sd(best["fit"], built, point, problem)
         lap = ctx.estimate(
@@ -785,6 +799,7 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
             seed=ctx.seeds["nuts"],
             progress_bar=False,
             save_warmup=False,
+            low_rank_modified_mass_matrix=ctx.low_rank,
         )
         # nutpie returns the draws so far on a KeyboardInterrupt: never a result
         interrupts.raise_if_partial(idata, ctx.draws, ctx.chains)
@@ -814,6 +829,7 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
         "draws": ctx.draws,
         "tune": ctx.tune,
         "chains": ctx.chains,
+        "mass matrix": "diagonal plus low rank" if ctx.low_rank else "diagonal",
         "seed": ctx.seeds["nuts"],
         "divergences": divergences,
         "max_r_hat": _finite(max, r_hat),

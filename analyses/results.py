@@ -41,6 +41,10 @@ class Estimate:
     info: dict[str, Any] = field(default_factory=dict)  # diagnostics, settings, timings
     # the family's objective (negative log posterior) at ``mean``, where the family reports one
     objective: float | None = None
+    # find_MAP only: (mode, inverse Hessian) in the model's unconstrained value variables,
+    # raveled in order (the Laplace approximation the prior-strength sweep's importance
+    # sampling proposes from); not written to results.json
+    unconstrained: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> str:

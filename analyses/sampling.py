@@ -24,15 +24,32 @@ not public (``_make_functions``, ``_prepare_dims_and_coords``, ``_lib``), hence 
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
 # the route every sampler takes (benchmarks/bench_gradients.py measured both; README Benchmarks)
 ROUTE = "cfunc"
 
 
+class Sampler(NamedTuple):
+    """A nutpie model (``compiled``), the names of the pm.Data its functions read
+    (``data_names``; ``compiled.with_data`` swaps them without recompiling), and
+    ``log_density(X, data)``: the same compiled log density (Jacobian included, as NUTS sees
+    it) at every row of X (draws x unconstrained dimension, in the order of the model's value
+    variables), with the pm.Data values ``data`` (any missing: the values it was built with),
+    called from Python one row at a time (a few µs each); ``values(X, data)``: the stored
+    variables (``var_names``, constrained) at every row, {name: array (draws, *shape)}."""
+
+    compiled: Any
+    data_names: frozenset
+    log_density: Any
+    values: Any
+
+
 def compile_nutpie_route(model, var_names):
-    """``((compiled, data_names), route)`` by :data:`ROUTE`; the Python-callable route when
-    the C wrappers cannot be built (a kernel Numba cannot call from a cfunc)."""
+    """``(Sampler, route)`` by :data:`ROUTE`; the Python-callable route when the C wrappers
+    cannot be built (a kernel Numba cannot call from a cfunc)."""
     if ROUTE == "cfunc":
         try:
             return compile_nutpie(model, var_names, route="cfunc"), "cfunc"
@@ -41,11 +58,11 @@ def compile_nutpie_route(model, var_names):
     return compile_nutpie(model, var_names, route="python"), "python"
 
 
-def compile_nutpie(model, var_names, route: str = "python"):
-    """``(compiled, data_names)``: a nutpie model of ``model`` that stores ``var_names``, and
-    the names of the pm.Data it reads, which ``compiled.with_data`` swaps without recompiling.
-    ``route``: "python" (the kernels called from Python) or "cfunc" (C wrappers of the same
-    kernels, disk-cached: analyses/cfunc.py)."""
+def compile_nutpie(model, var_names, route: str = "python") -> Sampler:
+    """A :class:`Sampler`: a nutpie model of ``model`` that stores ``var_names``, the names of
+    the pm.Data it reads, and its log density callable from Python.  ``route``: "python"
+    (the kernels called from Python) or "cfunc" (C wrappers of the same kernels, disk-cached:
+    analyses/cfunc.py)."""
     from nutpie.compile_pymc import _make_functions, _prepare_dims_and_coords, _wrap_with_lock
     from nutpie.compiled_pyfunc import from_pyfunc
     from pymc.initial_point import make_initial_point_fn
@@ -76,8 +93,34 @@ def compile_nutpie(model, var_names, route: str = "python"):
         if shared.setdefault(var.name, var) is not var:
             raise ValueError(f"two shared variables are named {var.name!r}")
     names, _, shapes = shape_info
+    defaults = {k: np.asarray(v.get_value()) for k, v in shared.items()}
+
+    def arguments(kernel_names, data):
+        data = defaults | dict(data or {})
+        return [np.asarray(data[k], dtype=defaults[k].dtype) for k in kernel_names]
+
+    def log_density(X, data=None):
+        args = arguments(logp_shared, data)
+        X = np.ascontiguousarray(X, dtype="float64")
+        return np.array([float(logp_fn(x, *args)[0]) for x in X])
+
+    def values(X, data=None):
+        args = arguments(expand_shared, data)
+        X = np.ascontiguousarray(X, dtype="float64")
+        if route == "cfunc":  # one joined vector per row: split it by the shapes
+            flat = np.array([np.asarray(expand_fn(x, *args), dtype="float64") for x in X])
+            ends = np.cumsum([int(np.prod(s)) for s in shapes])
+            parts = np.split(flat.reshape(len(X), -1), ends[:-1], axis=1)
+        else:
+            rows = [expand_fn(x, *args) for x in X]
+            parts = [np.array([np.ravel(r[i]) for r in rows]) for i in range(len(names))]
+        return {
+            name: np.asarray(part, dtype="float64").reshape((len(X), *shape))
+            for name, part, shape in zip(names, parts, shapes, strict=True)
+        }
+
     if route == "cfunc":
-        return _cfunc_model(
+        compiled = _cfunc_model(
             model,
             n_dim,
             logp_fn,
@@ -88,7 +131,8 @@ def compile_nutpie(model, var_names, route: str = "python"):
             initial_flat,
             shape_info,
             reparameterized,
-        ), frozenset(shared)
+        )
+        return Sampler(compiled, frozenset(shared), log_density, values)
     dtypes = [np.dtype("float64")] * len(names)
 
     def make_logp():
@@ -122,7 +166,7 @@ def compile_nutpie(model, var_names, route: str = "python"):
         coords=coords,
         reparameterized_names=reparameterized,
     )
-    return compiled, frozenset(shared)
+    return Sampler(compiled, frozenset(shared), log_density, values)
 
 
 def _cfunc_model(

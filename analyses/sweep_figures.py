@@ -22,6 +22,10 @@ def _colours(names):
     return {nm: cmap(i % cmap.N) for i, nm in enumerate(names)}
 
 
+def _fill(filled: bool) -> dict:
+    return {} if filled else {"mfc": "none"}
+
+
 def prior_sweep(data: dict):
     """One panel per parameter group: find_MAP's path (lines), each reference (markers), the
     posterior mean ± sd (band), the MLE (dashed) and the case's value (vertical line)."""
@@ -40,8 +44,23 @@ def prior_sweep(data: dict):
     methods = list(paths[posterior].get("method", [])) if posterior else []
     if all(m in (None, "exact") for m in methods):  # an exact band: no markers needed
         methods = []
-    nuts_at = np.array([m == "nuts" for m in methods], dtype=bool)
-    reweighted_at = np.array([bool(m) and m != "nuts" for m in methods], dtype=bool)
+    # how each point's band was got: NUTS (filled diamonds), NUTS draws reweighted (open
+    # diamonds), importance sampling from the Laplace approximation (open squares)
+    kinds = {
+        "NUTS": ("D", True, [m == "nuts" for m in methods]),
+        "reweighted NUTS draws (approximation)": (
+            "D",
+            False,
+            [bool(m) and m.startswith("reweighted") for m in methods],
+        ),
+        "importance sampling from the Laplace approximation": (
+            "s",
+            False,
+            [bool(m) and m.startswith("importance") for m in methods],
+        ),
+    }
+    kinds = {k: (mk, filled, np.array(at, dtype=bool)) for k, (mk, filled, at) in kinds.items()}
+    kinds = {k: v for k, v in kinds.items() if v[2].any()}
     ref_markers = {
         k: next(markers, "o")
         for k in paths
@@ -68,17 +87,8 @@ def prior_sweep(data: dict):
                 s = _series(paths[posterior], "sd", nm, len(grid))
                 ax.fill_between(grid, m - s, m + s, color=c, alpha=0.15, lw=0)
                 ax.plot(grid, m, ":", color=c, lw=1.2)
-                if methods:  # how each point's band was got: NUTS filled, reweighted open
-                    ax.plot(grid[nuts_at], m[nuts_at], "D", color=c, ms=3.5, ls="none")
-                    ax.plot(
-                        grid[reweighted_at],
-                        m[reweighted_at],
-                        "D",
-                        color=c,
-                        ms=3.5,
-                        mfc="none",
-                        ls="none",
-                    )
+                for mk, filled, at in kinds.values():
+                    ax.plot(grid[at], m[at], mk, color=c, ms=3.5, ls="none", **_fill(filled))
             mle = (data.get("mle") or {}).get(nm)
             if mle is not None:
                 ax.axhline(mle, color=c, ls="--", lw=0.8, alpha=0.8)
@@ -100,19 +110,10 @@ def prior_sweep(data: dict):
     ]
     if posterior and methods:
         styles.append(Line2D([], [], color="k", ls=":", label="posterior mean (band: ± sd)"))
-        styles.append(Line2D([], [], color="k", marker="D", ms=3.5, ls="none", label="NUTS"))
-        styles.append(
-            Line2D(
-                [],
-                [],
-                color="k",
-                marker="D",
-                ms=3.5,
-                mfc="none",
-                ls="none",
-                label="reweighted NUTS draws (approximation)",
-            )
-        )
+        styles += [
+            Line2D([], [], color="k", marker=mk, ms=3.5, ls="none", label=k, **_fill(filled))
+            for k, (mk, filled, _) in kinds.items()
+        ]
     elif posterior:
         styles.append(Line2D([], [], color="k", ls=":", label=f"{posterior} mean (band: ± sd)"))
     if data.get("mle"):

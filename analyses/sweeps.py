@@ -92,7 +92,8 @@ def _record(path: dict, i: int, est, names, n_points: int) -> None:
 def _point(ctx, methods, names, paths, i, n_points, labels, express=None, posterior=None):
     """Every estimator of one grid point into ``paths`` (find_MAP, its Laplace sd, the
     references in ``methods`` and the posterior), each through ``express`` if given.
-    ``posterior(ctx)``, if given, stands in for NUTS: (estimate, draws, weights)."""
+    ``posterior(ctx, find_map_estimate)``, if given, stands in for NUTS: (estimate, draws,
+    weights)."""
 
     def record(label, est, draws=None, weights=None):
         est = express(est, draws, weights) if express else est
@@ -107,7 +108,7 @@ def _point(ctx, methods, names, paths, i, n_points, labels, express=None, poster
     for method in methods:
         draws = weights = None
         if method == "nuts" and posterior is not None:
-            est, draws, weights = posterior(ctx)
+            est, draws, weights = posterior(ctx, fm)
         elif method == "nuts":
             est, idata = E.nuts(ctx, predictive=False)
             if express and idata is not None and est.status == "ok":
@@ -137,7 +138,11 @@ def _expressed(family, source, target):
         if draws is not None and weights is not None:  # reweighted draws: weighted moments
             mapped, _ = family.reexpress(draws, source, target)
             chains = est.info["chains"]
-            r_eff = {k: R.relative_efficiency(v, chains) for k, v in mapped.items()}
+            r_eff = (
+                {}  # independent draws: relative efficiency 1
+                if est.info.get("independent draws")
+                else {k: R.relative_efficiency(v, chains) for k, v in mapped.items()}
+            )
             mean, sd, mcse = R.weighted_moments(mapped, weights, r_eff)
         elif draws is not None:  # NUTS draws: their means, sds and MCSEs
             from arviz_stats.base import array_stats
@@ -162,20 +167,25 @@ class _Ctx(E.Context):
 
 
 class _Anchored:
-    """The τ sweep's posterior, visited from the weak end: NUTS (``anchor_draws`` per chain)
-    at an anchor, its draws reweighted (PSIS, analyses/reweight.py) to each following,
-    stronger grid point while k̂ and the weighted ESS pass, and a fresh NUTS run, the next
-    anchor, where they do not.  A NUTS run with divergences, or whose R̂ exceeds
-    ``ANCHOR_MAX_RHAT`` for a shown quantity or the log prior, anchors nothing."""
+    """The τ sweep's posterior, visited from the weak end, at each point the first of these
+    whose checks pass (analyses/reweight.py: Pareto k̂ within its threshold, ESS ≥ MIN_ESS):
+
+    1. the draws of the latest anchor (a NUTS run with ``anchor_draws`` per chain at a weaker
+       prior) reweighted by the prior ratio (PSIS);
+    2. importance sampling from the Laplace approximation at the point's own find_MAP mode
+       (independent draws from a multivariate t, weighted by the model's compiled log density:
+       the sampler's own, so nothing new is compiled);
+    3. NUTS, which becomes the next anchor unless it had divergences or its R̂ exceeds
+       ``ANCHOR_MAX_RHAT`` for a shown quantity or the log prior."""
 
     def __init__(self, sweep, draws: int, shown=None):
         """``shown(problem, draws)``: the draws in the parameters the sweep is shown in
         (None: its own); the anchor's mixing is judged on them and on the log prior."""
         self.sweep, self.draws, self.shown, self.anchor = sweep, draws, shown, None
 
-    def __call__(self, ctx, value: float):
+    def __call__(self, ctx, value: float, fm=None):
         layout = ctx.problem.layout
-        rejected = None
+        rejected = []
         if self.anchor is not None:
             rw = R.reweight(self.anchor, self.sweep.log_prior, layout, value)
             if rw.ok:
@@ -192,8 +202,15 @@ class _Anchored:
                 }
                 est = ctx.estimate("nuts", mean=rw.mean, sd=rw.sd, mcse_mean=rw.mcse, info=info)
                 return est, self.anchor.draws, rw.weights
-            rejected = rw.problem
-        run = replace(ctx, draws=self.draws)
+            rejected.append(
+                f"reweighted from {self.sweep.symbol} = {self.anchor.value:.3g}: {rw.problem}"
+            )
+        if fm is not None and fm.status == "ok" and fm.unconstrained is not None:
+            est, draws, weights = _laplace_importance(ctx, fm)
+            if weights is not None:
+                return est, draws, weights
+            rejected.append(f"importance sampling from the Laplace approximation: {est.reason}")
+        run = replace(ctx, draws=self.draws, low_rank=True)
         est, idata = E.nuts(run, predictive=False)
         self.anchor = None
         if est.status != "ok":
@@ -211,8 +228,71 @@ class _Anchored:
         # ESS of what is shown and of the log prior (bulk, at most the number of draws)
         info = est.info | {"posterior method": "nuts", "ess": anchor.r * anchor.size}
         if rejected:
-            info["reweighting rejected"] = rejected
+            info["approximations rejected"] = rejected
         return replace(est, info=info), draws, None
+
+
+LAPLACE_METHOD = "importance sampling from the Laplace approximation"
+
+
+def _laplace_importance(ctx, fm):
+    """(estimate, draws, weights) of the posterior at ``ctx``'s problem by importance sampling
+    from the Laplace approximation at find_MAP's mode ``fm`` (``reweight.laplace_proposal``),
+    weighted by the NUTS sampler's own compiled log density; weights None (and the estimate
+    "unavailable" with the reason) where k̂ or the ESS fail, or there is no proposal."""
+    import xarray as xr
+
+    built, key = ctx.cache.model(ctx.family, ctx.problem)
+    model, layout = built.model, ctx.problem.layout
+    seed = child_seed(ctx.seeds["nuts"], "laplace importance")
+    mode, cov = fm.unconstrained
+    try:
+        X, log_q = R.laplace_proposal(mode, cov, np.random.default_rng(seed))
+    except np.linalg.LinAlgError:
+        reason = "the Hessian at the mode is not positive definite"
+        return ctx.estimate("nuts", status="unavailable", reason=reason), None, None
+    sampler = ctx.cache.sampler(key, model)
+    if X.shape[1] != sampler.compiled.n_dim:
+        reason = f"find_MAP's mode has {X.shape[1]} dimensions, the model {sampler.compiled.n_dim}"
+        return ctx.estimate("nuts", status="unavailable", reason=reason), None, None
+    with np.errstate(all="ignore"):
+        log_p = sampler.log_density(X, built.data)
+    if not np.all(np.isfinite(log_p)):
+        reason = f"the log density is not finite at {np.sum(~np.isfinite(log_p))} draws"
+        return ctx.estimate("nuts", status="unavailable", reason=reason), None, None
+    checked = R.Checked.of(log_p - log_q)
+    if not checked.ok:
+        return ctx.estimate("nuts", status="unavailable", reason=checked.problem), None, None
+    values = sampler.values(X, built.data)
+    posterior = xr.Dataset(
+        {
+            name: (("chain", "draw", *model.named_vars_to_dims.get(name, ())), v[None])
+            for name, v in values.items()
+        },
+        coords={
+            d: list(model.coords[d])
+            for name in values
+            for d in model.named_vars_to_dims.get(name, ())
+        },
+    )
+    tree = xr.DataTree.from_dict({"posterior": posterior})
+    E.add_deterministics(tree, model, layout.var_names, ctx.cache)
+    draws = layout.draws(tree.posterior.dataset)
+    mean, sd, mcse = R.weighted_moments(draws, checked.weights, {})
+    info = {
+        "posterior method": LAPLACE_METHOD,
+        "proposal": f"multivariate t({R.PROPOSAL_DF:g}) at find_MAP's mode, scale "
+        f"{R.PROPOSAL_SCALE:g}² × the inverse Hessian there",
+        "khat": checked.khat,
+        "khat threshold": checked.khat_threshold,
+        "ess": checked.ess,
+        "draws": len(X),
+        "chains": 1,
+        "independent draws": True,
+        "seed": seed,
+    }
+    est = ctx.estimate("nuts", mean=mean, sd=sd, mcse_mean=mcse, info=info)
+    return est, draws, checked.weights
 
 
 def prior_strength(
@@ -258,9 +338,11 @@ def prior_strength(
             k: child_seed(cfg.seed, case.name, "sweep", sweep.prior, str(i), k)
             for k in ("find_map", "nuts", "ppc", "reference")
         }
-        ctx = _Ctx(family, problem, sc.draws, sc.tune, sc.chains, seeds, cache, sweep.max_starts)
+        ctx = _Ctx(
+            family, problem, sc.draws, sc.tune, sc.chains, seeds, cache, max_starts=sweep.max_starts
+        )
         t0 = time.perf_counter()
-        posterior = (lambda c, v=grid[i]: anchored(c, v)) if anchored else None
+        posterior = (lambda c, fm, v=grid[i]: anchored(c, v, fm)) if anchored else None
         with E.quiet():
             express = _expressed(family, problem, shown) if shown else None
             _point(ctx, sweep.methods, names, paths, i, len(grid), labels, express, posterior)
@@ -277,12 +359,30 @@ def prior_strength(
     refs = [m for m in sweep.methods if m in paths and m not in posterior]
     methods = [m for m in paths.get("nuts", {}).get("method", []) if m] if anchored else []
     n_nuts = sum(m == "nuts" for m in methods)
+    n_laplace = sum(m == LAPLACE_METHOD for m in methods)
+    n_reweighted = len(methods) - n_nuts - n_laplace
+    kinds = [
+        f"at {n_reweighted} points (open diamonds) the draws of the nearest weaker-prior NUTS "
+        "point reweighted by the prior ratio (Pareto-smoothed importance sampling)"
+        if n_reweighted
+        else "",
+        f"at {n_laplace} points (open squares) importance sampling from the Laplace "
+        f"approximation at the point's find_MAP mode ({R.LAPLACE_DRAWS} independent draws "
+        f"from a multivariate t({R.PROPOSAL_DF:g}), Pareto-smoothed weights)"
+        if n_laplace
+        else "",
+    ]
+    kinds = [k for k in kinds if k]
     band = (
-        f"The posterior band: NUTS (2 × {sc.anchor_draws} draws; filled markers) at "
-        f"{n_nuts} of {len(grid)} points; at the other {len(methods) - n_nuts} (open "
-        "markers) an approximation, the draws of the nearest weaker-prior NUTS point "
-        "reweighted by the prior ratio (Pareto-smoothed importance sampling), accepted where "
-        f"its Pareto k̂ is within the threshold and its weighted ESS is at least {R.MIN_ESS}. "
+        f"The posterior band: NUTS ({sc.chains} × {sc.anchor_draws} draws, nutpie's low-rank "
+        f"modified mass matrix; filled diamonds) at {n_nuts} of {len(grid)} points"
+        + (
+            f"; elsewhere an approximation, accepted where its Pareto k̂ is within the "
+            f"threshold and its weighted ESS is at least {R.MIN_ESS}: " + "; ".join(kinds)
+            if kinds
+            else ""
+        )
+        + ". "
         if anchored and methods
         else ""
     )
@@ -303,10 +403,12 @@ def prior_strength(
         },
         "posterior": (
             {
-                "scheme": "NUTS at anchors from the weak end, PSIS reweighting to stronger "
-                "priors (analyses/reweight.py)",
+                "scheme": "from the weak end: PSIS reweighting of the latest NUTS anchor's "
+                "draws, else importance sampling from the Laplace approximation, else NUTS "
+                "(analyses/sweeps.py, analyses/reweight.py)",
                 "nuts points": n_nuts,
-                "reweighted points": len(methods) - n_nuts,
+                "reweighted points": n_reweighted,
+                "laplace importance points": n_laplace,
                 "min ess": R.MIN_ESS,
             }
             if anchored

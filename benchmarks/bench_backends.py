@@ -81,7 +81,7 @@ def nutpie_times(cases, route) -> list:
         if route == "cfunc":
             compiled = nutpie.compile_pymc_model(model, freeze_model=False, var_names=free)
         else:
-            compiled, _ = compile_nutpie(model, free)
+            compiled = compile_nutpie(model, free).compiled
         t1 = time.perf_counter()
         nutpie.sample(compiled, draws=1000, tune=1000, chains=4, seed=1, progress_bar=False)
         t2 = time.perf_counter()

@@ -74,7 +74,7 @@ def one_process(route: str, cases, priors) -> list:
         if route == "nutpie":
             compiled = nutpie.compile_pymc_model(model, freeze_model=False, var_names=free)
         else:
-            compiled, _ = compile_nutpie(model, free, route=route)
+            compiled = compile_nutpie(model, free, route=route).compiled
         c1 = time.process_time()
         # the first gradients compile or load the kernel
         nutpie.sample(compiled, draws=1, tune=1, chains=1, seed=1, progress_bar=False)

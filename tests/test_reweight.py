@@ -144,6 +144,7 @@ def test_anchored_sweep_reweights_towards_stronger_priors_and_reruns_nuts_where_
     calls = []
 
     def fake_nuts(ctx, predictive=True):
+        assert ctx.low_rank
         calls.append((ctx.tau, ctx.draws))
         d = anchor_draws(ctx.tau, seed=len(calls))
         w = np.stack([d[f"x{j}"] for j in range(3)], axis=-1).reshape(CHAINS, ctx.draws, 3)
@@ -164,6 +165,7 @@ def test_anchored_sweep_reweights_towards_stronger_priors_and_reruns_nuts_where_
         tau: float
         draws: int = 100  # the sweep's own draws: the anchors must use DRAWS
         chains: int = CHAINS
+        low_rank: bool = False  # the sweep's NUTS points set it
         problem: object = field(default_factory=lambda: SimpleNamespace(layout=LAYOUT))
 
         def estimate(self, method, **kw):

@@ -43,10 +43,10 @@ def test_same_draws_by_every_route():
 
     configure_pytensor()
     model = logistic_model(*data(1))
-    python, _ = compile_nutpie(model, ["w", "s"], route="python")
-    cfunc, _ = compile_nutpie(model, ["w", "s"], route="cfunc")
+    python = compile_nutpie(model, ["w", "s"], route="python").compiled
+    cfunc = compile_nutpie(model, ["w", "s"], route="cfunc").compiled
     # a second build loads the C wrappers from the disk cache the first one wrote
-    reloaded, _ = compile_nutpie(model, ["w", "s"], route="cfunc")
+    reloaded = compile_nutpie(model, ["w", "s"], route="cfunc").compiled
     theirs = nutpie.compile_pymc_model(model, freeze_model=False, var_names=["w", "s"])
     a = draws(nutpie.sample(python, **SETTINGS))
     # the same algorithm, seed and log density: identical, not just close
@@ -61,12 +61,12 @@ def test_with_data_is_a_new_model(route):
     configure_pytensor()
     X1, y1 = data(1)
     X2, y2 = data(2)
-    compiled, names = compile_nutpie(logistic_model(X1, y1), ["w", "s"], route=route)
+    compiled, names, _, _ = compile_nutpie(logistic_model(X1, y1), ["w", "s"], route=route)
     assert {"A", "y_obs", "tau"} <= names
     # more rows than the model was built with: the shapes are read at call time
     X2, y2 = np.vstack([X2, X1[:7]]), np.concatenate([y2, y1[:7]])
     swapped = compiled.with_data(A=X2, y_obs=y2, tau=np.asarray(0.5))
-    fresh, _ = compile_nutpie(logistic_model(X2, y2), ["w", "s"], route=route)
+    fresh = compile_nutpie(logistic_model(X2, y2), ["w", "s"], route=route).compiled
     fresh = fresh.with_data(tau=np.asarray(0.5))
     a, b = draws(nutpie.sample(swapped, **SETTINGS)), draws(nutpie.sample(fresh, **SETTINGS))
     np.testing.assert_array_equal(a, b)
@@ -84,3 +84,36 @@ def test_diagnostic_extremes_skip_nan():
     assert _finite(max, {"P(a)": nan, "w": 1.05}) == 1.05
     assert _finite(min, {"P(a)": nan, "w": 30.0}) == 30.0
     assert np.isnan(_finite(max, {"P(a)": nan}))
+
+
+@pytest.mark.parametrize("route", ["python", "cfunc"])
+def test_log_density_and_values_are_the_models_own(route):
+    """The sampler's Python-callable log density is the model's (Jacobian included: ``s`` is
+    log-transformed) at points in the order of ``model.value_vars``, with the data it is given,
+    and ``values`` maps those points to the constrained variables."""
+    configure_pytensor()
+    X1, y1 = data(1)
+    X2, y2 = data(2)
+    model = logistic_model(X1, y1)
+    sampler = compile_nutpie(model, ["w", "s"], route=route)
+    logp = model.compile_logp(jacobian=True)
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(5, 3))  # w (2), log s (1)
+
+    def as_point(x):
+        return {"w": x[:2], "s_log__": x[2]}
+
+    np.testing.assert_allclose(
+        sampler.log_density(points), [logp(as_point(x)) for x in points], rtol=1e-12
+    )
+    values = sampler.values(points)
+    np.testing.assert_allclose(values["w"], points[:, :2], rtol=1e-15)
+    np.testing.assert_allclose(values["s"], np.exp(points[:, 2]), rtol=1e-14)
+    import pymc as pm
+
+    with model:
+        pm.set_data({"A": X2, "y_obs": y2, "tau": 0.5})
+    other = {"A": X2, "y_obs": y2, "tau": np.asarray(0.5)}
+    np.testing.assert_allclose(
+        sampler.log_density(points, other), [logp(as_point(x)) for x in points], rtol=1e-12
+    )
