@@ -63,6 +63,14 @@ def pytest_collection_finish(session):
             return
 
 
+def pytest_terminal_summary(terminalreporter):
+    """The cold-start runs' timeline, when they ran (how the two cores were shared)."""
+    module = sys.modules.get("test_cold_start") or sys.modules.get("tests.test_cold_start")
+    line = module.timeline() if module is not None else None
+    if line:
+        terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def model_cache():
     from analyses.estimators import ModelCache

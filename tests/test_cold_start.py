@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from subprocess import PIPE
@@ -63,6 +64,8 @@ class Runs:
         self.stopping = False
         self.running: subprocess.Popen | None = None
         self.done: Future = Future()  # (base folder, cold run, warm run), or what went wrong
+        self.started = time.monotonic()
+        self.seconds: dict[str, float] = {}  # each run's end, seconds after the start
         self.thread = threading.Thread(target=self._both, daemon=True)
         self.thread.start()
         atexit.register(self.stop)  # an interrupted session leaves no run behind
@@ -101,6 +104,7 @@ class Runs:
             self.running.kill()
             self.running.communicate()
             raise
+        self.seconds[out.name] = time.monotonic() - self.started
         return subprocess.CompletedProcess(args, self.running.returncode, stdout, stderr)
 
     def stop(self):
@@ -119,6 +123,17 @@ class Runs:
 
 
 _RUNS: list[Runs] = []
+
+
+def timeline() -> str | None:
+    """When the background runs ended, in seconds after they started (for the session's
+    summary: how much of the second core they leave to the rest of the session)."""
+    if not _RUNS:
+        return None
+    runs = _RUNS[0]
+    ends = ", ".join(f"{name} run ended at {t:.0f} s" for name, t in runs.seconds.items())
+    now = time.monotonic() - runs.started
+    return f"cold-start runs: {ends or 'none ended'}; the session ended at {now:.0f} s"
 
 
 def start_in_background() -> None:
