@@ -210,7 +210,7 @@ class _Anchored:
             if weights is not None:
                 return est, draws, weights
             rejected.append(f"importance sampling from the Laplace approximation: {est.reason}")
-        run = replace(ctx, draws=self.draws, low_rank=True)
+        run = replace(ctx, draws=self.draws, low_rank=self.sweep.low_rank)
         est, idata = E.nuts(run, predictive=False)
         self.anchor = None
         if est.status != "ok":
@@ -295,6 +295,25 @@ def _laplace_importance(ctx, fm):
     return est, draws, checked.weights
 
 
+def _laplace_or_nuts(ctx, fm):
+    """The sample-size sweep's posterior at one n: importance sampling from the Laplace
+    approximation at find_MAP's mode ``fm`` where its checks pass, else NUTS (the sweep's
+    draws); (estimate, draws, weights) as ``_point`` takes them."""
+    rejected = []
+    if fm is not None and fm.status == "ok" and fm.unconstrained is not None:
+        est, draws, weights = _laplace_importance(ctx, fm)
+        if weights is not None:
+            return est, draws, weights
+        rejected.append(f"importance sampling from the Laplace approximation: {est.reason}")
+    est, idata = E.nuts(ctx, predictive=False)
+    if est.status != "ok" or idata is None:
+        return est, None, None
+    info = est.info | {"posterior method": "nuts", "ess": est.info["min_ess_bulk"]}
+    if rejected:
+        info["approximations rejected"] = rejected
+    return replace(est, info=info), ctx.problem.layout.draws(idata.posterior.dataset), None
+
+
 def prior_strength(
     data: Dataset,
     case: CaseConfig,
@@ -374,8 +393,9 @@ def prior_strength(
     ]
     kinds = [k for k in kinds if k]
     band = (
-        f"The posterior band: NUTS ({sc.chains} × {sc.anchor_draws} draws, nutpie's low-rank "
-        f"modified mass matrix; filled diamonds) at {n_nuts} of {len(grid)} points"
+        f"The posterior band: NUTS ({sc.chains} × {sc.anchor_draws} draws"
+        + (", nutpie's low-rank modified mass matrix" if sweep.low_rank else "")
+        + f"; filled diamonds) at {n_nuts} of {len(grid)} points"
         + (
             f"; elsewhere an approximation, accepted where its Pareto k̂ is within the "
             f"threshold and its weighted ESS is at least {R.MIN_ESS}: " + "; ".join(kinds)
@@ -499,7 +519,9 @@ def sample_size(
             }
             methods = () if mle or posterior is None else (posterior,)
             with E.quiet():
-                _point(ctx, methods, names, paths, i, len(sc.n_grid), labels, express)
+                _point(
+                    ctx, methods, names, paths, i, len(sc.n_grid), labels, express, _laplace_or_nuts
+                )
         timings.append(time.perf_counter() - t0)
         first = first or cache.counts()
         if task:
@@ -521,6 +543,7 @@ def sample_size(
             "the Laplace sd and the posterior sd fall as 1/√n (dotted reference lines of slope "
             "−½ through the largest n), as the Bernstein–von Mises theorem predicts; where the "
             "MLE does not exist at small n (separation) its points are missing."
+            + _posterior_methods(paths.get("posterior (gaussian)", {}))
             + (
                 f" The {', '.join(sorted(reexpressed))} prior parametrises the model "
                 f"differently: its estimates are shown in the {priors[0]} prior's parameters "
@@ -531,6 +554,20 @@ def sample_size(
             )
         ),
     }
+
+
+def _posterior_methods(path: dict) -> str:
+    """How the sample-size sweep's posterior was got at its points, for the caption."""
+    methods = [m for m in path.get("method", []) if m]
+    laplace = sum(m == LAPLACE_METHOD for m in methods)
+    if not laplace:
+        return ""
+    return (
+        f" The posterior at {laplace} of {len(methods)} sizes is an approximation, importance "
+        f"sampling from the Laplace approximation at find_MAP's mode ({R.LAPLACE_DRAWS} draws "
+        f"from a multivariate t({R.PROPOSAL_DF:g}), accepted where its Pareto k̂ is within "
+        f"the threshold and its weighted ESS at least {R.MIN_ESS}); NUTS at the others."
+    )
 
 
 def sweep_warnings(sweep: dict) -> list[str]:

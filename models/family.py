@@ -255,6 +255,9 @@ class Sweep:
     # does not depend on v, so p(θ | v') / p(θ | v) is the importance weight that carries draws
     # at v to v' (None: the sweep does not reweight its posterior draws)
     log_prior: Callable[[ParamLayout, dict[str, np.ndarray], float], np.ndarray] | None = None
+    # the NUTS points with nutpie's low-rank modified mass matrix instead of its diagonal one
+    # (for posteriors that turn strongly correlated at weak priors; README Benchmarks)
+    low_rank: bool = False
 
 
 def tau_sweep(

@@ -144,7 +144,6 @@ def test_anchored_sweep_reweights_towards_stronger_priors_and_reruns_nuts_where_
     calls = []
 
     def fake_nuts(ctx, predictive=True):
-        assert ctx.low_rank
         calls.append((ctx.tau, ctx.draws))
         d = anchor_draws(ctx.tau, seed=len(calls))
         w = np.stack([d[f"x{j}"] for j in range(3)], axis=-1).reshape(CHAINS, ctx.draws, 3)
