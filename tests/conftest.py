@@ -49,18 +49,40 @@ COLD_START = "test_cold_start.py"
 
 
 def pytest_collection_modifyitems(config, items):
-    """The cold-start tests last: they wait for runs that started when collection ended."""
-    items.sort(key=lambda item: item.path.name == COLD_START)
+    """The tests that wait for background runs last (tests/background.py), the cold-start
+    tests after them: they wait for runs that started when collection ended."""
+    items.sort(
+        key=lambda item: (
+            item.path.name == COLD_START,
+            item.get_closest_marker("background") is not None,
+        )
+    )
 
 
 def pytest_collection_finish(session):
-    """Start the cold-start runs now if any of their tests was selected."""
+    """Start the cold-start runs now if any of their tests was selected, and the background
+    runs of the selected tests that ask for one, on a lane after them."""
     if session.config.option.collectonly or session.testsfailed:
         return  # nothing will run (collection errors count as failures)
+    import background
+
+    cold, jobs = None, {}
     for item in session.items:
-        if item.path.name == COLD_START:
+        if item.path.name == COLD_START and cold is None:
             item.module.start_in_background()
-            return
+            cold = item.module.started()
+        for mark in item.iter_markers("background"):
+            jobs[mark.args[0]] = item.module.BACKGROUND[mark.args[0]]
+    background.start(jobs, after=cold)
+
+
+@pytest.fixture
+def background_run(request):
+    """``background_run(name)``: the test module's background run ``name`` (its
+    CompletedProcess and folder), waited for (tests/background.py)."""
+    import background
+
+    return lambda name: background.result(name, request.module)
 
 
 def pytest_terminal_summary(terminalreporter):

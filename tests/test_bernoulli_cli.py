@@ -1,7 +1,10 @@
 """``fit --family bernoulli`` end to end (subprocess), against independent references:
 a 50-digit Newton MLE (tests/reference.py), and separation on a quasi-separated file."""
 
+import json
+
 import numpy as np
+import pytest
 from reference import mp_logistic_mle
 from scipy.special import expit
 from test_cli import fit_json, write_csv
@@ -43,19 +46,26 @@ def test_fit_flat_mle_and_standard_errors_to_promised_digits(tmp_path):
         assert abs(lap["sd"][nm] - s) <= SE_RTOL * s, (nm, lap["sd"][nm], s)
 
 
-def test_fit_quasi_separated_reports_no_mle_and_finite_maps(tmp_path):
+def _quasi_separated(folder):
+    """A quasi-separated file: every exposed row has the event."""
     exposed = [0] * 12 + [1] * 6
     score = [0.3, -0.2, 0.5, 1.0, -1.1, 0.2, 0.8, -0.4, 1.3, -0.9, 0.1, 0.6] + [0.0] * 6
     event = [0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1] + [1] * 6
-    csv = write_csv(tmp_path / "q.csv", {"exposed": exposed, "score": score, "event": event})
-    r = fit_bernoulli(
-        csv,
-        tmp_path / "out",
-        "--target",
-        "event",
-        "--estimators",
-        "newton,find_map,statsmodels,sklearn",
-    )
+    csv = write_csv(folder / "q.csv", {"exposed": exposed, "score": score, "event": event})
+    return [
+        *("fit", csv, "--family", "bernoulli", "--out", folder / "out", "--target", "event"),
+        *("--estimators", "newton,find_map,statsmodels,sklearn"),
+    ]
+
+
+BACKGROUND = {"quasi-separated fit": _quasi_separated}  # tests/background.py
+
+
+@pytest.mark.background("quasi-separated fit")
+def test_fit_quasi_separated_reports_no_mle_and_finite_maps(background_run):
+    res, folder = background_run("quasi-separated fit")
+    assert res.returncode == 0, res.stderr[-2000:]
+    r = json.loads((folder / "out" / "results.json").read_text())
     for key in ("find_map_flat", "statsmodels_flat", "sklearn_flat"):
         est = r["estimates"][key]
         assert est["status"] == "unavailable", key

@@ -3,6 +3,8 @@ statsmodels MNLogit to the promised digits on a 7-class file, the Gaussian prior
 scikit-learn on identifiable quantities, the network's objective against MLPClassifier
 restarts, separation, the intercept-only closed forms and bad input."""
 
+import json
+
 import numpy as np
 import pytest
 from test_cli import cli, fit_json, write_csv
@@ -36,29 +38,38 @@ def _seven_classes(rng, n=900):
     return X.round(5), y
 
 
-def test_seven_class_mnlogit_to_promised_digits(tmp_path):
-    """find_map and laplace against statsmodels MNLogit (computed here, not read from the
-    report), with string labels sorted as text and the first class as baseline."""
-    import statsmodels.api as sm
-
-    rng = np.random.default_rng(7)
-    X, y = _seven_classes(rng)
-    names = np.array(["cls" + s for s in "ABCDEFG"])
+def _seven_class_fit(folder):
+    X, y = _seven_classes(np.random.default_rng(7))
     csv = write_csv(
-        tmp_path / "seven.csv",
+        folder / "seven.csv",
         {
             "u": X[:, 0].tolist(),
             "v": X[:, 1].tolist(),
             "w": X[:, 2].tolist(),
-            "kind": names[y].tolist(),
+            "kind": SEVEN_NAMES[y].tolist(),
         },
     )
-    r = fit_categorical(
-        csv,
-        tmp_path / "out",
+    return [
+        *("fit", csv, "--family", "categorical", "--out", folder / "out"),
         *("--target", "kind", "--baseline", "clsA", "--priors", "flat"),
         *("--estimators", "find_map,laplace", "--quick"),
-    )
+    ]
+
+
+SEVEN_NAMES = np.array(["cls" + s for s in "ABCDEFG"])
+
+
+@pytest.mark.background("seven classes")
+def test_seven_class_mnlogit_to_promised_digits(background_run):
+    """find_map and laplace against statsmodels MNLogit (computed here, not read from the
+    report), with string labels sorted as text and the first class as baseline."""
+    import statsmodels.api as sm
+
+    X, y = _seven_classes(np.random.default_rng(7))
+    names = SEVEN_NAMES
+    run, folder = background_run("seven classes")
+    assert run.returncode == 0, run.stderr[-2000:]
+    r = json.loads((folder / "out" / "results.json").read_text())
     res = sm.MNLogit(y, np.column_stack([np.ones(len(y)), X])).fit(
         method="newton", tol=1e-14, maxiter=100, disp=0
     )
@@ -131,22 +142,35 @@ def test_gaussian_prior_matches_sklearn_on_identifiable_quantities(tmp_path):
     assert all(row["ok"] for row in r["agreement"])
 
 
-def test_network_objective_at_least_as_good_as_sklearn_restarts(tmp_path):
-    """--hidden 3 on a small standard data set (wine, standardised): find_MAP's objective is
-    no worse than the best of 20 MLPClassifier restarts, both evaluated by one function."""
+def _wine_network(folder):
+    """--hidden 3 on a small standard data set (wine, standardised, four features)."""
     from sklearn.datasets import load_wine
 
     d = load_wine()
     X = (d.data - d.data.mean(axis=0)) / d.data.std(axis=0)
     X = X[:, :4].round(6)
     cols = {f"f{j}": X[:, j].tolist() for j in range(X.shape[1])} | {"cultivar": d.target.tolist()}
-    csv = write_csv(tmp_path / "wine.csv", cols)
-    r = fit_categorical(
-        csv,
-        tmp_path / "out",
+    csv = write_csv(folder / "wine.csv", cols)
+    return [
+        *("fit", csv, "--family", "categorical", "--out", folder / "out"),
         *("--target", "cultivar", "--hidden", "3", "--priors", "gaussian", "--prior-scale", "1"),
         *("--estimators", "find_map,sklearn"),
-    )
+    ]
+
+
+BACKGROUND = {  # tests/background.py
+    "wine network": _wine_network,
+    "seven classes": _seven_class_fit,
+}
+
+
+@pytest.mark.background("wine network")
+def test_network_objective_at_least_as_good_as_sklearn_restarts(background_run):
+    """--hidden 3 on a small standard data set (wine, standardised): find_MAP's objective is
+    no worse than the best of 20 MLPClassifier restarts, both evaluated by one function."""
+    res, folder = background_run("wine network")
+    assert res.returncode == 0, res.stderr[-2000:]
+    r = json.loads((folder / "out" / "results.json").read_text())
     fm, sk = r["estimates"]["find_map_gaussian"], r["estimates"]["sklearn_gaussian"]
     restarts = sk["info"]["restarts"]
     assert len(restarts) == cat.SKLEARN_RESTARTS

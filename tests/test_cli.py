@@ -50,17 +50,32 @@ def write_csv(path: Path, columns: dict[str, list]) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def good_csv(tmp_path_factory):
+def write_good_csv(folder: Path) -> Path:
+    """A small normal-family file whose first column name needs escaping in HTML."""
     rng = np.random.default_rng(11)
     n = 40
     x = np.repeat(np.arange(8.0), 5)
     z = rng.normal(size=n)
     y = 0.5 + 1.5 * x - 2.0 * z + rng.normal(scale=0.7, size=n)
     return write_csv(
-        tmp_path_factory.mktemp("data") / "mine.csv",
+        folder / "mine.csv",
         {"<b>x&amp</b>": x.tolist(), "z": z.round(6).tolist(), "y": y.round(6).tolist()},
     )
+
+
+@pytest.fixture(scope="module")
+def good_csv(tmp_path_factory):
+    return write_good_csv(tmp_path_factory.mktemp("data"))
+
+
+def _end_to_end(folder):
+    csv = write_good_csv(folder)
+    return ["fit", csv, "--family", "normal", "--target", "y", "--out", folder / "fit"] + [
+        *("--prior-scale", "2", *QUICK)
+    ]
+
+
+BACKGROUND = {"normal fit end to end": _end_to_end}  # tests/background.py
 
 
 def test_list():
@@ -70,21 +85,10 @@ def test_list():
 
 
 @pytest.mark.slow
-def test_fit_end_to_end_and_escaping(tmp_path, good_csv):
-    out = tmp_path / "fit"
-    res = cli(
-        "fit",
-        good_csv,
-        "--family",
-        "normal",
-        "--target",
-        "y",
-        "--out",
-        out,
-        "--prior-scale",
-        "2",
-        *QUICK,
-    )
+@pytest.mark.background("normal fit end to end")
+def test_fit_end_to_end_and_escaping(background_run):
+    res, folder = background_run("normal fit end to end")
+    out = folder / "fit"
     assert res.returncode == 0, res.stderr
     result = json.loads((out / "results.json").read_text())
     assert result["parameters"] == ["intercept", "<b>x&amp</b>", "z", "sigma"]

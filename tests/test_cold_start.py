@@ -142,6 +142,11 @@ def start_in_background() -> None:
         _RUNS.append(Runs())
 
 
+def started() -> Future:
+    """The runs' outcome (tests/background.py's lane starts after it)."""
+    return _RUNS[0].done
+
+
 @pytest.fixture(scope="module")
 def cold_and_warm():
     start_in_background()  # already started, unless collection was bypassed

@@ -1,0 +1,109 @@
+"""``python -m analyses`` runs that a test only waits for, run on a background lane.
+
+The cold-start runs (tests/test_cold_start.py) take the second core for the first part of a
+session (about 300 s of 590 s on the CI machine's two cores) and leave it idle for the
+rest.  A test marked ``@pytest.mark.background("name")`` has its run (the module's
+``BACKGROUND["name"]``: a function that writes its inputs into a given folder and returns the
+command line) started by conftest.py when collection ends, one after another after the
+cold-start runs, and comes after the other tests (conftest.py sorts it there), which it then
+waits for with the ``background`` fixture: the same run and the same checks, on the core the
+session left idle.  A test run on its own (no cold start selected) starts its runs at once; a
+run that was never started (collection bypassed) runs when the test asks for it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 900  # s, each run (as tests/test_cli.py's cli)
+
+# name -> f(folder) -> the analyses command line (after ``python -m analyses``)
+Job = Callable[[Path], list]
+
+
+class Lane:
+    """The runs of ``jobs`` in order, in one thread, after ``after`` (a Future) is done."""
+
+    def __init__(self, jobs: dict[str, Job], after: Future | None = None):
+        self.base = Path(tempfile.mkdtemp(prefix="nll-background-"))
+        atexit.register(shutil.rmtree, self.base, ignore_errors=True)
+        # copied now: tests running meanwhile may change os.environ
+        self.env = dict(os.environ, PYTHONPATH=str(ROOT))
+        self.jobs = dict(jobs)
+        self.results = {name: Future() for name in jobs}
+        self.after = after
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.running: subprocess.Popen | None = None
+        self.thread = threading.Thread(target=self._all, daemon=True)
+        self.thread.start()
+        atexit.register(self.stop)  # an interrupted session leaves no run behind
+
+    def _all(self):
+        if self.after is not None:
+            try:
+                self.after.result()
+            except BaseException:  # noqa: BLE001 -- the cold-start tests report it
+                pass
+        for name, job in self.jobs.items():
+            try:
+                self.results[name].set_result(self._run(name, job))
+            except BaseException as e:  # raised by result()
+                self.results[name].set_exception(e)
+
+    def _run(self, name: str, job: Job) -> tuple[subprocess.CompletedProcess, Path]:
+        folder = self.base / name.replace(" ", "_")
+        folder.mkdir()
+        args = [sys.executable, "-m", "analyses", *map(str, job(folder))]
+        with self.lock:
+            if self.stopping:
+                raise RuntimeError("the session ended before this run")
+            self.running = subprocess.Popen(
+                args,
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        try:
+            stdout, stderr = self.running.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.running.kill()
+            self.running.communicate()
+            raise
+        return subprocess.CompletedProcess(args, self.running.returncode, stdout, stderr), folder
+
+    def stop(self):
+        with self.lock:
+            self.stopping = True
+            if self.running is not None and self.running.poll() is None:
+                self.running.kill()
+                self.running.wait()
+
+
+_LANES: list[Lane] = []
+
+
+def start(jobs: dict[str, Job], after: Future | None = None) -> None:
+    """Called by conftest.py when collection ends, with the selected tests' runs."""
+    if jobs and not _LANES:
+        _LANES.append(Lane(jobs, after))
+
+
+def result(name: str, module) -> tuple[subprocess.CompletedProcess, Path]:
+    """The run ``name`` (``module.BACKGROUND[name]``) and its folder, once it has ended."""
+    if _LANES and name in _LANES[0].results:
+        return _LANES[0].results[name].result(timeout=4 * TIMEOUT)
+    lane = Lane({name: module.BACKGROUND[name]})  # not started at collection: run it now
+    return lane.results[name].result(timeout=TIMEOUT + 60)
