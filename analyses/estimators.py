@@ -93,6 +93,8 @@ class Context:
     # nutpie's low-rank modified mass matrix instead of its diagonal one (the τ sweep's NUTS
     # points, whose posteriors turn strongly correlated at weak priors; README Benchmarks)
     low_rank: bool = False
+    # nutpie's target acceptance rate (None: its default, 0.8)
+    target_accept: float | None = None
 
     @property
     def prior(self) -> str:
@@ -800,6 +802,7 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
             progress_bar=False,
             save_warmup=False,
             low_rank_modified_mass_matrix=ctx.low_rank,
+            **({"target_accept": ctx.target_accept} if ctx.target_accept else {}),
         )
         # nutpie returns the draws so far on a KeyboardInterrupt: never a result
         interrupts.raise_if_partial(idata, ctx.draws, ctx.chains)
@@ -830,6 +833,7 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
         "tune": ctx.tune,
         "chains": ctx.chains,
         "mass matrix": "diagonal plus low rank" if ctx.low_rank else "diagonal",
+        "target accept": ctx.target_accept or 0.8,
         "seed": ctx.seeds["nuts"],
         "divergences": divergences,
         "max_r_hat": _finite(max, r_hat),

@@ -36,6 +36,10 @@ N_GRID = (25, 50, 100, 200, 400, 800, 1600, 3000)
 # an anchor's draws are reweighted only if NUTS had no divergence and R̂ ≤ 1.01 for what the
 # sweep shows and for the log prior (Vehtari et al. 2021's threshold, as estimators.nuts uses)
 ANCHOR_MAX_RHAT = 1.01
+# nutpie's target acceptance with the low-rank mass matrix (Sweep.low_rank): on iris's weak
+# end (τ = 4-1000, two seeds each) it diverged in 0-674 of 2000 transitions at nutpie's
+# default 0.8 and in 0-3 at 0.9, still 2-4 times faster than the diagonal matrix
+LOW_RANK_TARGET_ACCEPT = 0.9
 
 
 @dataclass(frozen=True)
@@ -211,6 +215,8 @@ class _Anchored:
                 return est, draws, weights
             rejected.append(f"importance sampling from the Laplace approximation: {est.reason}")
         run = replace(ctx, draws=self.draws, low_rank=self.sweep.low_rank)
+        if self.sweep.low_rank:  # nutpie's low-rank matrix diverged now and then at 0.8
+            run = replace(run, target_accept=LOW_RANK_TARGET_ACCEPT)
         est, idata = E.nuts(run, predictive=False)
         self.anchor = None
         if est.status != "ok":
@@ -394,7 +400,12 @@ def prior_strength(
     kinds = [k for k in kinds if k]
     band = (
         f"The posterior band: NUTS ({sc.chains} × {sc.anchor_draws} draws"
-        + (", nutpie's low-rank modified mass matrix" if sweep.low_rank else "")
+        + (
+            f", nutpie's low-rank modified mass matrix, target acceptance "
+            f"{LOW_RANK_TARGET_ACCEPT:g}"
+            if sweep.low_rank
+            else ""
+        )
         + f"; filled diamonds) at {n_nuts} of {len(grid)} points"
         + (
             f"; elsewhere an approximation, accepted where its Pareto k̂ is within the "

@@ -31,23 +31,58 @@ TIMEOUT = 900  # s, each run (as tests/test_cli.py's cli)
 Job = Callable[[Path], list]
 
 
+class Runner:
+    """Subprocesses run one at a time with ``env``, each killed at its timeout or when
+    :meth:`stop` is called (at exit: an interrupted session leaves no run behind)."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.running: subprocess.Popen | None = None
+        atexit.register(self.stop)
+
+    def run(self, args: list, timeout: float) -> subprocess.CompletedProcess:
+        with self.lock:
+            if self.stopping:
+                raise RuntimeError("the session ended before this run")
+            self.running = subprocess.Popen(
+                args,
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        try:
+            stdout, stderr = self.running.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.running.kill()
+            self.running.communicate()
+            raise
+        return subprocess.CompletedProcess(args, self.running.returncode, stdout, stderr)
+
+    def stop(self):
+        with self.lock:
+            self.stopping = True
+            if self.running is not None and self.running.poll() is None:
+                self.running.kill()
+                self.running.wait()
+
+
 class Lane:
     """The runs of ``jobs`` in order, in one thread, after ``after`` (a Future) is done."""
 
     def __init__(self, jobs: dict[str, Job], after: Future | None = None):
         self.base = Path(tempfile.mkdtemp(prefix="nll-background-"))
         atexit.register(shutil.rmtree, self.base, ignore_errors=True)
-        # copied now: tests running meanwhile may change os.environ
-        self.env = dict(os.environ, PYTHONPATH=str(ROOT))
+        # the environment copied now: tests running meanwhile may change os.environ
+        self.runner = Runner(dict(os.environ, PYTHONPATH=str(ROOT)))
         self.jobs = dict(jobs)
         self.results = {name: Future() for name in jobs}
         self.after = after
-        self.lock = threading.Lock()
-        self.stopping = False
-        self.running: subprocess.Popen | None = None
         self.thread = threading.Thread(target=self._all, daemon=True)
         self.thread.start()
-        atexit.register(self.stop)  # an interrupted session leaves no run behind
 
     def _all(self):
         if self.after is not None:
@@ -65,31 +100,7 @@ class Lane:
         folder = self.base / name.replace(" ", "_")
         folder.mkdir()
         args = [sys.executable, "-m", "analyses", *map(str, job(folder))]
-        with self.lock:
-            if self.stopping:
-                raise RuntimeError("the session ended before this run")
-            self.running = subprocess.Popen(
-                args,
-                cwd=ROOT,
-                env=self.env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        try:
-            stdout, stderr = self.running.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.running.kill()
-            self.running.communicate()
-            raise
-        return subprocess.CompletedProcess(args, self.running.returncode, stdout, stderr), folder
-
-    def stop(self):
-        with self.lock:
-            self.stopping = True
-            if self.running is not None and self.running.poll() is None:
-                self.running.kill()
-                self.running.wait()
+        return self.runner.run(args, TIMEOUT), folder
 
 
 _LANES: list[Lane] = []

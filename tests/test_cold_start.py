@@ -19,9 +19,9 @@ import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
-from subprocess import PIPE
 
 import pytest
+from background import Runner
 from browser import chromium, needs_chromium, open_page
 from conftest import compile_caches
 from matrix import check_estimator_matrix
@@ -55,20 +55,16 @@ class Runs:
 
     def __init__(self):
         self.caches = compile_caches("nll-cold-start-caches-")
-        # copied now: tests running meanwhile may change os.environ
-        self.env = dict(os.environ, PYTHONPATH=str(ROOT), **self.caches)
+        # the environment copied now: tests running meanwhile may change os.environ
+        self.runner = Runner(dict(os.environ, PYTHONPATH=str(ROOT), **self.caches))
         self.base = Path(tempfile.mkdtemp(prefix="nll-cold-start-runs-"))
         atexit.register(shutil.rmtree, self.base, ignore_errors=True)
         self.compiled_by_cold: dict[str, int] = {}  # files the cold run wrote in each cache
-        self.lock = threading.Lock()
-        self.stopping = False
-        self.running: subprocess.Popen | None = None
         self.done: Future = Future()  # (base folder, cold run, warm run), or what went wrong
         self.started = time.monotonic()
         self.seconds: dict[str, float] = {}  # each run's end, seconds after the start
         self.thread = threading.Thread(target=self._both, daemon=True)
         self.thread.start()
-        atexit.register(self.stop)  # an interrupted session leaves no run behind
 
     def _files(self) -> dict[str, int]:
         flags = dict(f.split("=", 1) for f in self.caches["PYTENSOR_FLAGS"].split(","))
@@ -92,33 +88,15 @@ class Runs:
     def _run(self, out: Path, cases, extra=()) -> subprocess.CompletedProcess:
         args = [sys.executable, "-m", "analyses", "run", *cases, "--quick", "--seed", "5"]
         args += [*extra, "--out", str(out)]
-        with self.lock:
-            if self.stopping:
-                raise RuntimeError("the session ended before this run")
-            self.running = subprocess.Popen(
-                args, cwd=ROOT, env=self.env, stdout=PIPE, stderr=PIPE, text=True
-            )
-        try:
-            stdout, stderr = self.running.communicate(timeout=RUN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.running.kill()
-            self.running.communicate()
-            raise
+        result = self.runner.run(args, RUN_TIMEOUT)
         self.seconds[out.name] = time.monotonic() - self.started
-        return subprocess.CompletedProcess(args, self.running.returncode, stdout, stderr)
-
-    def stop(self):
-        with self.lock:
-            self.stopping = True
-            if self.running is not None and self.running.poll() is None:
-                self.running.kill()
-                self.running.wait()
+        return result
 
     def wait(self):
         try:
             return self.done.result(timeout=2 * RUN_TIMEOUT + 60)
         except TimeoutError:
-            self.stop()
+            self.runner.stop()
             raise
 
 
