@@ -209,11 +209,8 @@ class _Anchored:
             rejected.append(
                 f"reweighted from {self.sweep.symbol} = {self.anchor.value:.3g}: {rw.problem}"
             )
-        if fm is not None and fm.status == "ok" and fm.unconstrained is not None:
-            est, draws, weights = _laplace_importance(ctx, fm)
-            if weights is not None:
-                return est, draws, weights
-            rejected.append(f"importance sampling from the Laplace approximation: {est.reason}")
+        if accepted := _laplace_importance(ctx, fm, rejected):
+            return accepted
         run = replace(ctx, draws=self.draws, low_rank=self.sweep.low_rank)
         if self.sweep.low_rank:  # nutpie's low-rank matrix diverged now and then at 0.8
             run = replace(run, target_accept=LOW_RANK_TARGET_ACCEPT)
@@ -241,11 +238,24 @@ class _Anchored:
 LAPLACE_METHOD = "importance sampling from the Laplace approximation"
 
 
-def _laplace_importance(ctx, fm):
+def _laplace_importance(ctx, fm, rejected: list[str]):
     """(estimate, draws, weights) of the posterior at ``ctx``'s problem by importance sampling
-    from the Laplace approximation at find_MAP's mode ``fm`` (``reweight.laplace_proposal``),
-    weighted by the NUTS sampler's own compiled log density; weights None (and the estimate
-    "unavailable" with the reason) where k̂ or the ESS fail, or there is no proposal."""
+    from the Laplace approximation at find_MAP's estimate ``fm`` (``reweight.laplace_proposal``),
+    weighted by the NUTS sampler's own compiled log density; None where there is no proposal
+    (find_MAP failed or has no Hessian), or k̂ or the ESS fail (the reason appended to
+    ``rejected``)."""
+    if fm is None or fm.status != "ok" or fm.unconstrained is None:
+        return None
+    est, draws, weights = _laplace_weighted(ctx, fm)
+    if weights is None:
+        rejected.append(f"importance sampling from the Laplace approximation: {est.reason}")
+        return None
+    return est, draws, weights
+
+
+def _laplace_weighted(ctx, fm):
+    """:func:`_laplace_importance`'s draws and their checks: (estimate, draws, weights), or
+    an "unavailable" estimate with the reason and None, None."""
     import xarray as xr
 
     built, key = ctx.cache.model(ctx.family, ctx.problem)
@@ -306,11 +316,8 @@ def _laplace_or_nuts(ctx, fm):
     approximation at find_MAP's mode ``fm`` where its checks pass, else NUTS (the sweep's
     draws); (estimate, draws, weights) as ``_point`` takes them."""
     rejected = []
-    if fm is not None and fm.status == "ok" and fm.unconstrained is not None:
-        est, draws, weights = _laplace_importance(ctx, fm)
-        if weights is not None:
-            return est, draws, weights
-        rejected.append(f"importance sampling from the Laplace approximation: {est.reason}")
+    if accepted := _laplace_importance(ctx, fm, rejected):
+        return accepted
     est, idata = E.nuts(ctx, predictive=False)
     if est.status != "ok" or idata is None:
         return est, None, None
