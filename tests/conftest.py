@@ -20,6 +20,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/reference.py, tests/tolerances.py
 
+from analyses.threads import one_thread_per_process  # noqa: E402
+
+# one BLAS / OpenMP thread in this process and its subprocesses, as ``python -m analyses``
+# (analyses/threads.py): the session runs beside its background runs on two cores
+one_thread_per_process()
+
 # the user's PyTensor flags, less any compile folder (ours replace it)
 _USER_FLAGS = [
     f

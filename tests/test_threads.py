@@ -1,0 +1,46 @@
+"""One BLAS / OpenMP thread per process (analyses/threads.py), in a new interpreter whose
+environment does not set the thread variables."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from analyses.threads import VARIABLES
+
+REPORT = (
+    "from threadpoolctl import threadpool_info; import json; "
+    "print(json.dumps(sorted({i['internal_api']: i['num_threads'] "
+    "for i in threadpool_info()}.items())))"
+)
+
+
+def _threads(code: str, **env) -> dict[str, int]:
+    clean = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    out = subprocess.run(
+        [sys.executable, "-c", code + "; " + REPORT],
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        "from analyses.threads import one_thread_per_process as f; f(); import numpy, scipy.linalg",
+        "import numpy, scipy.linalg; from analyses.threads import one_thread_per_process as f; f()",
+    ],
+    ids=["before NumPy", "after NumPy"],
+)
+def test_one_thread_whether_or_not_numpy_is_loaded(order):
+    assert _threads(order)["openblas"] == 1
+
+
+def test_user_setting_is_kept():
+    code = "from analyses.threads import one_thread_per_process as f; f(); import numpy"
+    assert _threads(code, OPENBLAS_NUM_THREADS="2")["openblas"] == 2
