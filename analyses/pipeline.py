@@ -384,7 +384,8 @@ def _provenance(cfg, case, family, seeds, estimates, timings, kappa) -> dict:
         "compilation": (
             "find_MAP of a smooth model (log density, gradient, Hessian) and the "
             "deterministics at its mode: PyTensor's Python linker (nothing to compile); the "
-            "network's find_MAP, the deterministics of the draws and the predictive draws: "
+            "network's find_MAP (its fused log density and gradient): PyTensor Numba backend; "
+            "the deterministics of the draws and the predictive draws: "
             f"PyTensor {E.backend().upper()} backend; NUTS log density: PyTensor Numba backend "
             "driven by nutpie through C wrappers of its kernels, cached on disk "
             "(analyses/cfunc.py); find_MAP's functions built once per model structure; Numba "
