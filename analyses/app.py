@@ -129,7 +129,6 @@ def fit_csv(
     """The analysis of a built-in case, on a user's CSV file, into ``out``.  ``case.family``
     "auto": the family is chosen from the target when the file is read (stated)."""
     from analyses.datasets import load_csv
-    from analyses.pipeline import run_case, write_case
     from models import get_family
 
     preflight.check_out(out, [out], data=path)
@@ -188,6 +187,7 @@ def fit_csv(
         note = nuts_note(family.name, priors, len(data.y), iterations, others, cfg.is_quick)
         if note:
             print(f"note: {note}")
+    from analyses.pipeline import run_case, write_case  # xarray, PyMC: after the input checks
     from analyses.progress import Progress
 
     with _writing([out]), Progress(False if quiet else None) as progress:

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import logsumexp, softmax
-from scipy.stats import entropy
 
 from models import linalg as la
 from models.logistic import NEWTON_MAX_ITER, NEWTON_STEP_TOL
@@ -73,6 +72,8 @@ def cross_entropy(p: np.ndarray, q: np.ndarray) -> float:
 def information_identity(y: np.ndarray, q: np.ndarray) -> dict[str, float]:
     """The three sides of NLL(q)/n = H(p_hat, q) = H(p_hat) + KL(p_hat || q), for the
     intercept-only model predicting q for every row; H and KL from ``scipy.stats.entropy``."""
+    from scipy.stats import entropy  # scipy.stats takes 0.4 s to import: only here
+
     q = np.asarray(q, float)
     p_hat = class_frequencies(y, len(q))
     n = len(y)
