@@ -170,7 +170,7 @@ def fit_csv(
                 f"{path}: feature column {name!r} clashes with the model parameter "
                 f"of that name; rename the column"
             )
-    from analyses.pipeline import make_problem
+    from analyses.pipeline import make_problem, run_case, write_case  # xarray, PyMC: now
 
     problems = []
     for prior in cfg.priors or family.default_priors(case.settings):
@@ -187,7 +187,6 @@ def fit_csv(
         note = nuts_note(family.name, priors, len(data.y), iterations, others, cfg.is_quick)
         if note:
             print(f"note: {note}")
-    from analyses.pipeline import run_case, write_case  # xarray, PyMC: after the input checks
     from analyses.progress import Progress
 
     with _writing([out]), Progress(False if quiet else None) as progress:
