@@ -211,13 +211,9 @@ class _Anchored:
             )
         if accepted := _laplace_importance(ctx, fm, rejected):
             return accepted
-        low_rank = self.sweep.low_rank  # which diverged now and then at nutpie's default 0.8
-        run = replace(
-            ctx,
-            draws=self.draws,
-            low_rank=low_rank,
-            target_accept=LOW_RANK_TARGET_ACCEPT if low_rank else ctx.target_accept,
-        )
+        run = replace(ctx, draws=self.draws, low_rank=self.sweep.low_rank)
+        if self.sweep.low_rank:  # nutpie's low-rank matrix diverged now and then at 0.8
+            run = replace(run, target_accept=LOW_RANK_TARGET_ACCEPT)
         est, idata = E.nuts(run, predictive=False)
         self.anchor = None
         if est.status != "ok":
