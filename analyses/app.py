@@ -170,7 +170,8 @@ def fit_csv(
                 f"{path}: feature column {name!r} clashes with the model parameter "
                 f"of that name; rename the column"
             )
-    from analyses.pipeline import make_problem, run_case, write_case  # xarray, PyMC: now
+    from analyses.pipeline import run_case, write_case  # xarray, PyMC: now
+    from analyses.problems import make_problem
 
     problems = []
     for prior in cfg.priors or family.default_priors(case.settings):

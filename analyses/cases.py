@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from analyses import datasets
 from analyses.config import CaseConfig
-from models.categorical import CategoricalOptions
+from models.families.categorical.spec import CategoricalOptions
 from models.family import Settings
 
 

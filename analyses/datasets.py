@@ -209,7 +209,7 @@ def _seed_label(seed) -> str:
 
 
 def _class_info(classes, y) -> dict:
-    from models.categorical import class_info
+    from models.families.categorical.spec import class_info
 
     classes = [str(c) for c in classes]  # plain str: numpy's np.str_ shows its repr on pages
     return class_info(classes, y, classes[0])

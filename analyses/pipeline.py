@@ -15,10 +15,10 @@ from analyses import tolerances
 from analyses.compare import agreement
 from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.datasets import Dataset
+from analyses.problems import make_problem
 from analyses.results import AgreementRow, CaseResult, Estimate
 from analyses.translate import verify as verify_translations
 from models import get_family
-from models.family import Problem
 
 PACKAGES = (
     "pymc",
@@ -37,14 +37,6 @@ PACKAGES = (
     "jinja2",
     "zarr",
 )
-
-
-def make_problem(family, data: Dataset, settings, prior: str) -> Problem:
-    """The family's problem for one prior: spec, layout and the (already encoded) data."""
-    spec = family.make_spec(settings, prior)
-    features = tuple(data.feature_names)
-    layout = family.layout(features, data.target_info, spec)
-    return Problem(data.X, data.y, features, dict(data.target_info), prior, spec, layout)
 
 
 def _needed(family, want: set[str]) -> set[str]:

@@ -28,6 +28,7 @@ from analyses import estimators as E
 from analyses import reweight as R
 from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.datasets import Dataset
+from analyses.problems import make_problem
 from models import get_family
 
 TAU_UNITS = np.logspace(-3, 3, 21)  # the grid, in units of the case's τ (α − 1 for α)
@@ -341,7 +342,6 @@ def prior_strength(
     ``mle``: (flat problem, the MLE's values), drawn as the τ → ∞ limit.  ``reweight=False``
     runs NUTS (``SweepConfig.draws``) at every point instead of the anchored reweighting (the
     benchmark's reference)."""
-    from analyses.pipeline import make_problem
 
     family = get_family(case.family)
     sweep = family.sweep(case.settings, tuple(data.feature_names))
@@ -493,7 +493,6 @@ def sample_size(
 ) -> dict | None:
     """The sample-size sweep of a case with a data generator ``sized(seed, n)``: nested
     random subsets of one sample of N_MAX rows."""
-    from analyses.pipeline import make_problem
 
     family = get_family(case.family)
     sc = SweepConfig.for_run(cfg)

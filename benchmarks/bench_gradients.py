@@ -41,7 +41,7 @@ def _models(cases, priors):
     sys.path.insert(0, str(ROOT))
     from analyses.cases import CASES as ALL
     from analyses.config import child_seed
-    from analyses.pipeline import make_problem
+    from analyses.problems import make_problem
     from models import get_family
 
     for name in cases:

@@ -57,7 +57,7 @@ def _importance(data, case, cfg, cache) -> list[dict] | None:
     MCMC): per grid point its estimate, ESS and seconds (None: the family has none)."""
     from analyses import estimators as E
     from analyses.config import child_seed
-    from analyses.pipeline import make_problem
+    from analyses.problems import make_problem
     from models import get_family
 
     family = get_family(case.family)

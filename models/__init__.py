@@ -2,13 +2,15 @@
 
 Layering: ``models`` knows NumPy, SciPy and PyMC (and, for the reference fits a family
 declares, statsmodels and scikit-learn); it knows nothing about reports, files or the CLI, and
-imports nothing from ``analyses``.  ``models.linalg`` depends on NumPy and SciPy only.
+imports nothing from ``analyses``.  ``models.numerics`` (linear algebra, the logistic and
+softmax solvers) depends on NumPy and SciPy only.
 
-Each family is one module exposing ``FAMILY`` (an object satisfying ``models.family.Family``);
-``FAMILIES`` maps its name to it, so adding a family is one module plus one line here.
+Each family is one folder under ``models/families/`` (its slots: ``models.families``)
+exposing ``FAMILY`` (an object satisfying ``models.family.Family``); ``FAMILIES`` maps its
+name to it, so adding a family is one folder plus one line here.
 """
 
-from models import bernoulli, categorical, normal
+from models.families import bernoulli, categorical, normal
 
 FAMILIES = {f.name: f for f in (normal.FAMILY, bernoulli.FAMILY, categorical.FAMILY)}
 

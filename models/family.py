@@ -342,7 +342,7 @@ class LedgerRow:
 # ------------------------------------------------------------------------------ the contract
 @runtime_checkable
 class Family(Protocol):
-    """What a likelihood family provides.  See ``models/normal.py`` for a full example."""
+    """What a likelihood family provides.  See ``models/families/normal/`` for a full example."""
 
     name: str
     summary: str  # one line for ``list`` and the index page

@@ -1,7 +1,7 @@
 """The family's declared (estimator x prior) matrix, checked against the estimates a run
 produced (``Estimate`` objects in-process, or the dicts of results.json)."""
 
-from analyses.pipeline import make_problem
+from analyses.problems import make_problem
 from models import get_family
 
 

@@ -12,12 +12,13 @@ from scipy.special import expit
 from tolerances import ARITH_RTOL, FIND_MAP_RTOL, MCSE_Z
 
 from analyses.datasets import Dataset
-from analyses.pipeline import make_problem
-from models import bernoulli
-from models import logistic as lg
+from analyses.problems import make_problem
+from models.families.bernoulli import FAMILY
+from models.families.bernoulli.spec import NLL_LOGLOSS, BernoulliOptions
 from models.family import Settings
+from models.numerics import logistic as lg
 
-FAMILY = bernoulli.FAMILY
+FAMILY = FAMILY
 
 
 def _data(seed=3, n=60, w=(0.4, 1.2, -0.8)):
@@ -60,7 +61,7 @@ def test_family_ledger_rows_all_agree():
     rows = FAMILY.ledger(problem, {}, np.random.default_rng(0))
     extreme = [r for r in rows if "extreme" in r.at]
     assert extreme and extreme[0].values["max |z|"] == pytest.approx(50.0)
-    assert bernoulli.NLL_LOGLOSS not in extreme[0].values  # clipped there, so not compared
+    assert NLL_LOGLOSS not in extreme[0].values  # clipped there, so not compared
     for row in rows:
         for left, right in row.checks:
             a, b = row.values[left], row.values[right]
@@ -259,7 +260,7 @@ def test_encode_target_labels_and_positive():
     assert y.tolist() == [0, 1, 1] and info["positive (y = 1)"] == "1"
     y, info = FAMILY.encode_target(["no", "yes", "no"], "t", None)
     assert y.tolist() == [0, 1, 0] and info["negative (y = 0)"] == "no"
-    y, _ = FAMILY.encode_target(["no", "yes", "no"], "t", bernoulli.BernoulliOptions("no"))
+    y, _ = FAMILY.encode_target(["no", "yes", "no"], "t", BernoulliOptions("no"))
     assert y.tolist() == [1, 0, 1]
 
 
@@ -267,11 +268,11 @@ def test_encode_target_labels_and_positive():
     "cells, options, words",
     [
         (["a", "b", "c"], None, ["'t'", "found 3", "'a'", "'c'", "--family categorical"]),
-        (["0.5", "1.25", "-2", "3.5"], bernoulli.BernoulliOptions("yes"), ["--family normal"]),
+        (["0.5", "1.25", "-2", "3.5"], BernoulliOptions("yes"), ["--family normal"]),
         (["1", "2", "3", "1", "2", "3"], None, ["found 3", "--family categorical"]),
         (["a", "a"], None, ["'t'", "found 1"]),
         (["a", "", "b"], None, ["'t'", "row 3", "missing"]),
-        (["a", "b"], bernoulli.BernoulliOptions("z"), ["'z'", "'t'", "'a'", "'b'"]),
+        (["a", "b"], BernoulliOptions("z"), ["'z'", "'t'", "'a'", "'b'"]),
     ],
 )
 def test_encode_target_errors_name_column_and_values(cells, options, words):

@@ -10,8 +10,15 @@ import pytest
 from test_cli import cli, fit_json, write_csv
 
 from analyses.datasets import Dataset
-from analyses.pipeline import make_problem
-from models import categorical as cat
+from analyses.problems import make_problem
+from models.families.categorical import FAMILY
+from models.families.categorical.references import closed_form_fit, exact_posterior_fit, newton_fit
+from models.families.categorical.spec import (
+    MAP_STARTS,
+    SKLEARN_RESTARTS,
+    CategoricalOptions,
+    class_info,
+)
 from models.family import Settings
 
 pytestmark = pytest.mark.slow
@@ -173,10 +180,10 @@ def test_network_objective_at_least_as_good_as_sklearn_restarts(background_run):
     r = json.loads((folder / "out" / "results.json").read_text())
     fm, sk = r["estimates"]["find_map_gaussian"], r["estimates"]["sklearn_gaussian"]
     restarts = sk["info"]["restarts"]
-    assert len(restarts) == cat.SKLEARN_RESTARTS
+    assert len(restarts) == SKLEARN_RESTARTS
     best = min(s["objective"] for s in restarts)
     assert fm["objective"] <= best * (1 + 1e-6)
-    assert len(fm["info"]["starts"]) == cat.MAP_STARTS
+    assert len(fm["info"]["starts"]) == MAP_STARTS
     # n * loss_ is the objective at sklearn's answer: the weight-decay <-> prior mapping
     for s in restarts:
         assert s["objective"] == pytest.approx(s["n·loss_"], rel=1e-9)
@@ -210,10 +217,10 @@ def test_flat_network_is_refused_and_separation_reported(tmp_path):
 
 def _problem(y, classes, prior, alpha=2.0):
     y = np.asarray(y, float)
-    info = cat.class_info(classes, y, classes[0])
+    info = class_info(classes, y, classes[0])
     data = Dataset("t", np.zeros((len(y), 0)), y, (), "y", target_info=info)
-    settings = Settings(options=cat.CategoricalOptions(dirichlet_alpha=alpha))
-    return make_problem(cat.FAMILY, data, settings, prior)
+    settings = Settings(options=CategoricalOptions(dirichlet_alpha=alpha))
+    return make_problem(FAMILY, data, settings, prior)
 
 
 def test_intercept_only_closed_forms():
@@ -224,22 +231,22 @@ def test_intercept_only_closed_forms():
     y = [0] * 3 + [1] * 7 + [2] * 10
     classes = ["r", "s", "t"]
     flat = _problem(y, classes, "flat")
-    cf = cat.closed_form_fit(flat, {})["mean"]
-    nt = cat.newton_fit(flat, {})["mean"]
+    cf = closed_form_fit(flat, {})["mean"]
+    nt = newton_fit(flat, {})["mean"]
     assert [cf[f"P({c})"] for c in classes] == pytest.approx([0.15, 0.35, 0.5], abs=1e-15)
     for c in classes:
         assert nt[f"P({c})"] == pytest.approx(cf[f"P({c})"], abs=1e-10)
-    post = cat.exact_posterior_fit(_problem(y, classes, "dirichlet", 1.5), {})
+    post = exact_posterior_fit(_problem(y, classes, "dirichlet", 1.5), {})
     a = np.array([3, 7, 10]) + 1.5
     assert [post["mean"][f"P({c})"] for c in classes] == pytest.approx(dirichlet.mean(a), rel=1e-12)
     assert [post["sd"][f"P({c})"] for c in classes] == pytest.approx(
         np.sqrt(dirichlet.var(a)), rel=1e-12
     )
-    mode = cat.closed_form_fit(_problem(y, classes, "dirichlet", 1.5), {})["mean"]
+    mode = closed_form_fit(_problem(y, classes, "dirichlet", 1.5), {})["mean"]
     assert [mode[f"P({c})"] for c in classes] == pytest.approx((a - 1) / (a.sum() - 3), rel=1e-12)
     # flat prior on the baseline logits: E[log q_k/q_0] under Dirichlet(c), by simulation
     draws = dirichlet.rvs(np.array([3.0, 7, 10]), size=400_000, random_state=0)
     lr = np.log(draws[:, 1] / draws[:, 0])
-    ex = cat.exact_posterior_fit(flat, {})
+    ex = exact_posterior_fit(flat, {})
     se = lr.std() / np.sqrt(len(lr))
     assert abs(ex["mean"]["s:intercept"] - lr.mean()) <= 4 * se

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from tolerances import CURVATURE_SCALE_RTOL, MPMATH_REFERENCE_RTOL, QUADRATURE_RTOL
 
-from models import linalg as la
+from models.numerics import linalg as la
 
 P = 5
 

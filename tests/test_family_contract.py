@@ -18,7 +18,7 @@ import pytest
 
 from analyses import tolerances
 from analyses.datasets import Dataset
-from analyses.pipeline import make_problem
+from analyses.problems import make_problem
 from models import FAMILIES
 from models.family import (
     PYMC_METHODS,
@@ -267,7 +267,7 @@ def _imported_modules(path: Path):
 def test_models_do_not_import_analyses():
     bad = [
         f"{path.relative_to(ROOT)}:{line}: {module}"
-        for path in sorted((ROOT / "models").glob("*.py"))
+        for path in sorted((ROOT / "models").rglob("*.py"))
         for line, module in _imported_modules(path)
         if module == "analyses" or module.startswith("analyses.")
     ]

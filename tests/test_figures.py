@@ -10,10 +10,10 @@ import xarray as xr
 
 from analyses import figures, pictures
 from analyses.datasets import Dataset
-from analyses.pipeline import make_problem
+from analyses.problems import make_problem
 from analyses.results import Estimate
-from models import categorical as cat
 from models import get_family
+from models.families.categorical.spec import CategoricalOptions, class_info
 from models.family import Settings
 
 # The landscape's grid in the tests: odd, so the centre (the MLE) is a grid point; small,
@@ -41,7 +41,7 @@ def _data(family: str, k: int, n: int, seed: int, classes: int = 3) -> Dataset:
     P /= P.sum(axis=1, keepdims=True)
     y = np.array([rng.choice(classes, p=p) for p in P], dtype=float)
     labels = [f"c{j}" for j in range(classes)]
-    return Dataset("t", X, y, names, "y", target_info=cat.class_info(labels, y, labels[0]))
+    return Dataset("t", X, y, names, "y", target_info=class_info(labels, y, labels[0]))
 
 
 REFERENCE = {"normal": "closed_form", "bernoulli": "newton", "categorical": "newton"}
@@ -272,7 +272,7 @@ def test_no_landscape_without_a_weight_intercept_pair():
     assert pictures.landscape(*_fit("categorical", data, ("flat",))) is None
     data = _data("categorical", 2, 40, seed=12)
     family = get_family("categorical")
-    settings = Settings(options=cat.CategoricalOptions(hidden=2))
+    settings = Settings(options=CategoricalOptions(hidden=2))
     problem = make_problem(family, data, settings, "gaussian")
     rng = np.random.default_rng(0)
     mean = {nm: float(rng.normal()) for nm in problem.layout.names}

@@ -8,9 +8,10 @@ from tolerances import FIND_MAP_RTOL
 
 from analyses import estimators as E
 from analyses.config import child_seed
-from models import linalg as la
-from models import normal
+from models.families.normal import FAMILY
+from models.families.normal.spec import NormalSpec
 from models.family import Problem, Settings
+from models.numerics import linalg as la
 from models.priors import Flat, Gaussian, HalfFlat, Known
 
 DESIGNS = design_matrices()
@@ -24,9 +25,9 @@ def _ctx(name, spec, prior, cache):
     X, y, _ = DESIGNS[name]
     feats = tuple(f"x{j}" for j in range(X.shape[1]))
     seeds = {k: child_seed(0, name, prior, k) for k in ("find_map", "nuts", "ppc")}
-    layout = normal.FAMILY.layout(feats, {}, spec)
+    layout = FAMILY.layout(feats, {}, spec)
     problem = Problem(X, y, feats, {}, prior, spec, layout)
-    return E.Context(normal.FAMILY, problem, 0, 0, 0, seeds, cache), list(feats)
+    return E.Context(FAMILY, problem, 0, 0, 0, seeds, cache), list(feats)
 
 
 def _scale(values, sds):
@@ -42,7 +43,7 @@ def test_find_map_matches_reference(name, prior, model_cache):
     beta_ref, cov, rss = mp_lstsq(A, y)
     sigma_mle = np.sqrt(rss / n)
     tau = 0.05 * np.max(np.abs(beta_ref[1:]))
-    spec = normal.NormalSpec(
+    spec = NormalSpec(
         intercept=intercept,
         sigma=HalfFlat(),
         coef_prior=Gaussian(tau) if prior == "gaussian" else Flat(),
@@ -89,7 +90,7 @@ def test_find_map_digits_relative_to_tiny_coefficients(model_cache):
     name = "poly5_wampler5_like"
     X, y, _ = DESIGNS[name]
     beta_ref, _, _ = mp_lstsq(la.design(X, True), y)
-    ctx, feats = _ctx(name, normal.NormalSpec(), "flat", model_cache)
+    ctx, feats = _ctx(name, NormalSpec(), "flat", model_cache)
     fm, _ = E.find_map(ctx)
     assert fm.status == "ok", fm.reason
     got = np.array([fm.mean["intercept"]] + [fm.mean[f] for f in feats])
@@ -127,7 +128,7 @@ def test_laplace_exact_for_known_sigma(model_cache):
     """Known sigma and Gaussian prior: the posterior is Gaussian, so Laplace is exact."""
     X, y, _ = DESIGNS["near_collinear"]
     A = la.design(X, True)
-    spec = normal.NormalSpec(sigma=Known(1.0), coef_prior=Gaussian(0.2))
+    spec = NormalSpec(sigma=Known(1.0), coef_prior=Gaussian(0.2))
     ctx, feats = _ctx("near_collinear", spec, "gaussian", model_cache)
     fm, lap = E.find_map(ctx)
     assert lap.status == "ok", lap.reason
@@ -143,7 +144,7 @@ def test_find_map_fails_loudly(model_cache, monkeypatch):
     from analyses import tolerances
 
     monkeypatch.setattr(tolerances, "FIND_MAP_STEP_TOL", 0.0)
-    ctx, _ = _ctx("longley", normal.NormalSpec(), "flat", model_cache)
+    ctx, _ = _ctx("longley", NormalSpec(), "flat", model_cache)
     fm, lap = E.find_map(ctx)
     assert fm.status == "failed" and lap.status == "failed"
     assert fm.mean == {} and "not at a mode" in fm.reason
@@ -156,8 +157,8 @@ def test_estimator_exception_becomes_failed(model_cache, monkeypatch):
     def broken(problem):
         raise RuntimeError("simulated compile error")
 
-    monkeypatch.setattr(normal.FAMILY, "build_model", broken)
-    ctx, _ = _ctx("longley", normal.NormalSpec(), "flat", model_cache)
+    monkeypatch.setattr(FAMILY, "build_model", broken)
+    ctx, _ = _ctx("longley", NormalSpec(), "flat", model_cache)
     fm, lap = E.find_map(ctx)
     est, idata = E.nuts(ctx)
     for e in (fm, lap, est):
@@ -167,7 +168,7 @@ def test_estimator_exception_becomes_failed(model_cache, monkeypatch):
 
 def test_find_map_reports_its_criterion(model_cache):
     """info says which criterion decided, and the optimiser's message is kept, not obeyed."""
-    ctx, _ = _ctx("longley", normal.NormalSpec(), "flat", model_cache)
+    ctx, _ = _ctx("longley", NormalSpec(), "flat", model_cache)
     fm, _ = E.find_map(ctx)
     conv = fm.info["convergence"]
     assert "scaled gradient" in conv["decided by"]
@@ -203,19 +204,20 @@ def test_compiled_route_starts_where_pm_find_map_starts(model_cache, monkeypatch
     import pymc.tuning.starting as starting
 
     from analyses.datasets import Dataset
-    from analyses.pipeline import make_problem
-    from models import categorical as cat
+    from analyses.problems import make_problem
+    from models.families.categorical import FAMILY
+    from models.families.categorical.spec import CategoricalOptions, class_info
     from models.family import Start
 
     rng = np.random.default_rng(4)
     X = rng.normal(size=(40, 2))
     y = (X[:, 0] > 0).astype(float) + (X[:, 1] > 0.5)
-    info = cat.class_info(["a", "b", "c"], y, "a")
+    info = class_info(["a", "b", "c"], y, "a")
     data = Dataset("t", X, y, ("u", "v"), "y", target_info=info)
-    settings = Settings(prior_scale=1.0, options=cat.CategoricalOptions(hidden=2))
-    problem = make_problem(cat.FAMILY, data, settings, "gaussian")
-    assert not cat.FAMILY.smooth(problem)
-    model = model_cache.model(cat.FAMILY, problem)[0].model
+    settings = Settings(prior_scale=1.0, options=CategoricalOptions(hidden=2))
+    problem = make_problem(FAMILY, data, settings, "gaussian")
+    assert not FAMILY.smooth(problem)
+    model = model_cache.model(FAMILY, problem)[0].model
     caught = []
 
     class Caught(Exception):

@@ -1,4 +1,5 @@
-"""Closed forms (models.linalg) against 60-digit references on badly conditioned designs."""
+"""Closed forms (models.numerics.linalg) against 60-digit references on badly conditioned
+designs."""
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from tolerances import (
     QUADRATURE_RTOL,
 )
 
-from models import linalg as la
+from models.numerics import linalg as la
 
 DESIGNS = design_matrices()
 

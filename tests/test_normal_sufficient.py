@@ -1,8 +1,9 @@
-"""The Gaussian family's sufficient-statistics likelihood (models/normal.py) equals the row-wise
-Normal log density at random parameter points, to the arithmetic tier (two float64 evaluations
-of one sum of n terms: 16·n·ε·|value|, Higham §4.2; tests/tolerances.py ARITH_RTOL), also at
-n = 10^6 with a target far from zero, where the expanded form y'y − 2b'X'y + b'X'Xb loses every
-digit (the test shows that it does, so the case is one where cancellation bites)."""
+"""The Gaussian family's sufficient-statistics likelihood (models/families/normal/model.py) equals
+the row-wise Normal log density at random parameter points, to the arithmetic tier (two float64
+evaluations of one sum of n terms: 16·n·ε·|value|, Higham §4.2; tests/tolerances.py
+ARITH_RTOL), also at n = 10^6 with a target far from zero, where the expanded form y'y − 2b'X'y
++ b'X'Xb loses every digit (the test shows that it does, so the case is one where cancellation
+bites)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from scipy import stats
 
 from models import get_family
-from models import normal as N
+from models.families.normal.model import build_model, loglik_sufficient, model_data
 from models.family import Settings
 from tests.tolerances import ARITH_RTOL
 
@@ -56,25 +57,25 @@ def _tolerance(n: int, magnitude: float) -> float:
 @pytest.mark.parametrize("n", [5, 100, 20_000])
 def test_sufficient_statistics_equal_rowwise_density(n):
     problem = _problem(n, 3, seed=n)
-    data, _ = N.model_data(problem.X, problem.y, problem.spec)
+    data, _ = model_data(problem.X, problem.y, problem.spec)
     assert all(np.size(v) <= 16 for v in data.values())  # no value grows with n
     for phi, sigma, beta in _points(data, problem, np.random.default_rng(1)):
         ref, magnitude = _rowwise(problem, beta, sigma)
-        got = N.loglik_sufficient(phi, sigma, data)
+        got = loglik_sufficient(phi, sigma, data)
         assert abs(got - ref) <= _tolerance(n, magnitude), (n, got, ref)
 
 
 def test_sufficient_statistics_at_a_million_rows_where_expansion_cancels():
     n = 1_000_000
     problem = _problem(n, 2, seed=7, shift=1e6)
-    data, _ = N.model_data(problem.X, problem.y, problem.spec)
+    data, _ = model_data(problem.X, problem.y, problem.spec)
     A = np.column_stack([np.ones(n), problem.X])
     yy, Ay, AA = problem.y @ problem.y, A.T @ problem.y, A.T @ A
     naive_misses = 0
     for phi, sigma, beta in _points(data, problem, np.random.default_rng(2)):
         ref, magnitude = _rowwise(problem, beta, sigma)
         tol = _tolerance(n, magnitude)
-        got = N.loglik_sufficient(phi, sigma, data)
+        got = loglik_sufficient(phi, sigma, data)
         assert abs(got - ref) <= tol, (got, ref, tol)
         rss = yy - 2 * beta @ Ay + beta @ AA @ beta
         naive = -0.5 * n * np.log(2 * np.pi * sigma**2) - rss / (2 * sigma**2)
@@ -86,7 +87,7 @@ def test_model_graph_equals_rowwise_density():
     """The compiled PyMC model's log density (the likelihood Potential plus the flat priors'
     zero) against scipy's row-wise sum, at points given in the model's own variables."""
     problem = _problem(40, 2, seed=3)
-    built = N.build_model(problem)
+    built = build_model(problem)
     model = built.model
     logp = model.compile_logp(vars=[model["loglik"]], jacobian=False, sum=True)
     data = built.data

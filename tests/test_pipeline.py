@@ -7,7 +7,8 @@ from matrix import check_estimator_matrix
 from analyses import tolerances
 from analyses.cases import CASES
 from analyses.config import RunConfig, child_seed
-from analyses.pipeline import make_problem, run_case
+from analyses.pipeline import run_case
+from analyses.problems import make_problem
 from models import get_family
 
 pytestmark = pytest.mark.slow

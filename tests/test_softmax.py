@@ -1,4 +1,4 @@
-"""models/softmax.py against independent references: scikit-learn log_loss, scipy.stats
+"""models/numerics/softmax.py against independent references: scikit-learn log_loss, scipy.stats
 entropy, statsmodels MNLogit (MLE and standard errors), scikit-learn's multinomial L2
 LogisticRegression (MAP, compared on identifiable contrasts), a generic minimiser."""
 
@@ -8,7 +8,7 @@ from scipy import optimize
 from scipy.special import softmax
 from tolerances import ARITH_RTOL, FIND_MAP_RTOL
 
-from models import softmax as sm_
+from models.numerics import softmax as sm_
 
 # statsmodels' and scikit-learn's own stopping rules are the weak side of these comparisons:
 # MNLogit Newton stops at |step| <= 1e-10-ish, lbfgs at gtol 1e-12 on a mean loss; measured

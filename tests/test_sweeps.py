@@ -7,7 +7,7 @@ import pytest
 from analyses import datasets, tolerances
 from analyses import estimators as E
 from analyses.config import CaseConfig, RunConfig
-from analyses.pipeline import make_problem
+from analyses.problems import make_problem
 from analyses.results import Estimate
 from analyses.sweeps import _path as new_path
 from analyses.sweeps import _record, prior_strength, sample_size, sweep_warnings

@@ -1,4 +1,4 @@
-"""The hyperparameter translation table (models/translation.py, analyses/translate.py): one
+"""The hyperparameter translation table (each family's translations.py, analyses/translate.py): one
 test per row, on small fixed problems.
 
 Each row's library fit is verified against our MAP, computed here independently of every
@@ -20,13 +20,13 @@ import pytest
 
 from analyses import tolerances
 from analyses.datasets import Dataset
-from analyses.pipeline import make_problem
+from analyses.problems import make_problem
 from analyses.results import Estimate
 from analyses.translate import KEYS, verify
 from models import FAMILIES
-from models.categorical import CategoricalOptions
+from models.families.categorical.spec import CategoricalOptions
+from models.families.normal.spec import NormalOptions
 from models.family import Settings
-from models.normal import NormalOptions
 from models.priors import Known
 
 N_NORMAL, SIGMA, TAU_NORMAL = 40, 0.7, 0.5
@@ -249,7 +249,7 @@ def test_a_wrong_translation_fails():
     from sklearn.linear_model import Ridge
     from sklearn.neural_network import MLPClassifier
 
-    from models import categorical as cat
+    from models.families.categorical.references import _network_params
     from models.translation import Fitted
 
     key = "normal-known"
@@ -281,7 +281,7 @@ def test_a_wrong_translation_fails():
                 random_state=0,
             ).fit(net.X, net.y.astype(int))
             (W1, W2), (b1, b2) = clf.coefs_, clf.intercepts_
-            params = cat._network_params(net, W1, b1, W2, b2)
+            params = _network_params(net, W1, b1, W2, b2)
             return Fitted(params, objective=float(N_NET * clf.loss_))
 
         return dataclasses.replace(row, fit=fit)

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import logsumexp, softmax
 
-from models import linalg as la
-from models.logistic import NEWTON_MAX_ITER, NEWTON_STEP_TOL
+from models.numerics import linalg as la
+from models.numerics.logistic import NEWTON_MAX_ITER, NEWTON_STEP_TOL
 
 
 # ----------------------------------------------------------------------------- losses

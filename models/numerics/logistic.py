@@ -102,7 +102,7 @@ def newton(
     its rounding floor.  The solve runs in an orthonormal basis of the centred, scaled design
     (``A M = Q``), so its accuracy does not degrade with the conditioning of ``A``.
     """
-    from models import linalg as la
+    from models.numerics import linalg as la
 
     A = np.asarray(A, float)
     y = np.asarray(y, float)

@@ -1,0 +1,320 @@
+"""Logistic regression through the family contract (``models.family.Family``)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from models.families.bernoulli.existence import separation, separation_reason
+from models.families.bernoulli.model import build_model
+from models.families.bernoulli.references import (
+    firth_library_fit,
+    importance_fit,
+    newton_fit,
+    sklearn_fit,
+    statsmodels_fit,
+)
+from models.families.bernoulli.spec import (
+    LOGLOSS_MAX_LOGIT,
+    NAME,
+    NLL_BCE,
+    NLL_LOGLOSS,
+    NLL_PMF,
+    BernoulliOptions,
+    BernoulliSpec,
+    _design,
+    _params,
+    _vector,
+    coef_names,
+)
+from models.families.bernoulli.theory import agreement_pairs
+from models.families.bernoulli.translations import bernoulli_rows, penalty_text
+from models.family import (
+    Built,
+    LedgerRow,
+    Param,
+    ParamLayout,
+    Problem,
+    Reference,
+    Settings,
+    Start,
+    Support,
+    basis_laplace,
+    match_label,
+    parse_labels,
+    same_parametrisation,
+    tau_sweep,
+)
+from models.numerics import linalg as la
+from models.numerics import logistic as lg
+from models.pairs import Pair
+from models.priors import Flat, Gaussian, Jeffreys
+
+
+# ----------------------------------------------------------------------------- the family
+class BernoulliFamily:
+    """Logistic regression through the family contract (``models.family.Family``)."""
+
+    name = NAME
+    summary = "logistic regression: binary cross-entropy is the Bernoulli NLL; Jeffreys = Firth"
+    priors = ("flat", "gaussian", "jeffreys")
+    methods = (
+        "newton",
+        "importance",
+        "find_map",
+        "laplace",
+        "nuts",
+        "statsmodels",
+        "sklearn",
+        "firth",
+    )
+    sd_scale_methods = ("newton",)
+    # -log p is strictly convex for flat and Gaussian priors (when the MLE exists); with the
+    # Jeffreys prior every mode found in practice has a PD Hessian
+    log_concave = True
+    outcome = "binary"
+    Options = BernoulliOptions
+
+    # --- options, CLI and data
+    def add_cli_arguments(self, group) -> list[str]:
+        group.add_argument(
+            "--positive",
+            default=None,
+            metavar="LABEL",
+            help="target label counted as 1 (default: 1, or the later label in sorted order)",
+        )
+        return ["positive"]
+
+    def options_from_args(self, args) -> BernoulliOptions:
+        return BernoulliOptions(positive=args.positive)
+
+    def encode_target(self, cells, column: str, options) -> tuple[np.ndarray, dict]:
+        options = options or BernoulliOptions()
+        labels = parse_labels(cells, column)
+        found = sorted(set(labels))
+        numeric = {}
+        for lab in found:
+            try:
+                numeric[lab] = float(lab)
+            except ValueError:
+                numeric = None
+                break
+        if len(found) != 2:
+            shown = ", ".join(repr(v) for v in found[:6]) + (" …" if len(found) > 6 else "")
+            if numeric and len(found) > max(2, len(labels) // 2):  # categorical's rule
+                hint = "it holds numbers, not classes: use --family normal"
+            elif len(found) > 2:
+                hint = "use --family categorical for three or more classes"
+            else:
+                hint = "nothing to fit with one label"
+            raise ValueError(
+                f"target column {column!r} must hold exactly two labels (0/1 or two names); "
+                f"found {len(found)}: {shown}; {hint}"
+            )
+        if numeric and sorted(numeric.values()) == [0.0, 1.0]:
+            default = next(lab for lab, v in numeric.items() if v == 1.0)
+        else:
+            default = found[1]
+        positive = match_label(options.positive, found) if options.positive is not None else default
+        if positive not in found:
+            raise ValueError(
+                f"--positive {positive!r} is not a label of target column {column!r} "
+                f"(labels: {found[0]!r}, {found[1]!r})"
+            )
+        negative = next(lab for lab in found if lab != positive)
+        y = np.array([1.0 if lab == positive else 0.0 for lab in labels])
+        return y, {
+            "positive (y = 1)": positive,
+            "negative (y = 0)": negative,
+            "count y = 1": int(y.sum()),
+            "count y = 0": int(len(y) - y.sum()),
+        }
+
+    def reserved_names(self, options) -> frozenset[str]:
+        return frozenset({"intercept"})
+
+    # --- specs, layouts, models
+    def default_priors(self, settings: Settings) -> tuple[str, ...]:
+        return self.priors
+
+    def make_spec(self, settings: Settings, prior: str) -> BernoulliSpec:
+        if prior not in self.priors:
+            raise ValueError(f"prior {prior!r} is not one of {self.priors}")
+        tau0 = settings.intercept_prior_scale
+        coef = {
+            "flat": Flat(),
+            "gaussian": Gaussian(settings.prior_scale),
+            "jeffreys": Jeffreys(),
+        }[prior]
+        return BernoulliSpec(
+            intercept=settings.intercept,
+            coef_prior=coef,
+            intercept_prior=Gaussian(tau0) if prior == "gaussian" and tau0 else Flat(),
+        )
+
+    def layout(self, features, target_info: dict, spec: BernoulliSpec) -> ParamLayout:
+        params = [Param("intercept", "intercept")] if spec.intercept else []
+        params += [Param(f, "w", (("feature", f),)) for f in features]
+        return ParamLayout(tuple(params))
+
+    def supports(self, method: str, problem: Problem) -> Support:
+        spec = problem.spec
+        if method == "statsmodels" and not spec.all_flat:
+            return Support.not_offered(
+                "statsmodels' Logit fits the MLE only (its fit_regularized is L1)"
+            )
+        if method == "sklearn" and spec.jeffreys:
+            return Support.not_offered("scikit-learn has no Jeffreys (Firth) penalty")
+        if method == "sklearn" and spec.intercept and isinstance(spec.intercept_prior, Gaussian):
+            return Support.unavailable(
+                "scikit-learn's LogisticRegression never penalises the intercept"
+            )
+        if method == "firth" and not spec.jeffreys:
+            return Support.not_offered("Firth's estimate is the Jeffreys-prior MAP only")
+        if spec.all_flat and separation(problem).separated:
+            why = separation_reason(problem)
+            if method in ("nuts", "importance"):
+                why += "; with a flat prior the posterior is improper"
+            return Support.unavailable(why)
+        return Support()
+
+    def references(self) -> dict[str, Reference]:
+        refs = [
+            Reference("newton", newton_fit, description="our Newton/IRLS (NumPy)"),
+            Reference(
+                "importance",
+                importance_fit,
+                seeded=True,
+                description="importance-sampled posterior (NumPy)",
+            ),
+            Reference("statsmodels", statsmodels_fit, description="sm.Logit"),
+            Reference("sklearn", sklearn_fit, description="LogisticRegression"),
+            Reference("firth", firth_library_fit, description="firthmodels (PyPI)"),
+        ]
+        return {r.name: r for r in refs}
+
+    def build_model(self, problem: Problem) -> Built:
+        return build_model(problem)
+
+    def laplace_sd(self, fit, built: Built, point, problem: Problem) -> dict[str, float]:
+        """Cov(beta) = (c M) Cov(phi) (c M)' from the exact inverse Hessian at the mode."""
+        sd, _, _ = basis_laplace(fit, built.extra["basis_to_coef"])
+        return _params(sd, problem)
+
+    def map_starts(self, problem: Problem) -> list[Start]:
+        return [Start("default point")]
+
+    def predict(self, problem: Problem, params: dict, X: np.ndarray) -> np.ndarray:
+        """P(y = 1 | x) at ``params`` for the rows of ``X``."""
+
+        beta = _vector(params, problem)
+        return expit(la.design(X, problem.spec.intercept) @ beta)
+
+    def smooth(self, problem: Problem) -> bool:
+        return True
+
+    def sweep(self, settings, features):
+        return tau_sweep(settings, ("newton", "sklearn", "nuts"), "w") if features else None
+
+    def reexpress(self, values: dict, source: Problem, target: Problem):
+        """Every prior has the same parameters (``same_parametrisation``)."""
+        return same_parametrisation(values, source, target)
+
+    def objective(self, problem: Problem, params: dict, method: str) -> None:
+        """Not reported by this family (its estimates are compared parameter by parameter)."""
+        return None
+
+    # --- checks and text
+    def conditioning(self, problem: Problem) -> float:
+        return la.condition_number(_design(problem))
+
+    def ledger(self, problem: Problem, points: dict, rng) -> list[LedgerRow]:
+        """-log p(y | beta) from the Bernoulli pmf, as n * sklearn's log_loss (only where
+        |z| <= 30: it clips p to [eps, 1 - eps]) and as the BCE from logits, at each point
+        estimate, at two arbitrary points and at a point with logits up to |z| = 50."""
+        from sklearn.metrics import log_loss
+
+        names = coef_names(problem.features, problem.spec)
+        A = _design(problem)
+        y = problem.y
+        usable = [(lb, pt_) for lb, pt_ in points.items() if all(nm in pt_ for nm in names)]
+        base = _vector(usable[0][1], problem) if usable else np.zeros(len(names))
+        vecs = [(lb, _vector(pt_, problem)) for lb, pt_ in usable]
+        for k in range(2):
+            vecs.append((f"arbitrary #{k + 1}", base + rng.normal(size=base.size)))
+        direction = rng.normal(size=base.size)
+        vecs.append(
+            ("extreme logits (max |z| = 50)", direction * 50 / np.max(np.abs(A @ direction)))
+        )
+        rows = []
+        for label, beta in vecs:
+            z = A @ beta
+            values = {
+                "max |z|": float(np.max(np.abs(z))),
+                NLL_PMF: lg.nll_pmf(y, z),
+                NLL_BCE: lg.bce_from_logits(y, z),
+            }
+            checks = [(NLL_PMF, NLL_BCE)]
+            # rounding of log(1 - p) through p costs up to eps * e^|z| per term
+            magnitude = max(abs(values[NLL_PMF]), 1.0) + float(
+                np.sum(np.exp(np.minimum(np.abs(z), 700)))
+            ) / len(y)
+            if values["max |z|"] <= LOGLOSS_MAX_LOGIT:
+                values[NLL_LOGLOSS] = float(len(y) * log_loss(y, expit(z), labels=[0, 1]))
+                checks.append((NLL_PMF, NLL_LOGLOSS))
+            rows.append(
+                LedgerRow(at=label, values=values, checks=tuple(checks), magnitude=magnitude)
+            )
+        return rows
+
+    def agreement_pairs(self, problem: Problem) -> list[Pair]:
+        return agreement_pairs(problem)
+
+    def translations(self, problem: Problem, mode: dict | None = None, seed: int = 0) -> list:
+        """LogisticRegression, statsmodels GLM and SGD weight decay rows (Gaussian prior)."""
+
+        return bernoulli_rows(problem)
+
+    def describe(self, problems: dict[str, Problem], estimates: dict) -> dict:
+        problem = next(iter(problems.values()))
+        spec = problem.spec
+        tau = problems["gaussian"].spec.coef_prior.scale if "gaussian" in problems else None
+        sep = separation(problems.get("flat", problem))
+        priors = [
+            "w_j ~ Flat()  (maximum likelihood)",
+            f"w_j ~ Normal(0, τ²), τ = {tau:g}  (MAP, L2)" if tau else "",
+            "β ~ " + Jeffreys().describe() + "  (MAP = Firth)" if "jeffreys" in problems else "",
+            "intercept ~ "
+            + (spec.intercept_prior.describe() if spec.intercept else "(no intercept)")
+            + " under Flat and Normal priors",
+        ]
+        text = {
+            "likelihood": "y_i ~ Bernoulli(p_i), logit p_i = "
+            + ("intercept + x_i · w" if spec.intercept else "x_i · w"),
+            "priors": [p for p in priors if p],
+            "loss": "−log p(y | w, b) = −Σ[y log p + (1−y) log(1−p)] = n · log_loss = "
+            "Σ softplus(z) − y·z (binary cross-entropy from logits)\n⇒ maximising the "
+            "likelihood = minimising the BCE.",
+            "penalty": "Normal(0, τ²) prior on w  ⇔  + ‖w‖²/(2τ²) in −log p  ⇔  "
+            "LogisticRegression(C = τ²) (it minimises C·Σ log-loss + ½‖w‖²); "
+            "Jeffreys prior ⇔ − ½ log det(X'WX) (Firth's penalty)",
+            "translation": penalty_text(tau, problem.n),
+            "computation": "sampled and optimised in an orthonormal basis of the centred, "
+            "column-scaled design: z = z₀ + c·Q·φ, (b, w) = m₀ + c·M·φ; reported on the "
+            "original scale",
+            "estimates_note": "newton's sd: inverse Hessian (flat, Gaussian) or inverse "
+            "unpenalised Fisher information (Jeffreys, as logistf); importance: posterior by "
+            "importance sampling, an independent check of NUTS",
+            "ledger": "the negative log-likelihood from the Bernoulli pmf, as n·log_loss "
+            "(sklearn, only where |z| ≤ 30 since it clips p to [ε, 1−ε]) and as the BCE "
+            "from logits, at the estimates, at arbitrary values and at logits up to |z| = 50",
+        }
+        if sep.separated:
+            text["separation"] = (
+                separation_reason(problems.get("flat", problem))
+                + ". Flat-prior estimates are therefore reported as unavailable. The "
+                "Gaussian prior adds ‖w‖²/(2τ²), which grows faster than the likelihood "
+                "can, and the Jeffreys prior's |X'WX|^½ goes to 0 as the fitted "
+                "probabilities saturate; both make the posterior proper and its mode finite."
+            )
+        return text
