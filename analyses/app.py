@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
+import resource
 import signal
 import sys
 import time
@@ -11,9 +13,24 @@ from dataclasses import replace
 from pathlib import Path
 
 from analyses import interrupts, preflight
+from analyses import workers as pool
+from analyses.cases import CASES, get_case
 from analyses.config import CaseConfig, RunConfig, child_seed
+from analyses.datasets import load_csv
 from analyses.errors import InputError
 from analyses.interrupts import stage
+from analyses.outputs import (
+    GENERATOR,
+    report_problem,
+    sweep_stale,
+    sweep_stale_files,
+    write_file_atomically,
+)
+from analyses.problems import make_problem
+from analyses.profile import table
+from analyses.progress import Progress
+from models import FAMILIES, get_family
+from models.cost import nuts_note
 
 
 def run_cases(
@@ -27,9 +44,6 @@ def run_cases(
     """Run built-in cases (all when ``names`` is empty) into ``out/<case>/``, ``out/index.html``.
     ``workers`` > 1: the cases are fitted in that many worker processes (analyses/workers.py),
     the reports written here.  ``profile``: print seconds per case and stage at the end."""
-    from analyses.cases import CASES, get_case
-    from analyses.progress import Progress
-
     cases = [get_case(n) for n in dict.fromkeys(names or CASES)]  # unknown name -> InputError
     folders = [out / case.config.name for case in cases]
     preflight.check_out(out, folders)
@@ -64,8 +78,6 @@ def run_cases(
         if not quiet:
             print(f"index: {out / 'index.html'}")
     if profile:
-        from analyses.profile import table
-
         print(table(stages, _clock(started), workers))
     return status
 
@@ -74,8 +86,6 @@ def _fitted(cases, cfg: RunConfig, workers: int, quiet: bool, progress):
     """``(name, result, rendered page or None, seconds)`` per case as each is fitted: one after
     another in this process (one ``ModelCache``), or in worker processes."""
     if workers > 1:
-        from analyses import workers as pool
-
         names = [case.config.name for case in cases]
         with contextlib.closing(pool.fit_cases(names, cfg, workers, quiet)) as results:
             for name, result, rendered, caught, info in results:
@@ -104,8 +114,6 @@ def _stages(result, seconds: dict, written: dict) -> dict[str, float]:
 
 def _clock(since=None):
     """(wall, CPU of this process and its finished children) seconds, or the time since."""
-    import resource
-
     cpu = sum(
         getattr(resource.getrusage(who), f)
         for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
@@ -128,9 +136,6 @@ def fit_csv(
 ) -> int:
     """The analysis of a built-in case, on a user's CSV file, into ``out``.  ``case.family``
     "auto": the family is chosen from the target when the file is read (stated)."""
-    from analyses.datasets import load_csv
-    from models import get_family
-
     preflight.check_out(out, [out], data=path)
     auto = case.family == "auto"
     if not auto:
@@ -171,7 +176,6 @@ def fit_csv(
                 f"of that name; rename the column"
             )
     from analyses.pipeline import run_case, write_case  # xarray, PyMC: now
-    from analyses.problems import make_problem
 
     problems = []
     for prior in cfg.priors or family.default_priors(case.settings):
@@ -180,15 +184,12 @@ def fit_csv(
         except ValueError as exc:
             raise InputError(f"--priors {prior}: {exc}") from None
     if not quiet and (cfg.estimators is None or "nuts" in cfg.estimators):
-        from models.cost import nuts_note
-
         priors = {pr.prior: len(pr.layout.names) for pr in problems}
         others = [m for m in family.methods if m != "nuts"]
         iterations = cfg.chains * (cfg.tune + cfg.draws)
         note = nuts_note(family.name, priors, len(data.y), iterations, others, cfg.is_quick)
         if note:
             print(f"note: {note}")
-    from analyses.progress import Progress
 
     with _writing([out]), Progress(False if quiet else None) as progress:
         stage("fitting")
@@ -200,8 +201,6 @@ def fit_csv(
 def _check_family_choices(family, cfg: RunConfig) -> None:
     """--priors and --estimators name only what ``family`` offers (None: what some family
     offers, for --family auto before the family is chosen)."""
-    from models import FAMILIES
-
     families = [family] if family is not None else list(FAMILIES.values())
     for flag, asked, attr in (
         ("--priors", cfg.priors, "priors"),
@@ -231,8 +230,6 @@ def _writing(folders: list[Path], root: Path | None = None):
     """The block that fits and writes ``folders`` (``out`` itself for fit, ``out/CASE`` for
     run): each locked against other runs, its stale temporary siblings swept and checked once
     more under the lock.  An interrupt becomes ``Interrupted`` whose note says what was kept."""
-    from analyses.outputs import sweep_stale, sweep_stale_files
-
     before = {f: _fingerprint(f) for f in folders}
     try:
         with interrupts.OutLock(([root] if root is not None else []) + folders):
@@ -275,8 +272,6 @@ def _write(write, result, folder: Path) -> None:
 def _check_out_dir(out: Path) -> None:
     """Never replace a folder we did not write: ``out`` must be new, empty or provably an
     earlier report of this project (analyses.outputs.report_problem)."""
-    from analyses.outputs import report_problem
-
     if out.exists() or out.is_symlink():
         problem = report_problem(out)
         if problem is not None:
@@ -290,8 +285,6 @@ def _check_reports_root(out: Path, case_names: list[str]) -> None:
     """``run --out ROOT``: ROOT is never replaced, only its case folders (each by the rule of
     ``_check_out_dir``) and its index.html (only one this project wrote: it carries the
     generator mark); any other file in ROOT is left alone."""
-    from analyses.outputs import GENERATOR
-
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder; choose a folder")
     for name in case_names:
@@ -329,9 +322,6 @@ def _summarise(result, out: Path, quiet: bool = False, progress=None) -> int:
 def _write_index(out: Path) -> None:
     """Index every case folder under ``out`` that holds a results.json, with its thumbnail.png
     embedded (the index stays one self-contained file)."""
-    import base64
-
-    from analyses.outputs import GENERATOR, write_file_atomically
     from analyses.report import agreement_pairs, render_index
 
     entries = []

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from analyses import datasets
 from analyses.config import CaseConfig
+from analyses.errors import InputError
 from models.families.categorical.spec import CategoricalOptions
 from models.family import Settings
 
@@ -81,6 +82,4 @@ def get_case(name: str) -> Case:
     try:
         return CASES[name]
     except KeyError:
-        from analyses.errors import InputError
-
         raise InputError(f"unknown case {name!r}; known: {', '.join(CASES)}") from None

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from nutpie.sample import CompiledModel
+from nutpie.sample import CompiledModel  # noqa: TID253
 
 WRAPPER_VERSION = "1"  # part of the cache key: bump when the generated source changes meaning
 

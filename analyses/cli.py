@@ -11,10 +11,15 @@ import argparse
 import math
 import signal
 import sys
+import warnings
 from pathlib import Path
 
+from analyses import interrupts, preflight
+from analyses.app import fit_csv, run_cases
+from analyses.cases import CASES
 from analyses.config import CaseConfig, RunConfig
 from analyses.errors import InputError
+from analyses.workers import default_workers
 from models import FAMILIES
 from models.family import Settings
 
@@ -178,8 +183,6 @@ def main(argv: list[str] | None = None, exiting: bool = False) -> int:
     written (exit 0 or 1) and dropped when the run ends with its one line (exit 2, 130, 143).
     ``exiting`` (``python -m analyses``): the process ends next, and a signal arriving after
     the run is over is ignored rather than interrupting the interpreter's shutdown."""
-    import warnings
-
     with warnings.catch_warnings(record=True) as caught:
         code = _main(argv, exiting)
     if code in (0, 1):
@@ -189,7 +192,6 @@ def main(argv: list[str] | None = None, exiting: bool = False) -> int:
 
 
 def _main(argv: list[str] | None, exiting: bool) -> int:
-    from analyses import interrupts, preflight
 
     args = None
     previous = interrupts.install()  # SIGINT, SIGTERM -> Interrupted (exit 130, 143)
@@ -199,8 +201,6 @@ def _main(argv: list[str] | None, exiting: bool) -> int:
             return _list()
         preflight.check_numbers(args)  # every bad number: exit 2 before anything runs
         if args.quiet:  # nothing but errors on the terminal: no RuntimeWarning either
-            import warnings
-
             warnings.simplefilter("ignore")
         cfg = RunConfig(
             seed=args.seed,
@@ -217,12 +217,8 @@ def _main(argv: list[str] | None, exiting: bool) -> int:
         if args.quick:
             cfg = cfg.quick()
         if args.command == "run":
-            from analyses.app import run_cases
-            from analyses.workers import default_workers
-
             workers = default_workers() if args.workers is None else args.workers
             return run_cases(args.cases, args.out, cfg, args.quiet, workers, args.profile)
-        from analyses.app import fit_csv
 
         if args.target is None and args.formula is None:
             raise InputError("fit: give the target column with --target, or --formula 'y ~ ...'")
@@ -294,7 +290,6 @@ def _case_from_args(args) -> CaseConfig:
 
 
 def _list() -> int:
-    from analyses.cases import CASES
 
     for name, case in CASES.items():
         print(f"{name:12s} {case.config.family:10s} {case.description}")

@@ -9,8 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.special import softmax
 
+from analyses import csvfile, design
 from analyses.errors import InputError
+from models import get_family
+from models.families.categorical.spec import class_info
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,6 @@ def _seed_label(seed) -> str:
 
 
 def _class_info(classes, y) -> dict:
-    from models.families.categorical.spec import class_info
 
     classes = [str(c) for c in classes]  # plain str: numpy's np.str_ shows its repr on pages
     return class_info(classes, y, classes[0])
@@ -241,8 +244,6 @@ def iris() -> Dataset:
 def synthetic_softmax(seed: int | np.random.Generator, n: int = 300) -> Dataset:
     """Three classes, two features, known truth with class "a" as baseline (logits 0):
     z_b = 0.5 + 1.5 x1 - 1.0 x2,  z_c = -0.5 - 1.0 x1 + 2.0 x2,  x ~ N(0, I), n = 300."""
-    from scipy.special import softmax
-
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, 2))
     truth = {
@@ -351,9 +352,6 @@ def load_csv(
     are dropped.  The target is encoded by ``family.encode_target``.  What was decided is in
     the result's ``reading`` and description.
     """
-    from analyses import csvfile, design
-    from models import get_family
-
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
@@ -470,8 +468,6 @@ def _sentence(text: str) -> str:
 def _drop_missing(table, used: list[str], dropna: bool, choices: list[str]):
     """The data rows to keep (None: all), after refusing missing cells or, with ``dropna``,
     dropping their rows; says what it did in ``choices``."""
-    from analyses import csvfile
-
     masks = {c: csvfile.missing_mask(table.cells[c]) for c in used}
     counts = {c: int(m.sum()) for c, m in masks.items() if m.any()}
     if not counts:
@@ -508,8 +504,6 @@ def _drop_missing(table, used: list[str], dropna: bool, choices: list[str]):
 
 def _feature_column(path, name, cells, rows):
     """A feature column as float64, or as a list of str (a text column, dummy-coded later)."""
-    from analyses import csvfile
-
     col = csvfile.numeric_column(cells)
     if col.values is not None:
         _check_finite(path, name, cells, col.values, rows)
@@ -525,7 +519,6 @@ def _feature_column(path, name, cells, rows):
 
 
 def _check_finite(path, name, cells, values, rows) -> None:
-    from analyses import csvfile
 
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
@@ -539,8 +532,6 @@ def _check_finite(path, name, cells, values, rows) -> None:
 
 def _check_scale(path, name, v, rows) -> None:
     """Refuse a column whose squares over- or underflow double precision (naming the value)."""
-    from analyses import csvfile
-
     v = np.asarray(v, dtype=np.float64)
     if v.size == 0:
         return
@@ -565,9 +556,6 @@ def _check_scale(path, name, v, rows) -> None:
 def _resolve_family(path, target, cells, rows, family):
     """(family, sentence saying the choice or ""): ``family`` unless it is "auto"; then
     ``choose_family``; also refuses a text target for a family that needs numbers."""
-    from analyses import csvfile
-    from models import get_family
-
     if family == "auto":
         try:
             name, why = choose_family(cells, target)
@@ -601,8 +589,6 @@ def choose_family(cells, target: str) -> tuple[str, str]:
     When every cell is a number, values are compared as numbers (``1`` and ``1.0`` are one
     value, as are ``0`` and ``-0``), as the families' target encoders compare them."""
     import pyarrow.compute as pc
-
-    from analyses import csvfile
 
     col = csvfile.numeric_column(cells)
     if col.values is not None:

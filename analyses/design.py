@@ -10,10 +10,12 @@ formulaic.  The model adds its own intercept, so formulaic's ``Intercept`` colum
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from analyses import csvfile
 from analyses.errors import InputError
 
 
@@ -177,8 +179,6 @@ def _check_size(frame: dict, text: list[str], intercept: bool, numbers: int) -> 
     or too large for the memory available.  Its columns are at least each text column's
     levels but one plus ``numbers`` (an identifier used as a factor makes one column a row:
     the memory grows as rows squared)."""
-    from analyses import csvfile
-
     if not text:
         return
     n = len(frame[text[0]])
@@ -218,8 +218,6 @@ def _named_in(column: str, text: str) -> bool:
     the arguments of its stateful transforms (``poly(x, 2)``, ``scale(x)``, ``center``,
     ``bs``), so the columns are found in the text (a column named like a word used otherwise
     is read, and checked for missing cells, needlessly)."""
-    import re
-
     word = rf"(?<![\w.`]){re.escape(column)}(?![\w`])(?!\s*\()"
     return f"`{column}`" in text or re.search(word, text) is not None
 
@@ -227,8 +225,6 @@ def _named_in(column: str, text: str) -> bool:
 def _unknown_name(exc: BaseException) -> str | None:
     """The name a formula used that is neither a column nor a known function, from
     formulaic's evaluation error (a NameError in its message), else None."""
-    import re
-
     pattern = r"NameError: (?:name '([^']+)' is not defined|`([^`]+)` is not present)"
     m = re.search(pattern, str(exc))
     return None if m is None else m.group(1) or m.group(2)

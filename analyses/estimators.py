@@ -18,9 +18,10 @@ import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
-import xarray as xr
+import xarray as xr  # noqa: TID253
+from scipy import optimize
 
-from analyses import interrupts, tolerances
+from analyses import interrupts, thinning, tolerances
 from analyses.config import child_seed
 from analyses.results import Estimate
 from analyses.sampling import compile_nutpie_route
@@ -440,8 +441,6 @@ def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict
     ``pm.find_MAP(jitter=True)``), the start's held stage, the same scipy optimiser and options
     (trust-ncg with the exact Hessian; L-BFGS-B for a non-smooth family), then the same Newton
     refinement and acceptance."""
-    from scipy import optimize
-
     model = built.model
     smooth = ctx.family.smooth(ctx.problem)
     fn = _compiled_functions(model, ctx.cache, many_calls=not smooth)
@@ -890,8 +889,6 @@ def _add_predictive(ctx: Context, built: Built, idata) -> dict:
     sufficient-statistics likelihood) gives ``Built.extra["predictive"]``, which draws the rows
     asked for in NumPy; otherwise ``pm.sample_posterior_predictive`` draws every row."""
     import pymc as pm
-
-    from analyses import thinning
 
     n = ctx.problem.n
     rows = thinning.rows(n, child_seed(ctx.seeds["ppc"], "rows"))

@@ -8,14 +8,14 @@ from __future__ import annotations
 import base64
 import io
 
-import matplotlib
+import matplotlib  # noqa: TID253
 
 matplotlib.use("Agg")
 
-import arviz_plots as azp  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
+import arviz_plots as azp  # noqa: E402, TID253
+import matplotlib.pyplot as plt  # noqa: E402, TID253
 import numpy as np  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402, TID253
 
 from analyses.sweep_figures import prior_sweep, sample_size_sweep  # noqa: E402, F401
 

@@ -4,14 +4,15 @@ index.html), written atomically so a failed run never leaves a half-written repo
 from __future__ import annotations
 
 import platform
+import sys
 import time
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from analyses import estimators as E
-from analyses import tolerances
+from analyses import estimators as E  # noqa: TID253
+from analyses import outputs, pictures, tolerances
 from analyses.compare import agreement
 from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.datasets import Dataset
@@ -260,8 +261,6 @@ def _picture(family, problems, estimates, posteriors, seed: int = 0) -> dict:
     (flat: the MLE) and the first NUTS posterior, drawn as suits the outcome and the number of
     features (a curve, a surface, decision regions, observed against predicted, calibration,
     class frequencies; ``analyses.pictures``)."""
-    from analyses import pictures
-
     try:
         return pictures.picture(family, problems, estimates, posteriors, seed)
     except Exception as exc:  # drawn as "figure unavailable" with the reason, never lost
@@ -279,14 +278,10 @@ def _landscape(family, problems, estimates, quick: bool = False) -> dict | None:
     """NLL and mean loss over (weight of the first feature, its intercept) through the MLE (the
     MAP without one), every estimate marked; None when the model has no such pair or a failure
     (a figure's data must not lose the report).  ``quick``: a coarser grid."""
-    from analyses import pictures
-
     size = pictures.LANDSCAPE_GRID_QUICK if quick else pictures.LANDSCAPE_GRID
     try:
         return pictures.landscape(family, problems, estimates, size=size)
     except Exception as exc:  # guarded like a figure: the report says it is unavailable
-        import sys
-
         print(f"loss landscape unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
         return None
 
@@ -402,8 +397,6 @@ def render_case(result: CaseResult) -> tuple[dict[str, str | bytes], dict[str, f
     """The report's page and thumbnail (its figures drawn): ``({"index.html": ...,
     "thumbnail.png": ...}, seconds per part)``; what ``write_case`` writes besides the
     posteriors and results.json.  Picklable, so a worker process can draw them."""
-    import sys
-
     from analyses import figures, report
 
     timings: dict[str, float] = {}
@@ -428,8 +421,6 @@ def write_case(result: CaseResult, out_dir: Path, rendered=None) -> dict[str, fl
     ``out_dir`` atomically.  ``rendered``: ``render_case(result)`` when already made (by a
     worker process).  Returns seconds per part (figures and page, thumbnail, zarr,
     results.json, write: the rest of writing the folder)."""
-    from analyses import outputs
-
     files, timings = rendered if rendered is not None else render_case(result)
     files = dict(files)
     timings = dict(timings)

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import sys
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as Bar
+
 
 class _NoTask:
     def advance(self, steps: int = 1) -> None:
@@ -20,10 +24,6 @@ class Progress:
 
     def __enter__(self) -> Progress:
         if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-            from rich.progress import Progress as Bar
-
             self._bar = Bar(
                 TextColumn("{task.description}"),
                 BarColumn(),

@@ -7,9 +7,12 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import jinja2
+import jinja2  # noqa: TID253
 
-from analyses import figures
+from analyses import (
+    figures,  # noqa: TID253
+    thinning,
+)
 from analyses.results import AgreementRow, CaseResult
 from analyses.tolerances import TIERS
 
@@ -132,8 +135,6 @@ SWEEPS = (
 
 def _posterior_section(prior, idata, layout, refs, warnings, outcome="continuous", n=None):
     import arviz as az
-
-    from analyses import thinning
 
     section = {"prior": prior, "summary": "", "figures": [], "ci": "89% equal-tailed intervals"}
     try:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from analyses import estimators as E
+from analyses import estimators as E  # noqa: TID253
 from analyses import reweight as R
 from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.datasets import Dataset
@@ -174,7 +174,6 @@ class _Ctx(E.Context):
 class _Anchored:
     """The τ sweep's posterior, visited from the weak end, at each point the first of these
     whose checks pass (analyses/reweight.py: Pareto k̂ within its threshold, ESS ≥ MIN_ESS):
-
     1. the draws of the latest anchor (a NUTS run with ``anchor_draws`` per chain at a weaker
        prior) reweighted by the prior ratio (PSIS);
     2. importance sampling from the Laplace approximation at the point's own find_MAP mode
@@ -342,7 +341,6 @@ def prior_strength(
     ``mle``: (flat problem, the MLE's values), drawn as the τ → ∞ limit.  ``reweight=False``
     runs NUTS (``SweepConfig.draws``) at every point instead of the anchored reweighting (the
     benchmark's reference)."""
-
     family = get_family(case.family)
     sweep = family.sweep(case.settings, tuple(data.feature_names))
     if sweep is None:
@@ -493,7 +491,6 @@ def sample_size(
 ) -> dict | None:
     """The sample-size sweep of a case with a data generator ``sized(seed, n)``: nested
     random subsets of one sample of N_MAX rows."""
-
     family = get_family(case.family)
     sc = SweepConfig.for_run(cfg)
     full = sized(child_seed(cfg.seed, case.name, "sweep", "data"), max(sc.n_grid))

@@ -17,6 +17,9 @@ is kept, and then so is the loaded libraries' thread count.
 from __future__ import annotations
 
 import os
+import sys
+
+from threadpoolctl import threadpool_limits
 
 VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -24,12 +27,8 @@ VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 def one_thread_per_process() -> None:
     """Set each of :data:`VARIABLES` to 1 unless the user has set it, and the BLAS and OpenMP
     libraries already loaded to one thread."""
-    import sys
-
     user_set = any(name in os.environ for name in VARIABLES)
     for name in VARIABLES:
         os.environ.setdefault(name, "1")
     if "numpy" in sys.modules and not user_set:
-        from threadpoolctl import threadpool_limits
-
         threadpool_limits(limits=1)

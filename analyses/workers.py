@@ -22,12 +22,19 @@ parent.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import pickle
 import signal
 import time
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+from analyses import interrupts
+from analyses.cases import get_case
+from analyses.config import child_seed
+from analyses.interrupts import stage
 
 # Wall seconds per case of a warm ``run --sweeps --quick`` (README's profile, 2026-11-30;
 # iris and softmax_synthetic are also the longest at full settings): only the order matters,
@@ -69,10 +76,7 @@ def _start_worker() -> None:
 def _fit(name: str, cfg, quiet: bool):
     """In a worker: the case's result and its drawn page, with the Python warnings raised."""
     global _cache
-    from analyses.cases import get_case
-    from analyses.config import child_seed
     from analyses.estimators import ModelCache
-    from analyses.interrupts import stage
     from analyses.pipeline import render_case, run_case
 
     if _cache is None:
@@ -114,11 +118,6 @@ def fit_cases(names: list[str], cfg, workers: int, quiet: bool) -> Iterator[tupl
     """``(name, result, rendered, warnings, info)`` for every case, as each finishes, fitted
     in ``workers`` processes, longest cases first.  On an interrupt or error the workers are
     terminated before it propagates."""
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    from analyses import interrupts
-
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
@@ -144,8 +143,6 @@ def fit_cases(names: list[str], cfg, workers: int, quiet: bool) -> Iterator[tupl
 
 def _terminate(pool) -> None:
     """Stop every worker now (SIGTERM) and wait for them; never split by a second signal."""
-    from analyses import interrupts
-
     with interrupts.held():
         processes = list((getattr(pool, "_processes", None) or {}).values())
         for p in processes:

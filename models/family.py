@@ -20,7 +20,7 @@ import contextlib
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -271,8 +271,6 @@ def tau_sweep(
     ``weights``: the layout variable whose parameters carry the N(0, τ²) prior (and nothing
     else does), which gives the sweep its ``log_prior`` (``gaussian_log_prior(weights,
     centre)``); None: no reweighting."""
-    from dataclasses import replace
-
     return Sweep(
         prior="gaussian",
         symbol="τ",

@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import linalg as sla
+from scipy.optimize import linprog
 from scipy.special import expit
+
+from models.numerics import linalg as la
 
 EPS = np.finfo(np.float64).eps
 NEWTON_STEP_TOL = 1e-10  # accept when the Newton step still to go is <= this many sds
@@ -102,8 +105,6 @@ def newton(
     its rounding floor.  The solve runs in an orthonormal basis of the centred, scaled design
     (``A M = Q``), so its accuracy does not degrade with the conditioning of ``A``.
     """
-    from models.numerics import linalg as la
-
     A = np.asarray(A, float)
     y = np.asarray(y, float)
     n, p = A.shape
@@ -198,7 +199,6 @@ class Separation:
 def detect_separation(A: np.ndarray, y: np.ndarray) -> Separation:
     """Konis (2007), *Linear programming algorithms for detecting separated data in binary
     logistic regression models* (DPhil thesis, Oxford), ch. 4:
-
         maximise 1' X̄ b  subject to  X̄ b >= 0,  -1 <= b_j <= 1,    X̄ = diag(2y - 1) A.
 
     The MLE exists iff the optimum is 0 (b = 0); otherwise b is a direction along which the
@@ -210,8 +210,6 @@ def detect_separation(A: np.ndarray, y: np.ndarray) -> Separation:
     mapped back to the original scale.  Zero is decided relative to the LP's feasibility
     tolerance times the size of the data.
     """
-    from scipy.optimize import linprog
-
     A = np.asarray(A, float)
     y = np.asarray(y, float)
     n, p = A.shape

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import linprog
 
 from models.families.categorical.params import _classes, _y
 from models.family import (
@@ -29,15 +30,12 @@ def detect_separation(A: np.ndarray, y: np.ndarray, K: int, base: int) -> Separa
     """Whether the multinomial MLE fails to exist: a direction D (p x K, D[:, base] = 0) with
     A_i (D_{y_i} - D_k) >= 0 for every row i and class k exists, not all zero (Albert &
     Anderson 1984, Biometrika 71, 1-10; the LP is Konis's (2007) for K classes)::
-
         maximise sum_i sum_{k != y_i} A_i (D_{y_i} - D_k)
         subject to A_i (D_{y_i} - D_k) >= 0,  -1 <= D <= 1.
 
     Along such a D the log-likelihood increases without bound on the contrasts.  Columns are
     scaled to unit RMS; zero is decided relative to HiGHS's feasibility tolerance (1e-7) per
     row, as in ``models.numerics.logistic.detect_separation``."""
-    from scipy.optimize import linprog
-
     A = np.asarray(A, float)
     y = np.asarray(y, int)
     n, p = A.shape

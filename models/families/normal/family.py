@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
 from dataclasses import replace
 
 import numpy as np
@@ -71,8 +72,6 @@ class NormalFamily:
 
     # --- options, CLI and data
     def add_cli_arguments(self, group) -> list[str]:
-        from argparse import ArgumentTypeError
-
         def positive(text):
             try:
                 v = float(text)
@@ -306,7 +305,6 @@ class NormalFamily:
 
     def translations(self, problem: Problem, mode: dict | None = None, seed: int = 0) -> list:
         """Ridge, statsmodels and SGD weight decay rows; σ is the known value or the mode's."""
-
         sigma = problem.spec.sigma_known
         if sigma is None and mode is not None:
             sigma = mode.get("sigma")
