@@ -42,7 +42,7 @@ class CaseConfig:
     """What to fit: a name, the family and the user's settings for it."""
 
     name: str
-    family: str = "normal"
+    family: str  # a name in models.FAMILIES (or "auto" for fit: chosen from the target)
     settings: Settings = field(default_factory=Settings)
     priors: tuple[str, ...] | None = None  # None: the family's default_priors(settings)
 

@@ -420,7 +420,7 @@ def load_csv(
     if choice:
         choices.insert(0, choice)
     labels = None
-    if family.outcome == "continuous":  # numbers already parsed (exactly) stay numbers
+    if family.observation.numeric_target:  # numbers already parsed (exactly) stay numbers
         labels = csvfile.numeric_column(cells[target]).values
     labels = cells[target].to_pylist() if labels is None else labels
     del cells
@@ -434,7 +434,7 @@ def load_csv(
         )
     elif choice and "baseline" in target_info:
         choices[0] += f"; baseline class {target_info['baseline']!r} (--baseline to change)"
-    if family.outcome == "continuous":
+    if family.observation.numeric_target:
         _check_scale(path, target, y, rows)
     try:
         made = design.build(frame, parsed, intercept, None if parsed else MAX_LEVELS)
@@ -562,7 +562,7 @@ def _resolve_family(path, target, cells, rows, family):
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
         return get_family(name), why
-    if family.outcome == "continuous":
+    if family.observation.numeric_target:
         col = csvfile.numeric_column(cells)
         if col.values is None:
             line = csvfile.file_lines(path, [rows[col.first_text]])[0]

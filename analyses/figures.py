@@ -184,15 +184,17 @@ def pair_plot(idata, layout):
     return fig
 
 
-def ppc_plot(idata, outcome: str = "continuous"):
-    """Posterior predictive check suited to the outcome: densities of replicated y against the
-    observed y (continuous), or a PAV-adjusted calibration plot (binary: observed event rate,
-    made monotone by pool-adjacent-violators, against the predicted probability, with the band
-    the posterior predictive replicates give; Dimitriadis, Gneiting & Jordan 2021)."""
+def ppc_plot(idata, kind: str = "density"):
+    """The posterior predictive check of ``kind`` (the family's ``Observation.ppc``):
+    "density", densities of replicated y against the observed y; "calibration", a PAV-adjusted
+    calibration plot (observed event rate, made monotone by pool-adjacent-violators, against the
+    predicted probability, with the band the posterior predictive replicates give; Dimitriadis,
+    Gneiting & Jordan 2021); "class_counts", each class's observed count against the
+    replicates'."""
     size = {"figure_kwargs": {"figsize": (6, 3.5), "layout": "constrained"}}
-    if outcome == "categorical":
+    if kind == "class_counts":
         return _ppc_counts(idata)
-    if outcome == "binary":
+    if kind == "calibration":
         pc = azp.plot_ppc_pava(idata, backend="matplotlib", **size)
         fig = _figure(pc)
         for ax in fig.axes:
@@ -322,11 +324,8 @@ def fit_picture(picture: dict):
     kind = picture.get("kind")
     if kind == "unavailable":  # its data failed (analyses.pipeline._picture): say why
         raise RuntimeError(picture["error"])
-    if kind is None:  # a picture from before the kinds: one feature is a curve
-        if picture.get("outcome") == "categorical":
-            kind = "regions"
-        else:
-            kind = "curve" if picture["X"].shape[1] == 1 else "surface"
+    if kind is None:  # a picture without a kind: one feature is a curve
+        kind = "curve" if picture["X"].shape[1] == 1 else "surface"
     return {
         "curve": _fit_curve,
         "surface": _fit_surface,
@@ -354,7 +353,7 @@ def _fit_curve(picture: dict):
         ax.fill_between(
             grid, band["lo"], band["hi"], color="C0", alpha=0.35, lw=0, label=band["label"]
         )
-    binary = picture.get("outcome") == "binary"
+    binary = bool(picture.get("probability"))  # y in {0, 1}, the curves probabilities
     ax.scatter(
         X[:, 0], y, s=14, color="k", alpha=0.35 if binary else 0.6, lw=0, label="data", zorder=3
     )

@@ -2,31 +2,32 @@
 picture and the loss landscape draw.  ``analyses.figures`` draws these dicts.
 
 Everything goes through the family contract: ``family.predict`` (the mean response E[y | x],
-P(y = 1 | x), or the (m, K) class probabilities), ``family.outcome`` ("continuous", "binary",
-"categorical"), ``family.smooth`` and the layout's parameters (name, PyMC variable and
-selection).  No family's parameter is named here: the landscape's (weight, intercept) pair is
-found from ``predict`` itself (see ``affine_pair``).
+P(y = 1 | x), or the (m, K) class probabilities), ``family.observation`` (the NLL of y given a
+prediction, the loss it equals and how, the link, which fit picture suits k features:
+``models.observation``), ``family.smooth`` and the layout's parameters (name, PyMC variable and
+selection).  No family or outcome is named here: the landscape's (weight, intercept) pair is
+found from ``predict`` itself (see ``affine_pair``), and the NLL and loss come from the
+observation model.
 
-The fit picture, by outcome and number of features k:
+The fit picture's kinds (``Observation.picture(k)`` chooses one for k features):
 
-==============  ==================================  =========================================
-outcome         k                                   kind
-==============  ==================================  =========================================
-continuous      1                                   "curve": data, MLE, MAP, posterior mean,
-                                                    89% bands of E[y | x] and of a new y
-binary          1                                   "curve" of P(y = 1 | x), 89% band
-binary          2                                   "surface": one panel per fit
-categorical     2                                   "regions": one panel per fit
-categorical     1                                   "class_curves": P(class | x) per fit
-continuous      0 or >= 2                           "observed_vs_predicted", with per-row 89%
-                                                    posterior predictive intervals
-binary          0 or >= 3                           "calibration" (binned, with counts)
-categorical     >= 3                                "class_calibration" (one panel per class)
-categorical     0 (intercept only)                  "frequencies": p̂ against each fitted q
-==============  ==================================  =========================================
+=========================  ===================================================================
+kind                       what it draws
+=========================  ===================================================================
+"curve"                    one feature: the data, MLE, MAP, posterior mean and 89% bands of
+                           the prediction (and of a new y, for a density with noise)
+"surface"                  two features, a probability over the plane: one panel per fit
+"regions"                  two features, classes: the likeliest class, one panel per fit
+"class_curves"             one feature: P(class | x) per fit
+"observed_vs_predicted"    observed y against the prediction, per-row 89% predictive intervals
+"calibration"              binned observed rate against the predicted probability, with counts
+"class_calibration"        the same per class (one panel per class)
+"frequencies"              intercept only: p̂ against each fitted q
+=========================  ===================================================================
 
-Every picture dict has ``kind``, ``outcome``, ``title``, ``caption`` and a non-empty ``curves``
-({label: predictions}) when there is anything to draw.
+Every picture dict has ``kind``, ``ppc`` (the observation model's predictive check),
+``probability`` (whether the prediction is one), ``title``, ``caption`` and a non-empty
+``curves`` ({label: predictions}) when there is anything to draw.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ MAX_CLASS_PANELS = 12
 # points per axis of the loss landscape (scikit-learn's log_loss costs ~1-10 ms a call)
 LANDSCAPE_GRID = 31
 LANDSCAPE_GRID_QUICK = 15  # --quick; odd, so the centre (the MLE) is a grid point
-# above this many (row x grid point) evaluations a Gaussian landscape comes from sufficient
-# statistics (``_gaussian_grid``; 10^6 rows x 961 points row by row took minutes); other
+# above this many (row x grid point) evaluations a quadratic loss's landscape comes from
+# sufficient statistics (``_quadratic_grid``; 10^6 rows x 961 points row by row took minutes);
+# other
 # families evaluate the grid a block of points at a time, ~LANDSCAPE_BLOCK_VALUES values each
 LANDSCAPE_ROW_EVALS = 20_000_000
 LANDSCAPE_BLOCK_VALUES = 4_000_000
@@ -184,7 +186,8 @@ def picture(family, problems: dict, estimates: dict, posteriors: dict, seed: int
     Above ``thinning.MAX_ROWS`` rows, the figure draws a subset of them (those of the
     posterior predictive draws when there are, else a subset seeded by ``seed``) and its caption
     says so; fitted curves, RMSE, calibration bins and counts use every row."""
-    out = {"outcome": family.outcome}
+    obs = family.observation
+    out = {"ppc": obs.ppc, "probability": obs.probability}
     first = next(iter(problems.values()))
     X = np.asarray(first.X, dtype=float)
     k = X.shape[1]
@@ -192,18 +195,8 @@ def picture(family, problems: dict, estimates: dict, posteriors: dict, seed: int
     post = first_posterior(problems, posteriors)
     if not fits and post is None:
         return out
-    outcome = family.outcome
-    if outcome == "categorical":
-        make = {0: _frequencies, 1: _class_curves, 2: _regions}.get(k, _class_calibration)
-    elif k == 1:
-        make = _curve
-    elif k == 2 and outcome == "binary":
-        make = _surface
-    elif outcome == "binary":
-        make = _calibration
-    else:
-        make = _observed_vs_predicted
-    y = np.asarray(first.y, dtype=int if outcome != "continuous" else float)
+    make = MAKERS[obs.picture(k)]
+    y = obs.y_values(first.y)
     rows = _shown_rows(len(y), post, seed)
     made = make(family, X, y, fits, post, rows) if make is _observed_vs_predicted else None
     made = made or make(family, X, y, fits, post)
@@ -256,8 +249,8 @@ def _curve(family, X, y, fits, post) -> dict:
     G = grid[0][:, None]
     curves = {f.label: family.predict(f.problem, f.params, G) for f in fits}
     out: dict = {"kind": "curve", "grid": grid}
-    continuous = family.outcome == "continuous"
-    what = "E[y | x]" if continuous else "P(y = 1 | x)"
+    obs = family.observation
+    what = obs.prediction
     caption = f"The data and the fitted {what} at find_MAP's mode under each prior"
     caption += f" ({_fits_text(fits)})"
     if post is not None:
@@ -271,7 +264,7 @@ def _curve(family, X, y, fits, post) -> dict:
             f"; the posterior mean of {what} ({_draws_note(post)}) with its "
             f"{_pct(INTERVAL)} credible band (dark)"
         )
-        if continuous and post.ppc is not None:
+        if not obs.probability and post.ppc is not None:
             out["predictive"] = _predictive_band(family, post, X, G)
             caption += (
                 f" and the {_pct(INTERVAL)} posterior predictive interval of a new y (light): "
@@ -281,7 +274,7 @@ def _curve(family, X, y, fits, post) -> dict:
     out |= {
         "curves": curves,
         "ylabel": what,
-        "title": ("Fitted line" if continuous else "Fitted probability curve")
+        "title": ("Fitted probability curve" if obs.probability else "Fitted line")
         + f": {_which(fits, post, 'the posterior')}",
         "caption": caption + ".",
     }
@@ -555,35 +548,20 @@ def _frequencies(family, X, y, fits, post) -> dict:
     }
 
 
-# ------------------------------------------------------------------------------ the landscape
-def _outcome_terms(outcome: str, y: np.ndarray, preds: np.ndarray, sigma: float | None):
-    """(NLL from the density / pmf, mean loss from scikit-learn, where the two are comparable)
-    at each of G predictions ``preds`` (G, n) or (G, n, K).  scikit-learn is called once per
-    prediction (log_loss has no multi-output form), or once for all of them
-    (mean_squared_error's raw_values).  Comparable: every row's probability of its observed
-    outcome is at least eps (the float64 epsilon): log_loss clips it to that, and below it the
-    pmf underflows, so neither is the NLL there (the ledger computes that from logits).
-    Clipping at 1 - eps changes a row's loss by at most eps: inside the stated deviation."""
-    from sklearn.metrics import log_loss, mean_squared_error
-
-    nll, observed = _nll(outcome, y, preds, sigma)
-    if outcome == "continuous":
-        truth = np.broadcast_to(y[:, None], preds.T.shape)
-        loss = mean_squared_error(truth, preds.T, multioutput="raw_values")
-        return nll, loss, np.isfinite(nll)
-    labels = [0, 1] if outcome == "binary" else np.arange(preds.shape[-1])
-    loss = np.array([log_loss(y, p, labels=labels) for p in preds])
-    ok = np.all(observed >= np.finfo(float).eps, axis=1)
-    return nll, loss, ok & np.isfinite(nll)
-
-
-LOSS_NAMES = {
-    "continuous": ("MSE", "sklearn.metrics.mean_squared_error"),
-    "binary": ("mean BCE", "sklearn.metrics.log_loss"),
-    "categorical": ("mean CE", "sklearn.metrics.log_loss"),
+# the fit picture's kinds (``Observation.picture``) and what makes each
+MAKERS = {
+    "curve": _curve,
+    "surface": _surface,
+    "regions": _regions,
+    "class_curves": _class_curves,
+    "observed_vs_predicted": _observed_vs_predicted,
+    "calibration": _calibration,
+    "class_calibration": _class_calibration,
+    "frequencies": _frequencies,
 }
 
 
+# ------------------------------------------------------------------------------ the landscape
 def _derivatives(family, problem, params: dict, X) -> dict[str, np.ndarray]:
     """Central-difference d predict / d parameter at the rows of X, per parameter of the
     layout present in ``params`` (those predict ignores come out as zero)."""
@@ -624,19 +602,6 @@ def affine_pair(family, problem, params: dict) -> tuple[str, str, int] | None:
     return None
 
 
-def _link(outcome: str, pred: np.ndarray) -> np.ndarray:
-    """The scale on which a regression's prediction is linear in its parameters: E[y | x]
-    itself, logit P(y = 1 | x), or the centred log-probabilities (log P - mean over classes:
-    free of the softmax's per-row constant)."""
-    if outcome == "continuous":
-        return pred
-    with np.errstate(divide="ignore"):
-        if outcome == "binary":
-            return np.log(pred) - np.log1p(-pred)
-        lp = np.log(pred)
-    return lp - lp.mean(axis=1, keepdims=True)
-
-
 def _reparametrise(family, problem, params, other_problem, other_params, free) -> dict | None:
     """The point of ``problem``'s parametrisation that predicts what ``other_params`` predicts
     under ``other_problem`` at every row (e.g. a softmax Gaussian-prior estimate, which has a
@@ -651,13 +616,13 @@ def _reparametrise(family, problem, params, other_problem, other_params, free) -
 
 def _solve_reparametrisation(family, problem, params, other_problem, other_params, free):
     X = np.asarray(problem.X, dtype=float)
-    outcome = family.outcome
-    target = _link(outcome, family.predict(other_problem, other_params, X)).ravel()
+    link = family.observation.link
+    target = link(family.predict(other_problem, other_params, X)).ravel()
     if not np.all(np.isfinite(target)):
         return None
 
     def resid(theta):
-        return _link(outcome, family.predict(problem, theta, X)).ravel() - target
+        return link(family.predict(problem, theta, X)).ravel() - target
 
     theta = dict(params)
     for _ in range(2):
@@ -702,22 +667,6 @@ def _marker_name(method: str, prior: str) -> str:
     return method
 
 
-def _nll(outcome: str, y: np.ndarray, preds: np.ndarray, sigma: float | None):
-    """-log p(y | prediction) at each of G predictions (G, n) or (G, n, K), from the Normal
-    density (sd ``sigma``), the Bernoulli pmf or the categorical pmf; also each row's
-    probability of its observed outcome (None for a density)."""
-    from scipy.stats import bernoulli, norm
-
-    with np.errstate(divide="ignore"):
-        if outcome == "continuous":
-            return -np.sum(norm.logpdf(y, preds, sigma), axis=1), None
-        if outcome == "binary":
-            observed = np.where(y == 1, preds, 1 - preds)
-            return -np.sum(bernoulli.logpmf(y, preds), axis=1), observed
-        observed = preds[:, np.arange(len(y)), y]
-        return -np.sum(np.log(observed), axis=1), observed
-
-
 def _slice_sd(family, problem, params, names, y, sigma, marginal) -> np.ndarray | None:
     """sd of the two coordinates with every other parameter held (the slice's own scale, much
     smaller than the marginal sd when features are collinear): the square roots of the diagonal
@@ -730,7 +679,7 @@ def _slice_sd(family, problem, params, names, y, sigma, marginal) -> np.ndarray 
 
     def f(d0, d1):
         at = params | {names[0]: theta[0] + d0 * h[0], names[1]: theta[1] + d1 * h[1]}
-        return _nll(family.outcome, y, family.predict(problem, at, X)[None], sigma)[0][0]
+        return family.observation.nll(y, family.predict(problem, at, X)[None], sigma)[0][0]
 
     f0 = f(0, 0)
     H = np.empty((2, 2))
@@ -756,8 +705,9 @@ def _sd(estimates: dict, prior: str, names: tuple[str, str]) -> np.ndarray | Non
 
 
 def _grid_terms(family, problem, params, names, X, y, sigma, at) -> tuple:
-    """``_outcome_terms`` at every grid point ``at`` [(w, b), ...], row by row, a block of
-    grid points at a time (memory O(block * n), not O(grid * n))."""
+    """The observation model's ``terms`` (NLL, loss, comparable) at every grid point ``at``
+    [(w, b), ...], row by row, a block of grid points at a time (memory O(block * n), not
+    O(grid * n))."""
     parts = []
     block = max(1, LANDSCAPE_BLOCK_VALUES // max(1, X.shape[0]))
     for start in range(0, len(at), block):
@@ -767,18 +717,19 @@ def _grid_terms(family, problem, params, names, X, y, sigma, at) -> tuple:
                 for w, b in at[start : start + block]
             ]
         )
-        parts.append(_outcome_terms(family.outcome, y, preds, sigma))
+        parts.append(family.observation.terms(y, preds, sigma))
     return tuple(np.concatenate(v) for v in zip(*parts, strict=True))
 
 
-def _gaussian_grid(family, problem, params, names, d, y, sigma, at, ac) -> tuple:
-    """The Gaussian slice from sufficient statistics: with r the residuals at the centre and
-    u, v the predictions' derivatives in (w, b) (``_derivatives``; the predictor is linear in
-    them), RSS(dw, db) = Σ(r − dw·u − db·v)², expanded at the centre (r is the mode's residual,
-    so no term is much larger than the sum).  Returns (NLL, MSE, ok, deviation, points
-    checked): the deviation is max |NLL − (a·MSE + c)| with both from every row (the Normal
-    density, scikit-learn's MSE) at the corners and centre, and at least the gap between
-    those and the grid's values."""
+def _quadratic_grid(family, problem, params, names, d, y, sigma, at, ac) -> tuple:
+    """The slice of a quadratic loss (``Observation.quadratic``: the mean squared residual of
+    a predictor linear in (w, b)) from sufficient statistics: with r the residuals at the
+    centre and u, v the predictions' derivatives in (w, b) (``_derivatives``), RSS(dw, db) =
+    Σ(r − dw·u − db·v)², expanded at the centre (r is the mode's residual, so no term is much
+    larger than the sum); the NLL is a·loss + c (``Observation.affine``).  Returns (NLL, loss,
+    ok, deviation, points checked): the deviation is max |NLL − (a·loss + c)| with both from
+    every row (the observation model's ``terms``) at the corners and centre, and at least the
+    gap between those and the grid's values."""
     X = np.asarray(problem.X, dtype=float)
     n = len(y)
     u, v = d[names[0]][:, 0], d[names[1]][:, 0]
@@ -835,13 +786,12 @@ def landscape(family, problems: dict, estimates: dict, size: int = LANDSCAPE_GRI
     if pair is None:
         return None
     w_name, b_name, j = pair
-    outcome = family.outcome
-    y = np.asarray(problem.y, dtype=float if outcome == "continuous" else int)
+    obs = family.observation
+    y = obs.y_values(problem.y)
     n = len(y)
-    mu0 = family.predict(problem, params, X)
-    sigma = float(np.sqrt(np.mean((y - mu0) ** 2))) if outcome == "continuous" else None
+    sigma = obs.noise_scale(y, family.predict(problem, params, X))
     if sigma is not None and not sigma > 0:
-        return None  # fitted exactly: the Gaussian NLL is unbounded at sigma = 0
+        return None  # fitted exactly: a density's NLL is unbounded at scale 0
 
     # markers: every estimate with both coordinates, in this slice's parametrisation
     d = _derivatives(family, problem, params, X)
@@ -873,23 +823,20 @@ def landscape(family, problems: dict, estimates: dict, size: int = LANDSCAPE_GRI
     half = half * min(max(1.0, 1.15 * far), 3.0)  # take in the markers, up to 3x wider
     ws = np.linspace(c0[0] - half[0], c0[0] + half[0], size)
     bs = np.linspace(c0[1] - half[1], c0[1] + half[1], size)
-    if outcome == "continuous":
-        a, c = n / (2 * sigma**2), n / 2 * np.log(2 * np.pi * sigma**2)
-    else:
-        a, c = float(n), 0.0
+    a, c, relation = obs.affine(n, sigma)
     at = [(w, b) for b in bs for w in ws]
-    loss_name, loss_fn = LOSS_NAMES[outcome]
+    loss_name, loss_fn = obs.loss_name, obs.loss_function
     grid_note = ""
-    if outcome == "continuous" and n * len(at) > LANDSCAPE_ROW_EVALS:
+    if obs.quadratic and n * len(at) > LANDSCAPE_ROW_EVALS:
         # every row at every grid point would take minutes: the grid from the residuals'
         # sufficient statistics, the identity checked row by row at corners and centre
-        nll, loss, ok, deviation, checked = _gaussian_grid(
+        nll, loss, ok, deviation, checked = _quadratic_grid(
             family, problem, params, (w_name, b_name), d, y, sigma, at, (a, c)
         )
         grid_note = (
-            f" With n = {n:,} rows, the grid's NLL and MSE are computed from the residuals' "
-            f"sufficient statistics at the centre (Σr², Σr·x, Σx², … : exact for this linear "
-            f"predictor); the check below is row by row (the Normal density and "
+            f" With n = {n:,} rows, the grid's NLL and {loss_name} are computed from the "
+            f"residuals' sufficient statistics at the centre (Σr², Σr·x, Σx², … : exact for "
+            f"this linear predictor); the check below is row by row ({obs.nll_from} and "
             f"{loss_fn}) at the grid's {checked} corner and centre points, where it also "
             "confirms the grid's values."
         )
@@ -912,16 +859,7 @@ def landscape(family, problems: dict, estimates: dict, size: int = LANDSCAPE_GRI
         edge |= ib in (0, len(bs) - 1) or iw in (0, len(ws) - 1)
 
     feature = problem.features[j]
-    if outcome == "continuous":
-        relation = (
-            f"NLL = n/2·log(2πσ²) + n·MSE/(2σ²) with σ held at its maximum-likelihood value "
-            f"√(RSS/n) = {sigma:.4g} at the centre: a = n/(2σ²) = {a:.6g}, "
-            f"c = n/2·log(2πσ²) = {c:.6g}"
-        )
-        nll_from = "the Normal density"
-    else:
-        relation = f"NLL = n·{loss_name}: a = n = {n}, c = 0"
-        nll_from = "the Bernoulli pmf" if outcome == "binary" else "the categorical pmf"
+    nll_from = obs.nll_from
     where = where_checked or "the grid"
     if not ok.all() and where_checked is None:
         where = (
@@ -964,7 +902,6 @@ def landscape(family, problems: dict, estimates: dict, size: int = LANDSCAPE_GRI
     return {
         "title": f"Loss landscape: NLL and {loss_name} over ({w_name}, {b_name})",
         "caption": caption,
-        "outcome": outcome,
         "w_name": w_name,
         "b_name": b_name,
         "feature": feature,
@@ -975,7 +912,7 @@ def landscape(family, problems: dict, estimates: dict, size: int = LANDSCAPE_GRI
         "loss_name": loss_name,
         "a": float(a),
         "c": float(c),
-        "sigma": sigma,
+        "scale": sigma,  # the NLL's scale held in the slice (Observation.noise_scale)
         "n": n,
         "max_deviation": deviation,
         "comparable": ok,

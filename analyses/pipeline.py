@@ -265,7 +265,7 @@ def _picture(family, problems, estimates, posteriors, seed: int = 0) -> dict:
         return pictures.picture(family, problems, estimates, posteriors, seed)
     except Exception as exc:  # drawn as "figure unavailable" with the reason, never lost
         return {
-            "outcome": family.outcome,
+            "ppc": family.observation.ppc,
             "kind": "unavailable",
             "title": "Fit picture",
             "caption": "",

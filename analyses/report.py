@@ -15,6 +15,7 @@ from analyses import (
 )
 from analyses.results import AgreementRow, CaseResult
 from analyses.tolerances import TIERS
+from models import get_family
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("analyses", "templates"),
@@ -133,7 +134,10 @@ SWEEPS = (
 )
 
 
-def _posterior_section(prior, idata, layout, refs, warnings, outcome="continuous", n=None):
+def _posterior_section(prior, idata, layout, refs, warnings, ppc=("density", ""), n=None):
+    """One prior's posterior: summary table, densities, rank and pair plots and the posterior
+    predictive check ``ppc`` = (kind, title note): the family's ``Observation.ppc`` and
+    ``ppc_note``."""
     import arviz as az
 
     section = {"prior": prior, "summary": "", "figures": [], "ci": "89% equal-tailed intervals"}
@@ -157,13 +161,8 @@ def _posterior_section(prior, idata, layout, refs, warnings, outcome="continuous
         ),
         ("Pair plot", lambda: figures.pair_plot(idata, layout)),
         (
-            "Posterior predictive check"
-            + (
-                " (calibration: observed rate vs predicted probability)"
-                if outcome == "binary"
-                else ""
-            ),
-            lambda: figures.ppc_plot(idata, outcome),
+            "Posterior predictive check" + ppc[1],
+            lambda: figures.ppc_plot(idata, ppc[0]),
         ),
     ]
     for title, make in plots:
@@ -217,6 +216,7 @@ def render_case_page(
             )
             sweeps.append(fig | {"id": f"sweep-{key}", "label": label})
     posteriors = []
+    observation = get_family(result.family).observation
     for prior, idata in (result.idata or {}).items():
         posteriors.append(
             _posterior_section(
@@ -225,7 +225,7 @@ def render_case_page(
                 result.layout,
                 references.get(prior, {}),
                 extra_warnings,
-                (result.picture or {}).get("outcome", "continuous"),
+                (observation.ppc, observation.ppc_note),
                 result.n_obs,
             )
         )

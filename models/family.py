@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
+from models.observation import Observation
 from models.pairs import Pair
 
 # The estimators PyMC provides for every family (run generically by analyses.estimators);
@@ -350,7 +351,9 @@ class Family(Protocol):
     # True when every mode has a positive-definite Hessian (no flat directions), so a non-PD
     # Hessian at find_MAP's final point means it stopped at a saddle: that start failed
     log_concave: bool
-    outcome: str  # "continuous" or "binary": which predictive check and fit picture suit it
+    # its observation model: y, the NLL given a prediction, the loss it equals and how, the
+    # link, the predictive check and fit picture that suit it (``models.observation``)
+    observation: Observation
     Options: ClassVar[type]
 
     # --- options, CLI and data

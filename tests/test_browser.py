@@ -61,7 +61,7 @@ def _cases():
         layout=layout,
         idata={"flat": idata},
         picture={
-            "outcome": "continuous",
+            "kind": "curve",
             "X": x[:, None],
             "y": 2 * x + rng.normal(scale=0.1, size=20),
             "features": ["x"],

@@ -93,9 +93,9 @@ def _fake_posterior(family, problem, centre: dict, seed: int, chains=2, draws=40
                 if p.name in names
             }
             mu = family.predict(problem, params, X)
-            if family.outcome == "continuous":
+            if not family.observation.probability:
                 reps.append(mu + 0.5 * rng.normal(size=mu.shape))
-            elif family.outcome == "binary":
+            elif mu.ndim == 1:  # P(y = 1 | x)
                 reps.append((rng.uniform(size=mu.shape) < mu).astype(float))
             else:
                 reps.append((rng.uniform(size=(len(mu), 1)) > mu.cumsum(axis=1)).sum(axis=1))

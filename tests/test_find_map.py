@@ -110,7 +110,7 @@ def test_exact_fit_has_no_sigma(model_cache):
     X = np.column_stack([x**k for k in range(1, 6)])
     data = Dataset("wampler1", X, np.polyval(np.ones(6), x), tuple(f"x{k}" for k in range(5)), "y")
     cfg = RunConfig(estimators=("closed_form", "find_map", "laplace", "sklearn", "statsmodels"))
-    res = run_case(data, CaseConfig("wampler1"), cfg, model_cache)
+    res = run_case(data, CaseConfig("wampler1", "normal"), cfg, model_cache)
     assert "sigma" not in res.estimates["closed_form_flat"].mean
     assert any("fitted exactly" in w for w in res.warnings)
     fm = res.estimates["find_map_flat"]
@@ -186,7 +186,7 @@ def test_nuts_matches_exact_posterior_on_filip_like_design(model_cache):
     data = Dataset("filip_like", X, y, tuple(f"x{k}" for k in range(1, 11)), "y")
     cfg = RunConfig(seed=1, estimators=("closed_form", "exact_posterior", "nuts"))  # both priors
     res = run_case(
-        data, CaseConfig("filip_like", settings=Settings(prior_scale=10.0)), cfg, model_cache
+        data, CaseConfig("filip_like", "normal", Settings(prior_scale=10.0)), cfg, model_cache
     )
     rows = [r for r in res.agreement if r.tier == "monte carlo"]
     assert len(rows) >= 4 * 12  # mean and sd of 12 parameters under both priors

@@ -203,7 +203,7 @@ def test_case_page_summary_first(result):
 def _picture():
     x = np.linspace(0.0, 1.0, 20)
     return {
-        "outcome": "continuous",
+        "kind": "curve",
         "X": x[:, None],
         "y": 2 * x,
         "features": [EVIL],

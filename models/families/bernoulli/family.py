@@ -7,6 +7,7 @@ from scipy.special import expit
 
 from models.families.bernoulli.existence import separation, separation_reason
 from models.families.bernoulli.model import build_model
+from models.families.bernoulli.observation import BernoulliObservation
 from models.families.bernoulli.references import (
     firth_library_fit,
     importance_fit,
@@ -72,7 +73,7 @@ class BernoulliFamily:
     # -log p is strictly convex for flat and Gaussian priors (when the MLE exists); with the
     # Jeffreys prior every mode found in practice has a PD Hessian
     log_concave = True
-    outcome = "binary"
+    observation = BernoulliObservation()  # y, its NLL, the loss it equals, link, pictures
     Options = BernoulliOptions
 
     # --- options, CLI and data

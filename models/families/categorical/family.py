@@ -10,6 +10,7 @@ from scipy.special import logsumexp, softmax
 
 from models.families.categorical.existence import separation, separation_reason
 from models.families.categorical.model import build_dirichlet, build_network, build_regression
+from models.families.categorical.observation import CategoricalObservation
 from models.families.categorical.params import (
     _classes,
     _model_params,
@@ -91,7 +92,7 @@ class CategoricalFamily:
     # softmax regression is log-concave, the network is not: a non-PD Hessian at a network
     # start is a saddle or plateau of that start, judged by the Newton check instead
     log_concave = False
-    outcome = "categorical"
+    observation = CategoricalObservation()  # y, its NLL, the loss it equals, link, pictures
     Options = CategoricalOptions
 
     # --- options, CLI and data

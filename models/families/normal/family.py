@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 
 from models.families.normal.model import build_model, laplace_sd
+from models.families.normal.observation import NormalObservation
 from models.families.normal.references import (
     closed_form,
     exact_posterior,
@@ -67,7 +68,7 @@ class NormalFamily:
     # has a PD Hessian; it is not jointly convex, so a Gaussian prior with unknown sigma can give
     # two modes (see ``map_starts``)
     log_concave = True
-    outcome = "continuous"
+    observation = NormalObservation()  # y, its NLL, the loss it equals, link, pictures
     Options = NormalOptions
 
     # --- options, CLI and data
