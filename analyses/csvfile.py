@@ -25,7 +25,7 @@ import numpy as np
 from analyses.errors import InputError
 
 # Cells read as missing, compared after stripping spaces and lower-casing (models.family).
-from models.family import MISSING
+from models.targets import MISSING
 
 # The memory a file needs, estimated before reading it: BYTES_PER_CELL for the numbers
 # (benchmarks/bench_csv.py measures about 24 bytes a cell for load_csv on all-numeric files,

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from analyses import estimators as E  # noqa: TID253
-from analyses import outputs, pictures, tolerances
+from analyses import landscape, outputs, pictures, tolerances
 from analyses.compare import agreement
 from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.datasets import Dataset
+from analyses.find_map import find_map  # noqa: TID253
 from analyses.problems import make_problem
 from analyses.results import AgreementRow, CaseResult, Estimate
 from analyses.translate import verify as verify_translations
@@ -112,7 +113,7 @@ def run_case(
             if method in refs:
                 new = [timed("references", E.reference, ctx, method, computed)]
             elif method == "find_map":
-                new = [e for e in timed("find_map", E.find_map, ctx) if e is not None]
+                new = [e for e in timed("find_map", find_map, ctx) if e is not None]
             elif method == "nuts":
                 before = cache.compile_seconds
                 est, idata = timed("nuts", E.nuts, ctx)
@@ -278,9 +279,9 @@ def _landscape(family, problems, estimates, quick: bool = False) -> dict | None:
     """NLL and mean loss over (weight of the first feature, its intercept) through the MLE (the
     MAP without one), every estimate marked; None when the model has no such pair or a failure
     (a figure's data must not lose the report).  ``quick``: a coarser grid."""
-    size = pictures.LANDSCAPE_GRID_QUICK if quick else pictures.LANDSCAPE_GRID
+    size = landscape.LANDSCAPE_GRID_QUICK if quick else landscape.LANDSCAPE_GRID
     try:
-        return pictures.landscape(family, problems, estimates, size=size)
+        return landscape.landscape(family, problems, estimates, size=size)
     except Exception as exc:  # guarded like a figure: the report says it is unavailable
         print(f"loss landscape unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
         return None

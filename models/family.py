@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -505,81 +504,3 @@ def sklearn_logistic(X, y, C: float, intercept: bool) -> tuple[np.ndarray, int, 
     B = np.vstack([np.asarray(est.intercept_, float)[None, :], W]) if intercept else W
     call = f"LogisticRegression(C={C:.6g}, solver='newton-cholesky', tol={SKLEARN_TOL:g})"
     return B, int(np.max(est.n_iter_)), call
-
-
-MISSING = ("", "nan", "na", "n/a", "null", "none")
-
-
-def parse_labels(cells: Sequence[str], column: str) -> list[str]:
-    """Class labels from CSV cells (stripped); ``ValueError`` naming the column, the 1-based
-    file line and the value on the first missing cell.  When every label is a finite number,
-    labels are compared as numbers: the spellings of one value are one label, its shortest
-    spelling (``1`` for ``1`` and ``1.0``, ``0`` for ``0`` and ``-0``)."""
-    labels = [str(c).strip() for c in cells]
-    for i, lab in enumerate(labels):
-        if lab.lower() in MISSING:
-            raise ValueError(f"column {column!r} row {i + 2}: missing value {lab!r}")
-    values = _label_values(set(labels))
-    if values is None:
-        return labels
-    spelling: dict[float, str] = {}
-    for lab in sorted(values, key=lambda s: (len(s), s)):
-        spelling.setdefault(values[lab], lab)  # -0.0 == 0.0: one key
-    return [spelling[values[lab]] for lab in labels]
-
-
-def match_label(given: str, found) -> str:
-    """The label among ``found`` that ``given`` (a --positive / --baseline value) names: the
-    same text, or, when all are numbers, the same number (``1.0`` names the label ``1``)."""
-    if given in found:
-        return given
-    values = _label_values({given, *found})
-    if values is not None:
-        for lab in found:
-            if values[lab] == values[given]:
-                return lab
-    return given
-
-
-def _label_values(labels) -> dict[str, float] | None:
-    """Each label's number when every one of ``labels`` is a finite number, else None."""
-    values = {}
-    for lab in labels:
-        try:
-            v = float(lab)
-        except ValueError:
-            return None
-        if not math.isfinite(v):
-            return None
-        values[lab] = v
-    return values
-
-
-def parse_numeric(cells: Sequence[str], column: str) -> np.ndarray:
-    """Floats from CSV cells (or numbers a CSV reader already parsed); ``ValueError`` naming
-    the column, the 1-based file line (header = line 1) and the value on the first missing,
-    non-numeric or non-finite cell.  (The file line holds when no row before it was skipped;
-    readers that skip rows check cells first.)"""
-    try:  # every cell a finite number (one C loop of Python's correctly rounded float())
-        out = np.asarray(cells, dtype=np.float64)
-    except (ValueError, TypeError):
-        pass
-    else:
-        if out.ndim == 1 and np.all(np.isfinite(out)):
-            return out
-    out = np.empty(len(cells))
-    for i, cell in enumerate(cells):
-        cell = str(cell).strip()
-        row = i + 2
-        if cell.lower() in MISSING:
-            raise ValueError(f"column {column!r} row {row}: missing value {cell!r}")
-        try:
-            v = float(cell)
-        except ValueError:
-            raise ValueError(
-                f"column {column!r} row {row}: non-numeric value {cell[:40]!r}"
-            ) from None
-        if not np.isfinite(v):
-            raise ValueError(f"column {column!r} row {row}: non-finite value {cell!r}")
-        out[i] = v
-    return out

@@ -1,14 +1,14 @@
-"""The fit picture and the loss landscape (``analyses.pictures`` data, ``analyses.figures``
-drawings), on small simulated problems fitted by the families' NumPy references (no PyMC, no
-NUTS): the references' answers stand in for find_MAP's, and a fake posterior (draws around
-them, replicated data simulated from the draws) for NUTS's."""
+"""The fit picture and the loss landscape (``analyses.pictures`` and ``analyses.landscape`` data,
+``analyses.figures`` drawings), on small simulated problems fitted by the families' NumPy
+references (no PyMC, no NUTS): the references' answers stand in for find_MAP's, and a fake
+posterior (draws around them, replicated data simulated from the draws) for NUTS's."""
 
 import matplotlib.figure
 import numpy as np
 import pytest
 import xarray as xr
 
-from analyses import figures, pictures
+from analyses import figures, landscape, pictures
 from analyses.datasets import Dataset
 from analyses.problems import make_problem
 from analyses.results import Estimate
@@ -213,7 +213,7 @@ def test_landscape_affine_and_minimum_at_the_mle(family_name, priors, w_name, b_
     MLE (the grid is centred on it); every prior's mode is marked."""
     data = _data(family_name, 2, 100, seed=8)
     family, problems, estimates = _fit(family_name, data, priors)
-    land = pictures.landscape(family, problems, estimates, size=GRID)
+    land = landscape.landscape(family, problems, estimates, size=GRID)
     assert (land["w_name"], land["b_name"]) == (w_name, b_name)
     nll, loss = land["nll"], land["loss"]
     gap = np.max(np.abs(nll - (land["a"] * loss + land["c"])))
@@ -238,7 +238,7 @@ def test_landscape_marks_a_differently_parametrised_prior():
     contrasts against the baseline; the MAP is marked at its contrast W_c − W_base."""
     data = _data("categorical", 2, 100, seed=9)
     family, problems, estimates = _fit("categorical", data, ("flat", "gaussian"))
-    land = pictures.landscape(family, problems, estimates, size=GRID)
+    land = landscape.landscape(family, problems, estimates, size=GRID)
     m = estimates["find_map_gaussian"].mean
     want = (m["c1:x1"] - m["c0:x1"], m["c1:intercept"])
     got = [
@@ -261,7 +261,7 @@ def test_landscape_centred_at_the_map_without_an_mle():
     estimates["find_map_flat"] = Estimate(
         "find_map", "flat", status="unavailable", reason="x1 separates the classes"
     )
-    land = pictures.landscape(family, problems, estimates, size=GRID)
+    land = landscape.landscape(family, problems, estimates, size=GRID)
     assert land["centre"]["prior"] == "gaussian"
     assert "The MLE does not exist (x1 separates the classes)" in land["caption"]
 
@@ -269,7 +269,7 @@ def test_landscape_centred_at_the_map_without_an_mle():
 def test_no_landscape_without_a_weight_intercept_pair():
     """Intercept only, and a relu network (kinks): no landscape."""
     data = _data("categorical", 0, 40, seed=11)
-    assert pictures.landscape(*_fit("categorical", data, ("flat",))) is None
+    assert landscape.landscape(*_fit("categorical", data, ("flat",))) is None
     data = _data("categorical", 2, 40, seed=12)
     family = get_family("categorical")
     settings = Settings(options=CategoricalOptions(hidden=2))
@@ -277,7 +277,7 @@ def test_no_landscape_without_a_weight_intercept_pair():
     rng = np.random.default_rng(0)
     mean = {nm: float(rng.normal()) for nm in problem.layout.names}
     estimates = {"find_map_gaussian": Estimate("find_map", "gaussian", mean)}
-    assert pictures.landscape(family, {"gaussian": problem}, estimates) is None
+    assert landscape.landscape(family, {"gaussian": problem}, estimates) is None
 
 
 def test_posterior_panels_beyond_arviz_limit_show_the_first_40():

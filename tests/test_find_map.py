@@ -8,6 +8,8 @@ from tolerances import FIND_MAP_RTOL
 
 from analyses import estimators as E
 from analyses.config import child_seed
+from analyses.find_map import find_map
+from analyses.map_functions import jittered_start
 from models.families.normal import FAMILY
 from models.families.normal.spec import NormalSpec
 from models.family import Problem, Settings
@@ -72,7 +74,7 @@ def test_find_map_matches_reference(name, prior, model_cache):
     else:
         sigma_ref = sigma_mle
     ctx, feats = _ctx(name, spec, prior, model_cache)
-    fm, lap = E.find_map(ctx)
+    fm, lap = find_map(ctx)
     assert fm.status == "ok", fm.reason
     got = np.array([fm.mean["intercept"]] + [fm.mean[f] for f in feats])
     sd = sigma_ref * np.sqrt(np.diag(cov))
@@ -91,7 +93,7 @@ def test_find_map_digits_relative_to_tiny_coefficients(model_cache):
     X, y, _ = DESIGNS[name]
     beta_ref, _, _ = mp_lstsq(la.design(X, True), y)
     ctx, feats = _ctx(name, NormalSpec(), "flat", model_cache)
-    fm, _ = E.find_map(ctx)
+    fm, _ = find_map(ctx)
     assert fm.status == "ok", fm.reason
     got = np.array([fm.mean["intercept"]] + [fm.mean[f] for f in feats])
     assert np.all(np.abs(got - beta_ref) <= FIND_MAP_RTOL * np.abs(beta_ref))
@@ -130,7 +132,7 @@ def test_laplace_exact_for_known_sigma(model_cache):
     A = la.design(X, True)
     spec = NormalSpec(sigma=Known(1.0), coef_prior=Gaussian(0.2))
     ctx, feats = _ctx("near_collinear", spec, "gaussian", model_cache)
-    fm, lap = E.find_map(ctx)
+    fm, lap = find_map(ctx)
     assert lap.status == "ok", lap.reason
     tau = np.array([np.inf, 0.2, 0.2, 0.2])
     post = la.gaussian_posterior_by_quadrature(A, y, tau, sigma_known=1.0)
@@ -145,7 +147,7 @@ def test_find_map_fails_loudly(model_cache, monkeypatch):
 
     monkeypatch.setattr(tolerances, "FIND_MAP_STEP_TOL", 0.0)
     ctx, _ = _ctx("longley", NormalSpec(), "flat", model_cache)
-    fm, lap = E.find_map(ctx)
+    fm, lap = find_map(ctx)
     assert fm.status == "failed" and lap.status == "failed"
     assert fm.mean == {} and "not at a mode" in fm.reason
     assert fm.info["convergence"]["scaled_step"] > 0
@@ -159,7 +161,7 @@ def test_estimator_exception_becomes_failed(model_cache, monkeypatch):
 
     monkeypatch.setattr(FAMILY, "build_model", broken)
     ctx, _ = _ctx("longley", NormalSpec(), "flat", model_cache)
-    fm, lap = E.find_map(ctx)
+    fm, lap = find_map(ctx)
     est, idata = E.nuts(ctx)
     for e in (fm, lap, est):
         assert e.status == "failed" and "simulated compile error" in e.reason
@@ -169,7 +171,7 @@ def test_estimator_exception_becomes_failed(model_cache, monkeypatch):
 def test_find_map_reports_its_criterion(model_cache):
     """info says which criterion decided, and the optimiser's message is kept, not obeyed."""
     ctx, _ = _ctx("longley", NormalSpec(), "flat", model_cache)
-    fm, _ = E.find_map(ctx)
+    fm, _ = find_map(ctx)
     conv = fm.info["convergence"]
     assert "scaled gradient" in conv["decided by"]
     assert conv["scaled_step"] <= 1e-8 and "optimizer message" in fm.info
@@ -230,7 +232,7 @@ def test_compiled_route_starts_where_pm_find_map_starts(model_cache, monkeypatch
     monkeypatch.setattr(starting, "scipy_optimize_funcs_from_loss", catch)
     starts = set()
     for seed in (11, 12345, 2**31 - 1):
-        ours = E.jittered_start(model, Start("s"), seed, lambda x: True, model_cache)
+        ours = jittered_start(model, Start("s"), seed, lambda x: True, model_cache)
         with model, pytest.raises(Caught):
             pm.find_MAP(jitter=True, random_seed=seed, method="L-BFGS-B", progressbar=False)
         theirs = np.concatenate([np.ravel(caught[-1][v.name]) for v in model.value_vars])

@@ -99,9 +99,9 @@ def test_model_graph_equals_rowwise_density():
 
 
 def test_landscape_from_sufficient_statistics_equals_row_by_row(monkeypatch):
-    """The loss landscape's large-n route (``pictures._gaussian_grid``) against the row-by-row
+    """The loss landscape's large-n route (``landscape._quadratic_grid``) against the row-by-row
     grid, to the arithmetic tier at every grid point."""
-    from analyses import pictures
+    from analyses import landscape
     from analyses.results import Estimate
 
     problem = _problem(3000, 3, seed=11)
@@ -111,10 +111,10 @@ def test_landscape_from_sufficient_statistics_equals_row_by_row(monkeypatch):
         "find_map_flat": Estimate("find_map", "flat", mean=closed["mean"]),
         "laplace_flat": Estimate("laplace", "flat", mean=closed["mean"], sd=closed["sd"]),
     }
-    monkeypatch.setattr(pictures, "LANDSCAPE_ROW_EVALS", 10**12)
-    rows = pictures.landscape(fam, {"flat": problem}, estimates, size=9)
-    monkeypatch.setattr(pictures, "LANDSCAPE_ROW_EVALS", 0)
-    suff = pictures.landscape(fam, {"flat": problem}, estimates, size=9)
+    monkeypatch.setattr(landscape, "LANDSCAPE_ROW_EVALS", 10**12)
+    rows = landscape.landscape(fam, {"flat": problem}, estimates, size=9)
+    monkeypatch.setattr(landscape, "LANDSCAPE_ROW_EVALS", 0)
+    suff = landscape.landscape(fam, {"flat": problem}, estimates, size=9)
     assert "sufficient statistics" in suff["caption"]
     assert "sufficient statistics" not in rows["caption"]
     tol = _tolerance(problem.n, float(np.max(np.abs(rows["nll"]))))

@@ -7,6 +7,7 @@ import pytest
 from analyses import datasets, tolerances
 from analyses import estimators as E
 from analyses.config import CaseConfig, RunConfig
+from analyses.find_map import find_map
 from analyses.problems import make_problem
 from analyses.results import Estimate
 from analyses.sweeps import _path as new_path
@@ -115,9 +116,9 @@ def test_compiled_find_map_equals_pm_find_map(model_cache):
     data = datasets.synthetic_logistic(11)
     problem = make_problem(family, data, BERNOULLI.settings, "gaussian")
     ctx = E.Context(family, problem, 100, 100, 1, {"find_map": 7}, model_cache)
-    a, lap = E.find_map(ctx, compiled=False)
+    a, lap = find_map(ctx, compiled=False)
     ctx.seeds["find_map"] = 8
-    b, _ = E.find_map(ctx, compiled=True)
+    b, _ = find_map(ctx, compiled=True)
     assert a.status == b.status == "ok"
     for name, ref in a.mean.items():
         assert abs(b.mean[name] - ref) <= tolerances.optimiser(ref, lap.sd[name]), name
@@ -240,7 +241,7 @@ def _normal_find_map(cache):
     problem = make_problem(family, data, Settings(prior_scale=0.25), "gaussian")
     seeds = {"find_map": 1, "nuts": 2, "ppc": 3, "reference": 4}
     ctx = E.Context(family, problem, 100, 100, 1, seeds, cache)
-    return ctx, E.find_map(ctx)[0]
+    return ctx, find_map(ctx)[0]
 
 
 def test_laplace_importance_sampling_matches_the_exact_posterior(model_cache):

@@ -41,8 +41,6 @@ from models.family import (
     Start,
     Support,
     basis_laplace,
-    match_label,
-    parse_labels,
     same_parametrisation,
     tau_sweep,
 )
@@ -50,6 +48,7 @@ from models.numerics import linalg as la
 from models.numerics import logistic as lg
 from models.pairs import Pair
 from models.priors import Flat, Gaussian, Jeffreys
+from models.targets import match_label, parse_labels
 
 
 # ----------------------------------------------------------------------------- the family

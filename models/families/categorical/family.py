@@ -59,13 +59,12 @@ from models.family import (
     Support,
     Sweep,
     basis_laplace,
-    match_label,
-    parse_labels,
     tau_sweep,
 )
 from models.numerics import linalg as la
 from models.numerics import softmax as sm_
 from models.pairs import Pair
+from models.targets import match_label, parse_labels
 
 
 # ----------------------------------------------------------------------------- the family

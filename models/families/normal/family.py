@@ -38,13 +38,13 @@ from models.family import (
     Settings,
     Start,
     Support,
-    parse_numeric,
     same_parametrisation,
     tau_sweep,
 )
 from models.numerics import linalg as la
 from models.pairs import Pair
 from models.priors import Flat, Gaussian, HalfFlat, HalfNormal, Known
+from models.targets import parse_numeric
 
 
 # ----------------------------------------------------------------------------- the family
