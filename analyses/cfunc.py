@@ -13,7 +13,7 @@ shared variable, its address and shape (``with_data`` builds a new one).
 The wrapper's body is that of nutpie's own (``nutpie.compile_pymc._make_c_logp_func``), with
 the same return codes for a non-finite log density or gradient, and the kernel is the same
 compiled code the Python-callable route calls: the same seed gives the same draws by either
-route (tests/test_sampling.py).
+route (tests/analyses/test_sampling.py).
 """
 
 from __future__ import annotations

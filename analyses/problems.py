@@ -5,12 +5,11 @@ problems here)."""
 from __future__ import annotations
 
 from analyses.datasets import Dataset
-from models.family import Problem
+from models.family import Problem, new_problem
 
 
 def make_problem(family, data: Dataset, settings, prior: str) -> Problem:
     """The family's problem for one prior: spec, layout and the (already encoded) data."""
-    spec = family.make_spec(settings, prior)
-    features = tuple(data.feature_names)
-    layout = family.layout(features, data.target_info, spec)
-    return Problem(data.X, data.y, features, dict(data.target_info), prior, spec, layout)
+    return new_problem(
+        family, data.X, data.y, data.feature_names, data.target_info, settings, prior
+    )

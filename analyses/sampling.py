@@ -17,8 +17,8 @@ compiled Numba kernel (``benchmarks/bench_gradients.py`` measures them; README B
   loads the wrapper (with the kernel linked in) instead of compiling anything.
 
 Same algorithm, initial points, random streams and kernel: the same seed gives bit-identical
-draws by all three routes (tests/test_sampling.py checks this).  Uses nutpie helpers that are
-not public (``_make_functions``, ``_prepare_dims_and_coords``, ``_lib``), hence the pin
+draws by all three routes (tests/analyses/test_sampling.py checks this).  Uses nutpie helpers
+that are not public (``_make_functions``, ``_prepare_dims_and_coords``, ``_lib``), hence the pin
 ``nutpie>=0.16,<0.17`` in pyproject.toml.
 """
 

@@ -23,7 +23,8 @@ LINALG_C = 10.0
 # Quadrature vs closed form (1-D trapezoid in log sigma on the posterior's curvature scale,
 # >= 4001 points over +-60 nats, doubled until the step-2h moments agree to 1e-6 sd): the
 # trapezoid rule converges geometrically here; measured agreement at n = 10 .. 10^6 is ~1e-13
-# relative (tests/test_exact_large_n.py; the closed forms' Gamma ratios by series, not gammaln).
+# relative (tests/models/numerics/test_exact_large_n.py; the closed forms' Gamma ratios by
+# series, not gammaln).
 QUADRATURE_RTOL = 1e-8
 
 # ---------------------------------------------------------------- tier 2: optimiser
@@ -41,7 +42,8 @@ FIND_MAP_STEP_TOL = 1e-8
 # The tier: six significant digits relative to max(|value|, sd), the accuracy promised for
 # find_MAP; the acceptance above puts find_MAP within 1e-8 sd, and the back-transformation
 # from the whitened coordinates is exact up to the closed form's own error (1e-10 relative,
-# tests/test_linalg.py).  Measured: 7.3 digits on NIST StRD Filip (scaled condition 3.8e9).
+# tests/models/numerics/test_linalg.py).  Measured: 7.3 digits on NIST StRD Filip (scaled
+# condition 3.8e9).
 OPTIMISER_RTOL = 1e-6
 # Models whose log density has kinks (relu networks; ``Family.smooth`` False): modes often
 # sit on a kink, where no gradient or Newton criterion applies and trust-ncg's quadratic model

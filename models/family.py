@@ -1,7 +1,7 @@
 """The family contract: what a likelihood family provides, and the values it hands to analyses.
 
 A family is one module in ``models/`` exposing ``FAMILY``, an object satisfying ``Family``
-(checked for every entry of ``models.FAMILIES`` by ``tests/test_family_contract.py``).
+(checked for every entry of ``models.FAMILIES`` by ``tests/models/test_family_contract.py``).
 Fitting, reports, figures, the CLI and the tests only talk to a family through this contract;
 none of them names a parameter, a column or a sentence that belongs to one family.
 
@@ -146,6 +146,18 @@ class Problem:
     @property
     def n(self) -> int:
         return int(np.shape(self.X)[0])
+
+
+def new_problem(
+    family, X, y, features, target_info: dict, settings: Settings, prior: str
+) -> Problem:
+    """The family's problem for one prior from arrays (y already encoded by the family):
+    spec, layout and data; ``ValueError`` (one line) for a prior the family does not offer
+    with these settings.  ``analyses.problems.make_problem`` builds it from a data set."""
+    spec = family.make_spec(settings, prior)
+    features = tuple(features)
+    layout = family.layout(features, target_info, spec)
+    return Problem(X, y, features, dict(target_info), prior, spec, layout)
 
 
 @dataclass(frozen=True)

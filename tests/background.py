@@ -1,6 +1,6 @@
 """``python -m analyses`` runs that a test only waits for, run on a background lane.
 
-The cold-start runs (tests/test_cold_start.py) take the second core for the first part of a
+The cold-start runs (tests/analyses/test_cold_start.py) take the second core for the first part of a
 session (about 300 s of 590 s on the CI machine's two cores) and leave it idle for the
 rest.  A test marked ``@pytest.mark.background("name")`` has its run (the module's
 ``BACKGROUND["name"]``: a function that writes its inputs into a given folder and returns the
@@ -25,7 +25,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 900  # s, each run (as tests/test_cli.py's cli)
+TIMEOUT = 900  # s, each run (as tests/analyses/test_cli.py's cli)
 
 # name -> f(folder) -> the analyses command line (after ``python -m analyses``)
 Job = Callable[[Path], list]

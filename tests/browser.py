@@ -1,5 +1,5 @@
-"""Open written reports in headless Chromium: what tests/test_browser.py (hand-made pages) and
-tests/test_cold_start.py (the pages of a real run) assert on.
+"""Open written reports in headless Chromium: what tests/analyses/test_browser.py (hand-made
+pages) and tests/analyses/test_cold_start.py (the pages of a real run) assert on.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``/usr/bin/chromium``,
 ``/usr/bin/chromedriver``; ``.ci/run`` installs them) and ``selenium`` (the ``dev`` extra).

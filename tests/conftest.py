@@ -3,7 +3,7 @@
 Compile caches.  Every test session compiles into its own new PyTensor and Numba cache
 folders, set here before anything imports PyTensor and inherited by every subprocess, so
 ``make test`` sees what a new machine sees whatever this machine has cached.  The cold-start
-test (tests/test_cold_start.py) gets two more new folders of its own: its ``analyses run``
+test (tests/analyses/test_cold_start.py) gets two more new folders of its own: its ``analyses run``
 subprocesses start as soon as collection ends, in the background on the second core, while
 the session's tests run (and compile into the session's folders) in this process.  Its
 tests come last and wait for those runs.

@@ -1,5 +1,5 @@
-"""Hand-made report inputs (no fitting) shared by tests/test_report.py and
-tests/test_browser.py: a feature name that is an HTML script, a layout written out by hand
+"""Hand-made report inputs (no fitting) shared by tests/analyses/test_report.py and
+tests/analyses/test_browser.py: a feature name that is an HTML script, a layout written out by hand
 (intercept, one weight per feature, sigma) and random posterior draws in ArviZ's layout."""
 
 import numpy as np

@@ -106,3 +106,23 @@ def test_no_family_imports_another():
         own = mod.split(".")[2]
         other = {t for t in targets if t.startswith("models.families.") and t.count(".") >= 2}
         assert all(t.split(".")[2] == own for t in other), (mod, other, families)
+
+
+def test_tests_of_models_do_not_import_analyses():
+    """The tests mirror the tree (tests/models, tests/analyses); those of models/ check it
+    without analyses/, as models/ itself is without it."""
+    bad = []
+    for path in sorted((ROOT / "tests" / "models").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            bad += [
+                f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] == "analyses"
+            ]
+    assert len(list((ROOT / "tests" / "models").rglob("test_*.py"))) >= 8
+    assert not bad, bad

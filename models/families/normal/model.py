@@ -159,9 +159,10 @@ def build_model(problem: Problem) -> Built:
     """The PyMC model (see the module docstring); every input that may change is ``pm.Data``.
 
     The likelihood is a ``pm.Potential`` of the sufficient statistics (``loglik_graph``), equal
-    to the sum of the rows' Normal log densities (tests/test_normal_sufficient.py), so the
-    model has no observed variable: the posterior predictive draws come from
-    ``Built.extra["predictive"]`` (NumPy, for the rows asked for)."""
+    to the sum of the rows' Normal log densities
+    (tests/models/families/normal/test_normal_sufficient.py), so the model has no observed
+    variable: the posterior predictive draws come from ``Built.extra["predictive"]`` (NumPy,
+    for the rows asked for)."""
     import pymc as pm
     import pytensor.tensor as pt
 

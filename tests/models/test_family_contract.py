@@ -8,18 +8,11 @@ candidate column it accepts), never data written for one family.
 
 from __future__ import annotations
 
-import ast
-import functools
-import re
-from pathlib import Path
-
 import numpy as np
 import pytest
+from tiny import FEATURES, tiny_problems
 from tolerances import ARITH_RTOL
 
-from analyses import tolerances
-from analyses.datasets import Dataset
-from analyses.problems import make_problem
 from models import FAMILIES
 from models.family import (
     PYMC_METHODS,
@@ -28,66 +21,16 @@ from models.family import (
     LedgerRow,
     ParamLayout,
     Problem,
-    Settings,
     Support,
     Unavailable,
 )
 from models.observation import Observation
 from models.pairs import Pair
 
-ROOT = Path(__file__).resolve().parents[1]
-N = 30
-FEATURES = ("x1", "x2")  # not "a"/"b": those are candidate class labels below
-TARGET = "target col"
-
 
 @pytest.fixture(params=sorted(FAMILIES))
 def family(request):
     return FAMILIES[request.param]
-
-
-# ------------------------------------------------------------------------------ tiny data
-def _candidate_targets(rng) -> list[list[str]]:
-    """Raw target cells, in the order tried: numbers, two labels, three labels."""
-    numbers = [f"{v:.3f}" for v in rng.normal(1.0, 1.0, N)]
-    two = ["no", "yes"] * (N // 2)
-    three = ["a", "b", "c"] * (N // 3)
-    return [numbers, two, three]
-
-
-def encode_tiny_target(family, options) -> tuple[list[str], np.ndarray, dict]:
-    """The first candidate column ``family.encode_target`` accepts (ValueError otherwise)."""
-    rng = np.random.default_rng(1)
-    reasons = []
-    for cells in _candidate_targets(rng):
-        try:
-            y, info = family.encode_target(cells, TARGET, options)
-        except ValueError as exc:
-            reasons.append(str(exc))
-            continue
-        return cells, y, info
-    raise AssertionError(f"{family.name}: no candidate target accepted: {reasons}")
-
-
-@functools.cache
-def tiny_problems(name: str) -> dict[str, Problem]:
-    """{prior: Problem} on the tiny data, built the way the pipeline builds them."""
-    family = FAMILIES[name]
-    options = family.Options()
-    _, y, info = encode_tiny_target(family, options)
-    X = np.random.default_rng(0).normal(size=(N, len(FEATURES)))
-    data = Dataset(
-        name="tiny", X=X, y=np.asarray(y), feature_names=FEATURES, target=TARGET, target_info=info
-    )
-    settings = Settings(options=options)
-    out = {}
-    for prior in family.priors:
-        try:
-            out[prior] = make_problem(family, data, settings, prior)
-        except ValueError as exc:  # not offered with these data (e.g. features): says why
-            assert prior not in family.default_priors(settings), (prior, exc)
-            assert str(exc).strip() and "\n" not in str(exc), (prior, exc)
-    return out
 
 
 @pytest.fixture
@@ -186,7 +129,6 @@ def test_layouts_and_agreement_pairs(family, problems):
             assert isinstance(pair, Pair)
             what = f"{pair.left} vs {pair.right} ({pair.note})"
             assert pair.params == "all" or pair.params in groups, what
-            assert pair.tier in tolerances.TIERS, what
             assert pair.stat in ("mean", "sd", "objective"), what
             assert pair.right_stat in (None, "mean", "sd"), what
             assert _split_key(family, pair.left), what
@@ -269,9 +211,9 @@ def test_ledger_identities(family, problems):
                 assert left in row.values and right in row.values, (row.at, left, right)
                 a, b = float(row.values[left]), float(row.values[right])
                 magnitude = row.magnitude if row.magnitude is not None else max(abs(a), abs(b))
-                # the identity holds to floating-point summation accuracy: the tolerance tier
-                # analyses.tolerances.arithmetic (Higham §4.2), as the pipeline applies it
-                tol = tolerances.arithmetic(problem.n, magnitude)
+                # the identity holds to floating-point summation accuracy: the arithmetic tier
+                # (Higham §4.2), as the pipeline applies it (analyses.tolerances.arithmetic)
+                tol = ARITH_RTOL * problem.n * max(abs(magnitude), 1.0)
                 assert np.isfinite(a) and abs(a - b) <= tol, (prior, row.at, left, a, right, b)
 
 
@@ -294,83 +236,3 @@ def test_encode_target_rejects_junk_naming_the_column(family):
 
 def test_feature_names_not_reserved(family):
     assert not set(FEATURES) & set(family.reserved_names(family.Options()))
-
-
-# ------------------------------------------------------------------------------ layering
-def _imported_modules(path: Path):
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield node.lineno, alias.name
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            yield node.lineno, node.module
-
-
-def test_models_do_not_import_analyses():
-    bad = [
-        f"{path.relative_to(ROOT)}:{line}: {module}"
-        for path in sorted((ROOT / "models").rglob("*.py"))
-        for line, module in _imported_modules(path)
-        if module == "analyses" or module.startswith("analyses.")
-    ]
-    assert not bad, "\n".join(bad)
-
-
-# ------------------------------------------------------------------------------ family-neutral
-# Every module under analyses/ is family-neutral but the case list and its data loaders, which
-# name the built-in cases' families and their generators' truths (adding a family adds its
-# cases there: issue 19's "the registry line and the case list with its data loader").
-CASE_LIST = {"analyses/cases.py", "analyses/datasets.py"}
-
-
-def neutral_files() -> list[Path]:
-    return [
-        path
-        for path in sorted((ROOT / "analyses").rglob("*.py"))
-        if str(path.relative_to(ROOT)) not in CASE_LIST
-    ]
-
-
-def _forbidden_patterns() -> dict[str, re.Pattern]:
-    """What may only appear inside a family: its parameter and variable names (as string
-    literals, or indexed as ``var[``), its distribution, and the words of its loss."""
-    names, variables = set(), set()
-    for family in FAMILIES.values():
-        for problem in tiny_problems(family.name).values():
-            spec = problem.spec
-            layout = family.layout(FEATURES, problem.target_info, spec)
-            for p in layout.params:
-                names |= {p.name, p.var}
-                variables.add(p.var)
-    names -= set(FEATURES)
-    variables -= set(FEATURES)
-    out = {}
-    for nm in sorted(names):
-        out[f'"{nm}"'] = re.compile(re.escape(f'"{nm}"'))
-        out[f"'{nm}'"] = re.compile(re.escape(f"'{nm}'"))
-    for var in sorted(variables):
-        out[f"{var}["] = re.compile(r"(?<![\w.])" + re.escape(f"{var}["))
-    for family in FAMILIES.values():
-        dist = family.name.capitalize() + "("
-        out[dist] = re.compile(r"(?<!\w)" + re.escape(dist))  # also pm.Normal(
-    for word in ("MSE", "mean_squared_error"):
-        out[word] = re.compile(rf"\b{word}\b")
-    # a switch on a family or an outcome: a family's name as a string, or the old outcome kinds
-    for name in [*FAMILIES, "continuous", "binary"]:
-        out[f'"{name}"'] = re.compile(re.escape(f'"{name}"'))
-    out[".outcome"] = re.compile(r"\.outcome\b")
-    return out
-
-
-def test_analyses_are_family_neutral():
-    files = neutral_files()
-    assert len(files) > 30 and ROOT / "analyses" / "pictures.py" in files
-    files += sorted((ROOT / "analyses" / "templates").glob("*.html"))
-    patterns = _forbidden_patterns()
-    hits = []
-    for path in files:
-        for lineno, line in enumerate(path.read_text().splitlines(), start=1):
-            for label, pattern in patterns.items():
-                if pattern.search(line):
-                    hits.append(f"{path.relative_to(ROOT)}:{lineno}: {label}: {line.strip()}")
-    assert not hits, "family-specific names in family-neutral code:\n" + "\n".join(hits)

@@ -1,7 +1,7 @@
 """The written report in a real browser: headless Chromium opens the index and every case page
 from file://, every figure decodes, failing agreement pairs are open, and nothing is fetched
 from the network (the pages are self-contained).  The browser is tests/browser.py's; the pages
-here are hand-made (no fitting), so every kind of row is on them; tests/test_cold_start.py
+here are hand-made (no fitting), so every kind of row is on them; tests/analyses/test_cold_start.py
 opens the pages of a real run.
 """
 

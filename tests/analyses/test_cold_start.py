@@ -29,7 +29,7 @@ from matrix import check_estimator_matrix
 from analyses.cases import CASES
 from analyses.config import child_seed
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow
 # Jeffreys term; softmax regression (flat and Gaussian); the network; the Dirichlet model.
 # The other built-in cases (diabetes, breast_cancer, iris, quasi_separated) only change the
 # data of these graphs, which are pm.Data; quasi_separated runs at full settings in
-# tests/test_pipeline.py.  The warm re-run repeats two of them with the sweeps.
+# tests/analyses/test_pipeline.py.  The warm re-run repeats two of them with the sweeps.
 COLD_CASES = (
     "synthetic",
     "logistic_synthetic",

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from tolerances import FIND_MAP_RTOL
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 QUICK = ["--quick", "--draws", "200", "--tune", "200", "--chains", "2"]
 FLAT_FIND_MAP = ["--priors", "flat", "--estimators", "closed_form,find_map"]
 
@@ -95,7 +95,7 @@ def test_fit_end_to_end_and_escaping(background_run):
     assert result["n_obs"] == 40 and result["target"] == "y"
     html = (out / "index.html").read_text()
     assert "<b>x&amp</b>" not in html and "&lt;b&gt;x&amp;amp&lt;/b&gt;" in html
-    # the same seed gives the same numbers across processes: tests/test_cold_start.py
+    # the same seed gives the same numbers across processes: tests/analyses/test_cold_start.py
 
 
 @pytest.mark.slow

@@ -15,22 +15,17 @@ from scipy import stats
 
 from models import get_family
 from models.families.normal.model import build_model, loglik_sufficient, model_data
-from models.family import Settings
+from models.family import Settings, new_problem
 from tests.tolerances import ARITH_RTOL
 
 
 def _problem(n: int, k: int, seed: int, prior: str = "flat", shift: float = 0.0):
-    from models.family import Problem
-
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, k)) * np.linspace(1.0, 50.0, k) + 3.0
     w = rng.normal(size=k)
     y = shift + 0.7 + X @ w + rng.normal(scale=2.0, size=n)
-    fam = get_family("normal")
-    spec = fam.make_spec(Settings(), prior)
     features = tuple(f"x{j}" for j in range(k))
-    layout = fam.layout(features, {}, spec)
-    return Problem(X, y, features, {}, prior, spec, layout)
+    return new_problem(get_family("normal"), X, y, features, {}, Settings(), prior)
 
 
 def _points(data, problem, rng, count=4):
@@ -96,28 +91,3 @@ def test_model_graph_equals_rowwise_density():
         point = {"phi": phi, "sigma_std_log__": np.log(sigma / float(data["scale_y"]))}
         got = float(logp(point))
         assert abs(got - ref) <= _tolerance(problem.n, magnitude), (got, ref)
-
-
-def test_landscape_from_sufficient_statistics_equals_row_by_row(monkeypatch):
-    """The loss landscape's large-n route (``landscape._quadratic_grid``) against the row-by-row
-    grid, to the arithmetic tier at every grid point."""
-    from analyses import landscape
-    from analyses.results import Estimate
-
-    problem = _problem(3000, 3, seed=11)
-    fam = get_family("normal")
-    closed = fam.references()["closed_form"].fit(problem, {})
-    estimates = {
-        "find_map_flat": Estimate("find_map", "flat", mean=closed["mean"]),
-        "laplace_flat": Estimate("laplace", "flat", mean=closed["mean"], sd=closed["sd"]),
-    }
-    monkeypatch.setattr(landscape, "LANDSCAPE_ROW_EVALS", 10**12)
-    rows = landscape.landscape(fam, {"flat": problem}, estimates, size=9)
-    monkeypatch.setattr(landscape, "LANDSCAPE_ROW_EVALS", 0)
-    suff = landscape.landscape(fam, {"flat": problem}, estimates, size=9)
-    assert "sufficient statistics" in suff["caption"]
-    assert "sufficient statistics" not in rows["caption"]
-    tol = _tolerance(problem.n, float(np.max(np.abs(rows["nll"]))))
-    assert np.max(np.abs(suff["nll"] - rows["nll"])) <= tol
-    assert np.max(np.abs(suff["loss"] - rows["loss"]) * suff["a"]) <= tol
-    assert suff["max_deviation"] <= tol

@@ -11,11 +11,9 @@ from scipy.optimize import minimize
 from scipy.special import expit
 from tolerances import ARITH_RTOL, FIND_MAP_RTOL, MCSE_Z
 
-from analyses.datasets import Dataset
-from analyses.problems import make_problem
 from models.families.bernoulli import FAMILY
 from models.families.bernoulli.spec import NLL_LOGLOSS, BernoulliOptions
-from models.family import Settings
+from models.family import Settings, new_problem
 from models.numerics import logistic as lg
 
 FAMILY = FAMILY
@@ -124,8 +122,7 @@ def test_separated_flat_estimators_unavailable_naming_the_variable():
 # ------------------------------------------------------------------------------ Newton
 def _problem(X, y, prior, features=None, prior_scale=1.5):
     features = features or tuple(f"x{j + 1}" for j in range(X.shape[1]))
-    data = Dataset("t", X, y, features, "y", target_info={})
-    return make_problem(FAMILY, data, Settings(prior_scale=prior_scale), prior)
+    return new_problem(FAMILY, X, y, features, {}, Settings(prior_scale=prior_scale), prior)
 
 
 def _minimise(A, y, prec, firth):

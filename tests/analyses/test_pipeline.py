@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 # Full sampler settings: the Monte Carlo tier scales with the MCSE of this run.
 CFG = RunConfig(seed=0, draws=1000, tune=1000, chains=4)
 # Full-settings runs of a normal, a Bernoulli and the separated case.  One case per compiled graph
-# type also runs end to end with --quick in tests/test_cold_start.py, with the same checks
+# type also runs end to end with --quick in tests/analyses/test_cold_start.py, with the same checks
 # (every row ok, the estimator matrix); `make reports` runs every built-in case.
 FULL_CASES = ("synthetic", "logistic_synthetic", "quasi_separated")
 

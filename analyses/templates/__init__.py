@@ -1,0 +1,1 @@
+"""The report pages' jinja2 templates (package data)."""

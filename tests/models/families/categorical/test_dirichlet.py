@@ -1,0 +1,49 @@
+"""The intercept-only categorical model's closed forms: p̂ is the MLE and our Newton reaches it;
+the Dirichlet prior's mode and posterior moments are the textbook ones (scipy.stats.dirichlet),
+and the flat prior on the baseline logits gives E[log q_k/q_0] under Dirichlet(counts)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.families.categorical import FAMILY
+from models.families.categorical.references import closed_form_fit, exact_posterior_fit, newton_fit
+from models.families.categorical.spec import CategoricalOptions, class_info
+from models.family import Settings, new_problem
+
+
+def _problem(y, classes, prior, alpha=2.0):
+    y = np.asarray(y, float)
+    info = class_info(classes, y, classes[0])
+    settings = Settings(options=CategoricalOptions(dirichlet_alpha=alpha))
+    return new_problem(FAMILY, np.zeros((len(y), 0)), y, (), info, settings, prior)
+
+
+def test_intercept_only_closed_forms():
+    """p̂ is the MLE, our Newton reaches it; the Dirichlet mode and posterior moments are the
+    textbook ones (checked against scipy.stats.dirichlet)."""
+    from scipy.stats import dirichlet
+
+    y = [0] * 3 + [1] * 7 + [2] * 10
+    classes = ["r", "s", "t"]
+    flat = _problem(y, classes, "flat")
+    cf = closed_form_fit(flat, {})["mean"]
+    nt = newton_fit(flat, {})["mean"]
+    assert [cf[f"P({c})"] for c in classes] == pytest.approx([0.15, 0.35, 0.5], abs=1e-15)
+    for c in classes:
+        assert nt[f"P({c})"] == pytest.approx(cf[f"P({c})"], abs=1e-10)
+    post = exact_posterior_fit(_problem(y, classes, "dirichlet", 1.5), {})
+    a = np.array([3, 7, 10]) + 1.5
+    assert [post["mean"][f"P({c})"] for c in classes] == pytest.approx(dirichlet.mean(a), rel=1e-12)
+    assert [post["sd"][f"P({c})"] for c in classes] == pytest.approx(
+        np.sqrt(dirichlet.var(a)), rel=1e-12
+    )
+    mode = closed_form_fit(_problem(y, classes, "dirichlet", 1.5), {})["mean"]
+    assert [mode[f"P({c})"] for c in classes] == pytest.approx((a - 1) / (a.sum() - 3), rel=1e-12)
+    # flat prior on the baseline logits: E[log q_k/q_0] under Dirichlet(c), by simulation
+    draws = dirichlet.rvs(np.array([3.0, 7, 10]), size=400_000, random_state=0)
+    lr = np.log(draws[:, 1] / draws[:, 0])
+    ex = exact_posterior_fit(flat, {})
+    se = lr.std() / np.sqrt(len(lr))
+    assert abs(ex["mean"]["s:intercept"] - lr.mean()) <= 4 * se
