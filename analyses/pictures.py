@@ -25,9 +25,8 @@ kind                       what it draws
 "frequencies"              intercept only: p̂ against each fitted q
 =========================  ===================================================================
 
-Every picture dict has ``kind``, ``ppc`` (the observation model's predictive check),
-``probability`` (whether the prediction is one), ``title``, ``caption`` and a non-empty
-``curves`` ({label: predictions}) when there is anything to draw.
+Every picture dict has ``kind``, ``probability`` (whether the prediction is one), ``title``,
+``caption`` and a non-empty ``curves`` ({label: predictions}) when there is anything to draw.
 """
 
 from __future__ import annotations
@@ -173,7 +172,7 @@ def picture(family, problems: dict, estimates: dict, posteriors: dict, seed: int
     posterior predictive draws when there are, else a subset seeded by ``seed``) and its caption
     says so; fitted curves, RMSE, calibration bins and counts use every row."""
     obs = family.observation
-    out = {"ppc": obs.ppc, "probability": obs.probability}
+    out = {"probability": obs.probability}
     first = next(iter(problems.values()))
     X = np.asarray(first.X, dtype=float)
     k = X.shape[1]

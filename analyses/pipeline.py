@@ -266,7 +266,6 @@ def _picture(family, problems, estimates, posteriors, seed: int = 0) -> dict:
         return pictures.picture(family, problems, estimates, posteriors, seed)
     except Exception as exc:  # drawn as "figure unavailable" with the reason, never lost
         return {
-            "ppc": family.observation.ppc,
             "kind": "unavailable",
             "title": "Fit picture",
             "caption": "",
