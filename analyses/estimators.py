@@ -123,7 +123,7 @@ class ModelCache:
         self._functions: dict[tuple, object] = {}
         self.routes: dict[tuple, str] = {}  # the gradient route of each nutpie sampler
         # PyMC calls that compile their own function on every call, counted here
-        self.per_call: dict[str, int] = {"pm.find_MAP": 0, "pm.sample_posterior_predictive": 0}
+        self.per_call: dict[str, int] = {"pm.sample_posterior_predictive": 0}
         self.compile_seconds = 0.0  # nutpie compilation, for the benchmark
 
     def model(self, family, problem: Problem):

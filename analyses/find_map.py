@@ -1,13 +1,16 @@
-"""find_MAP, the same for every family: from each of the family's starts (jittered with the
-start's own seed), by PyMC's ``pm.find_MAP`` or by the compiled route (the same objective and
-gradient as one fused function, ``analyses.map_functions``), each start accepted by its
-gradient and its Newton step at the final point (``analyses.tolerances``), never by the
-optimiser's message; the best accepted mode is kept and every start is listed.  Laplace's sd
-comes from the Hessian there."""
+"""find_MAP, one for every family, the case and the sweeps: PyMC's ``pm.find_MAP``
+algorithm (its jittered start, scipy optimiser and options) on the model's log density,
+gradient and Hessian built once per model structure (``analyses.map_functions``), from each of
+the family's starts (jittered with the start's own seed); each start accepted by its gradient
+and its Newton step at the final point (``analyses.tolerances``), never by the optimiser's
+message; the best accepted mode is kept and every start is listed.  Laplace's sd comes from
+the Hessian there.  ``pm.find_MAP`` itself compiles its functions on every call and start
+(about 1 s each here, 2 s each at 10⁶ rows; the network's 40 starts were 49 s against 24 s,
+warm, at seed 5, keeping the same start's mode); tests/analyses/test_find_map.py checks this
+one against it."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -16,7 +19,7 @@ from scipy import optimize
 
 from analyses import tolerances
 from analyses.config import child_seed
-from analyses.estimators import Context, ModelCache, backend, python_mode, quiet  # noqa: TID253
+from analyses.estimators import Context, ModelCache, python_mode  # noqa: TID253
 from analyses.map_functions import (  # noqa: TID253
     compile_hessian,
     compiled_functions,
@@ -29,35 +32,24 @@ from models.family import Built, Start, Support
 
 
 # ------------------------------------------------------------------------------ find_MAP
-def find_map(
-    ctx: Context, compiled: bool = True, max_starts: int | None = None
-) -> tuple[Estimate, Estimate | None]:
-    """``pm.find_MAP`` and the Laplace approximation at its mode (None when the family does
-    not offer it for this problem), guarded.
+def find_map(ctx: Context, max_starts: int | None = None) -> tuple[Estimate, Estimate | None]:
+    """find_MAP and the Laplace approximation at its mode (None when the family does not
+    offer it for this problem), guarded.
 
-    Accepted by what matters, not by the optimiser's message: after ``pm.find_MAP``
-    (trust-ncg, exact Hessian-vector products, jittered start) and Newton refinement on the
-    model's own gradient, the remaining Newton step max_j |(H^-1 g)_j| / sd_j at the final
-    point must be at most ``tolerances.FIND_MAP_STEP_TOL`` posterior sds.  "failed" means a
-    non-finite objective, a scaled gradient that stays large, or (for a log-concave family) a
-    Hessian that is not positive definite; the optimiser's own message is kept in ``info``.
-
-    ``compiled=True`` (the default; every fit and the sweeps): the same optimiser, options,
-    jittered starts (drawn as ``pm.find_MAP(jitter=True, random_seed=seed)`` draws them, so the
-    relu network's multi-start search starts from the same points by either route),
-    refinement and acceptance as ``pm.find_MAP``, but on the model's log density, gradient and
-    Hessian built once per model structure (:func:`_compiled_start`), so that nothing is
-    compiled twice in a run; ``pm.find_MAP`` (``compiled=False``, kept for the tests that
-    compare the two) compiles its own functions on every call and start (about 1 s each here,
-    2 s each at 10⁶ rows; the network's 40 starts were 49 s against 24 s compiled, warm, at
-    seed 5, keeping the same start's mode).  ``max_starts`` caps a multi-start family.
+    Accepted by what matters, not by the optimiser's message: after the optimiser (trust-ncg
+    with the exact Hessian, jittered start; L-BFGS-B for a family with kinks) and Newton
+    refinement on the model's own gradient, the remaining Newton step max_j |(H^-1 g)_j| / sd_j
+    at the final point must be at most ``tolerances.FIND_MAP_STEP_TOL`` posterior sds.
+    "failed" means a non-finite objective, a scaled gradient that stays large, or (for a
+    log-concave family) a Hessian that is not positive definite; the optimiser's own message
+    is kept in ``info``.  ``max_starts`` caps a multi-start family.
     """
     support = ctx.family.supports("find_map", ctx.problem)
     if not support.ok:
         un = {"status": "unavailable", "reason": support.reason}
         return ctx.estimate("find_map", **un), ctx.estimate("laplace", **un)
     try:
-        fm, lap = _find_map(ctx, support, _compiled_start if compiled else _one_start, max_starts)
+        fm, lap = _find_map(ctx, support, max_starts)
     except Exception as exc:  # guarded: never a traceback out of an estimator
         return ctx.failed("find_map", exc), ctx.failed("laplace", exc)
     lap_support = ctx.family.supports("laplace", ctx.problem)
@@ -68,9 +60,7 @@ def find_map(
     return fm, lap
 
 
-def _find_map(
-    ctx: Context, support: Support, one_start, max_starts=None
-) -> tuple[Estimate, Estimate]:
+def _find_map(ctx: Context, support: Support, max_starts=None) -> tuple[Estimate, Estimate]:
     """Run find_MAP from each of the family's starts; keep the accepted mode with the highest
     log posterior; list every start (its objective, criterion or reason) in ``info``."""
     problem = ctx.problem if support.spec is None else replace(ctx.problem, spec=support.spec)
@@ -83,7 +73,7 @@ def _find_map(
     for start, seed in zip(starts, seeds, strict=True):
         label = start.label
         try:
-            r = one_start(ctx, built, start, seed)
+            r = _one_start(ctx, built, start, seed)
         except Exception as exc:  # guarded per start; all starts failing fails the estimate
             r = {"reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
         runs.append((label, r))
@@ -164,76 +154,9 @@ def _step_rejected(check: dict, info: dict) -> dict | None:
 
 
 def _one_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
-    """One find_MAP run and its Newton refinement: ``{"x", "fit", "objective", "info"}`` when
-    accepted, ``{"reason", "info"}`` otherwise."""
-    import pymc as pm
-
-    model = built.model
-    smooth = ctx.family.smooth(ctx.problem)
-    initvals, jitter = dict(start.initvals) or None, True
-    with quiet(), warnings.catch_warnings(record=True) as caught, model:
-        warnings.simplefilter("always", UserWarning)
-        common = dict(
-            method=tolerances.FIND_MAP_METHOD if smooth else tolerances.NONSMOOTH_METHOD,
-            backend=backend(),
-            random_seed=seed,
-            progressbar=False,
-            options=dict(tolerances.FIND_MAP_OPTIONS if smooth else tolerances.NONSMOOTH_OPTIONS),
-        )
-        if start.hold:  # first stage: the other value variables, these held at initvals
-            free = [v for v in model.value_vars if v.name not in start.hold]
-            ctx.cache.per_call["pm.find_MAP"] += 1
-            stage = pm.find_MAP(
-                vars=free, initvals=initvals, return_inferencedata=False, jitter=True, **common
-            )
-            initvals, jitter = {v.name: stage[v.name] for v in model.value_vars}, False
-        ctx.cache.per_call["pm.find_MAP"] += 1
-        mp = pm.find_MAP(
-            initvals=initvals,
-            return_inferencedata=True,
-            jitter=jitter,
-            compute_hessian=smooth,
-            **common,
-        )
-    opt = mp["optimizer_result"].dataset
-    messages = [
-        str(w.message).splitlines()[0] for w in caught if issubclass(w.category, UserWarning)
-    ]
-    info = {
-        "method": str(opt["method"].values),
-        "optimizer message": str(opt["message"].values),
-        "optimizer success flag": bool(opt["success"].values),
-        # a failed optimiser's result may lack fields (no "nit"): its message says why
-        "iterations": int(opt["nit"].values) if "nit" in opt else None,
-        "objective": float(opt["fun"].values) if "fun" in opt else float("nan"),
-        "warnings": messages,
-    }
-    support_note = ctx.family.supports("find_map", ctx.problem).note
-    if support_note:
-        info["note"] = support_note
-    if not np.isfinite(info["objective"]):
-        return {
-            "reason": "the objective is not finite at the optimiser's final point",
-            "info": info,
-        }
-    if ctx.family.log_concave and any("not positive definite" in m for m in messages):
-        return {"reason": NOT_POSITIVE_DEFINITE, "info": info}
-    fit = mp["fit"].dataset
-    if not smooth:
-        return _nonsmooth_accept(ctx, model, fit, mp, info)
-    x, check = _newton_refine(model, fit, -np.asarray(opt["jac"].values, float), ctx.cache)
-    info["convergence"] = check
-    if rejected := _step_rejected(check, info):
-        return rejected
-    info["optimizer_mean"] = ctx.problem.layout.reduce(
-        mp.posterior.dataset.squeeze(("chain", "draw"))
-    )
-    return {"x": x, "fit": fit, "objective": check["objective"], "info": info}
-
-
-def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict:
-    """One start of :func:`_one_start`'s algorithm on functions compiled once per model (cached
-    in ``ctx.cache``): jittered initial point (U(-1, 1) on every unconstrained value, as
+    """One start, on functions compiled once per model (cached in ``ctx.cache``): ``{"x", "fit",
+    "objective", "info"}`` when accepted, ``{"reason", "info"}`` otherwise.  As
+    ``pm.find_MAP``: jittered initial point (U(-1, 1) on every unconstrained value, as
     ``pm.find_MAP(jitter=True)``), the start's held stage, the same scipy optimiser and options
     (trust-ncg with the exact Hessian; L-BFGS-B for a non-smooth family), then the same Newton
     refinement and acceptance."""
@@ -338,34 +261,10 @@ def _compiled_start(ctx: Context, built: Built, start: Start, seed: int) -> dict
     return {"x": point, "fit": fit, "objective": check["objective"], "info": info}
 
 
-def _nonsmooth_accept(ctx: Context, model, fit, mp, info) -> dict:
-    """A start of a model whose log density is not differentiable everywhere (relu kinks,
-    where modes often lie): no gradient criterion applies there, so a start is accepted by
-    a finite objective, its value decides between starts, and the optimiser's own message
-    stays in ``info``."""
-    point = point_map(model)(np.asarray(fit["mean_vector"].values, dtype=float))
-    logp, _, _ = log_density(model, ctx.cache, many_calls=True)
-    objective = -float(logp(point))
-    info["convergence"] = {
-        "criterion": "the log density has kinks (relu): accepted by a finite objective; the "
-        "best objective over the starts is kept",
-        "decided by": "objective value",
-        "scaled_step": None,
-    }
-    if not np.isfinite(objective):
-        return {
-            "reason": "the objective is not finite at the optimiser's final point",
-            "info": info,
-        }
-    info["optimizer_mean"] = ctx.problem.layout.reduce(
-        mp.posterior.dataset.squeeze(("chain", "draw"))
-    )
-    return {"x": point, "fit": fit, "objective": objective, "info": info}
-
-
-def _newton_refine(model, fit, grad0, cache: ModelCache, max_steps: int = 20):
-    """Newton steps x <- x + C grad log p(x) from find_MAP's optimum, C the exact inverse
-    Hessian find_MAP computed there; returns the best point and the convergence check.
+def _refine(model, x, cov, grad0, labels, cache: ModelCache, max_steps: int = 20):
+    """Newton steps x <- x + C grad log p(x) from the optimiser's point ``x``, C = ``cov`` the
+    exact inverse Hessian of -log p there (``grad0`` the gradient of log p at ``x``); returns
+    the best point and the convergence check.
 
     An optimiser that stops on the objective (trust-ncg's failed reduction ratio, L-BFGS-B's
     ftol) cannot place the mode closer than about sqrt(eps |f|) sds: below that the objective's
@@ -374,15 +273,6 @@ def _newton_refine(model, fit, grad0, cache: ModelCache, max_steps: int = 20):
     far smaller than their sd (NIST Wampler5: beta = 1, sd = 2e7).  Stops when the step, in
     sds, no longer shrinks; the smallest one measured is the convergence criterion.
     """
-    labels = [str(v) for v in fit["rows"].values]
-    x = np.asarray(fit["mean_vector"].values, dtype=float)
-    cov = np.asarray(fit["covariance_matrix"].values, dtype=float)
-    return _refine(model, x, cov, grad0, labels, cache, max_steps)
-
-
-def _refine(model, x, cov, grad0, labels, cache: ModelCache, max_steps: int = 20):
-    """:func:`_newton_refine` on arrays: ``x`` the unconstrained optimum, ``cov`` the inverse
-    Hessian of -log p there, ``grad0`` the gradient of log p at ``x``."""
     sd = np.sqrt(np.diag(cov))
     if not (np.all(np.isfinite(cov)) and np.all(sd > 0)):
         raise ValueError("the inverse Hessian at the optimum is not finite and positive")

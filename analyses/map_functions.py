@@ -46,7 +46,7 @@ def log_density(model, cache: ModelCache, many_calls: bool) -> tuple:
 
 
 def compiled_functions(model, cache: ModelCache, many_calls: bool) -> dict:
-    """The functions :func:`_compiled_start` needs, built once per model: -log p pieces (no
+    """The functions find_MAP (``analyses.find_map``) needs, built once per model: -log p pieces (no
     Jacobian, as find_MAP; :func:`log_density`) and the ravel/unravel maps of the
     unconstrained vector with its labels (``name[i]``, as find_MAP's ``fit`` group)."""
 

@@ -12,9 +12,8 @@ Sample size: for a case with a data generator (known truth), n over a log grid o
 subsets of one large sample: the MLE (find_MAP, flat), the MAP (find_MAP, Gaussian), the
 posterior mean, and their Laplace / posterior sds, which shrink as 1/√n (Bernstein–von Mises).
 
-find_MAP here is :func:`analyses.find_map.find_map` with ``compiled=True``: the same
-optimiser, starts, refinement and acceptance as the case's own find_MAP, on functions compiled
-once per structure (``pm.find_MAP`` compiles its own on every call).
+find_MAP here is the case's own :func:`analyses.find_map.find_map`: the same optimiser, starts,
+refinement and acceptance, on functions compiled once per structure.
 """
 
 from __future__ import annotations
@@ -105,7 +104,7 @@ def _point(ctx, methods, names, paths, i, n_points, labels, express=None, poster
         est = express(est, draws, weights) if express else est
         _record(paths.setdefault(label, _path(n_points)), i, est, names, n_points)
 
-    fm, lap = find_map(ctx, compiled=True, max_starts=ctx.max_starts)
+    fm, lap = find_map(ctx, max_starts=ctx.max_starts)
     done = {fm.key: fm} | ({lap.key: lap} if lap is not None else {})
     record(labels["find_map"], fm)
     if lap is not None:

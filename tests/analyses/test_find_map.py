@@ -199,7 +199,7 @@ def test_nuts_matches_exact_posterior_on_filip_like_design(model_cache):
 
 def test_compiled_route_starts_where_pm_find_map_starts(model_cache, monkeypatch):
     """The relu network's multi-start search keeps the best of many local modes, so which
-    points it starts from matters: the compiled route (the default) must start where
+    points it starts from matters: our find_MAP must start where
     ``pm.find_MAP(jitter=True, random_seed=seed)`` starts.  pm.find_MAP's first point is
     caught where it compiles its loss (stopped there: nothing is compiled or optimised)."""
     import pymc as pm
@@ -239,3 +239,34 @@ def test_compiled_route_starts_where_pm_find_map_starts(model_cache, monkeypatch
         assert np.array_equal(ours, theirs), (seed, ours[:4], theirs[:4])
         starts.add(ours.tobytes())
     assert len(starts) == 3  # jittered: every seed its own start
+
+
+def test_find_map_equals_pm_find_map(model_cache):
+    """Our find_MAP (functions compiled once per structure) and PyMC's own ``pm.find_MAP``
+    (its functions compiled per call), each from its own jittered start, find the same mode."""
+    import pymc as pm
+
+    from analyses import datasets, tolerances
+    from analyses.problems import make_problem
+    from models import get_family
+
+    family = get_family("bernoulli")
+    data = datasets.synthetic_logistic(11)
+    problem = make_problem(family, data, Settings(prior_scale=2.0), "gaussian")
+    ctx = E.Context(family, problem, 100, 100, 1, {"find_map": 7}, model_cache)
+    ours, lap = find_map(ctx)
+    assert ours.status == "ok"
+    model = model_cache.model(family, problem)[0].model
+    with model:
+        theirs = pm.find_MAP(
+            method=tolerances.FIND_MAP_METHOD,
+            options=dict(tolerances.FIND_MAP_OPTIONS),
+            random_seed=8,
+            progressbar=False,
+            return_inferencedata=True,
+        )
+    reference = problem.layout.reduce(theirs.posterior.dataset.squeeze(("chain", "draw")))
+    assert set(reference) == set(ours.mean)
+    for name, value in ours.mean.items():
+        ref = reference[name]
+        assert abs(value - ref) <= tolerances.optimiser(ref, lap.sd[name]), name

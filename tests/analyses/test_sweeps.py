@@ -109,21 +109,6 @@ def test_sample_size_sweep_changes_n_without_recompiling_and_sd_falls_as_root_n(
         assert -0.65 <= slope <= -0.35, (name, slope)
 
 
-def test_compiled_find_map_equals_pm_find_map(model_cache):
-    """The sweep's find_MAP (functions compiled once) and pm.find_MAP, each from its own
-    jittered start, find the same mode."""
-    family = get_family("bernoulli")
-    data = datasets.synthetic_logistic(11)
-    problem = make_problem(family, data, BERNOULLI.settings, "gaussian")
-    ctx = E.Context(family, problem, 100, 100, 1, {"find_map": 7}, model_cache)
-    a, lap = find_map(ctx, compiled=False)
-    ctx.seeds["find_map"] = 8
-    b, _ = find_map(ctx, compiled=True)
-    assert a.status == b.status == "ok"
-    for name, ref in a.mean.items():
-        assert abs(b.mean[name] - ref) <= tolerances.optimiser(ref, lap.sd[name]), name
-
-
 def test_sweep_failures_and_nuts_diagnostics_become_case_warnings():
     """A failed point and NUTS draws flagged by its diagnostics are named with their grid
     values; a point where the estimator is unavailable by design (no MLE) is not a warning."""
