@@ -22,6 +22,7 @@ from analyses.errors import InputError
 from analyses.workers import default_workers
 from models import FAMILIES
 from models.family import Settings
+from models.options import Flag
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,9 +138,29 @@ def build_parser() -> argparse.ArgumentParser:
     owned = {}
     for name, family in FAMILIES.items():
         group = fit.add_argument_group(f"--family {name} options")
-        owned[name] = family.add_cli_arguments(group)
+        owned[name] = [_add_flag(group, flag) for flag in family.Options.FLAGS]
     p.set_defaults(family_flags=owned)
     return p
+
+
+def _add_flag(group, flag: Flag) -> str:
+    """One family flag (``models.options.Flag``) as an argparse argument; returns its dest."""
+    if flag.positive:
+        kind = _positive(flag.kind)
+    elif flag.kind is int:
+        kind = _int
+    else:
+        kind = flag.kind
+    group.add_argument(
+        flag.option,
+        dest=flag.name,
+        type=kind,
+        choices=flag.choices,
+        default=None,
+        metavar=flag.metavar,
+        help=flag.help,
+    )
+    return flag.name
 
 
 def _positive(kind):
@@ -271,10 +292,12 @@ def _case_from_args(args) -> CaseConfig:
     for other, dests in args.family_flags.items():
         for dest in dests:
             if other != args.family and getattr(args, dest) is not None:
-                flag = "--" + dest.replace("_", "-")
+                flag = "--" + dest.replace("_", "-")  # as Flag.option
                 raise InputError(f"{flag} applies to --family {other} only, not {args.family}")
     try:
-        options = family.options_from_args(args)
+        options = family.Options.from_flags(
+            {d: getattr(args, d) for d in args.family_flags[family.name]}
+        )
     except ValueError as exc:
         raise InputError(str(exc)) from None
     return CaseConfig(

@@ -15,7 +15,6 @@ This module imports nothing from ``analyses`` (layering: models -> analyses, nev
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import warnings
 from collections.abc import Callable, Sequence
@@ -365,17 +364,11 @@ class Family(Protocol):
     # its observation model: y, the NLL given a prediction, the loss it equals and how, the
     # link, the predictive check and fit picture that suit it (``models.observation``)
     observation: Observation
+    # its options dataclass: ``FLAGS`` (the CLI's flags, ``models.options.Flag``),
+    # ``from_flags(values)`` (``ValueError``, one line, on a bad combination), ``describe()``
     Options: ClassVar[type]
 
-    # --- options, CLI and data
-    def add_cli_arguments(self, group: argparse._ArgumentGroup) -> list[str]:
-        """Add the family's own flags; return their argparse ``dest`` names."""
-        ...
-
-    def options_from_args(self, args: argparse.Namespace) -> Any:
-        """The Options value from parsed flags; ``ValueError`` (one line) on a bad combination."""
-        ...
-
+    # --- data (its flags: ``Options.FLAGS`` and ``Options.from_flags``, ``models.options``)
     def encode_target(self, cells: Sequence[str], column: str, options: Any) -> tuple:
         """(y as float64 array, target_info dict) from the raw CSV cells of the target;
         ``ValueError`` naming the column and the offending value(s) otherwise."""

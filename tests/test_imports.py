@@ -108,21 +108,37 @@ def test_no_family_imports_another():
         assert all(t.split(".")[2] == own for t in other), (mod, other, families)
 
 
+def _imported(path: Path) -> list[str]:
+    """Every module name ``path`` imports, at module level or in a function."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            out.append(node.module or "")
+    return out
+
+
+def _importing(folder: Path, banned: set[str]) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted(folder.rglob("*.py"))
+        for name in _imported(path)
+        if name.split(".")[0] in banned
+    ]
+
+
 def test_tests_of_models_do_not_import_analyses():
     """The tests mirror the tree (tests/models, tests/analyses); those of models/ check it
     without analyses/, as models/ itself is without it."""
-    bad = []
-    for path in sorted((ROOT / "tests" / "models").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = (
-                [a.name for a in node.names]
-                if isinstance(node, ast.Import)
-                else [node.module or ""]
-                if isinstance(node, ast.ImportFrom)
-                else []
-            )
-            bad += [
-                f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] == "analyses"
-            ]
     assert len(list((ROOT / "tests" / "models").rglob("test_*.py"))) >= 8
+    bad = _importing(ROOT / "tests" / "models", {"analyses"})
+    assert not bad, bad
+
+
+def test_models_import_neither_analyses_nor_argparse():
+    """models/ is below analyses/, and a family's flags are data (``models.options``) that
+    the CLI turns into arguments."""
+    assert "argparse" in _imported(ROOT / "analyses" / "cli.py")  # the checker sees imports
+    bad = _importing(ROOT / "models", {"analyses", "argparse"})
     assert not bad, bad

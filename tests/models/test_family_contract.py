@@ -25,6 +25,7 @@ from models.family import (
     Unavailable,
 )
 from models.observation import Observation
+from models.options import Flag
 from models.pairs import Pair
 
 
@@ -94,6 +95,13 @@ def test_is_a_family_with_options(family):
     described = options.describe()
     assert isinstance(described, dict)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in described.items())
+
+
+def test_options_declare_their_flags(family):
+    """No flag given gives the default options; every flag has help text and a valid name."""
+    flags = family.Options.FLAGS
+    assert all(isinstance(f, Flag) and f.help and f.name.isidentifier() for f in flags)
+    assert family.Options.from_flags({f.name: None for f in flags}) == family.Options()
 
 
 def test_names_methods_and_references(family):

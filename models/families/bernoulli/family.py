@@ -75,19 +75,7 @@ class BernoulliFamily:
     observation = BernoulliObservation()  # y, its NLL, the loss it equals, link, pictures
     Options = BernoulliOptions
 
-    # --- options, CLI and data
-    def add_cli_arguments(self, group) -> list[str]:
-        group.add_argument(
-            "--positive",
-            default=None,
-            metavar="LABEL",
-            help="target label counted as 1 (default: 1, or the later label in sorted order)",
-        )
-        return ["positive"]
-
-    def options_from_args(self, args) -> BernoulliOptions:
-        return BernoulliOptions(positive=args.positive)
-
+    # --- data (the flags: ``BernoulliOptions.FLAGS``)
     def encode_target(self, cells, column: str, options) -> tuple[np.ndarray, dict]:
         options = options or BernoulliOptions()
         labels = parse_labels(cells, column)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -10,6 +11,7 @@ from models.family import (
     Problem,
 )
 from models.numerics import linalg as la
+from models.options import Flag
 from models.priors import Flat, Gaussian, Jeffreys
 
 NAME = "bernoulli"
@@ -29,6 +31,18 @@ class BernoulliOptions:
     sorted order (scikit-learn's ``classes_[1]``)."""
 
     positive: str | None = None
+
+    FLAGS: ClassVar[tuple[Flag, ...]] = (
+        Flag(
+            "positive",
+            "target label counted as 1 (default: 1, or the later label in sorted order)",
+            metavar="LABEL",
+        ),
+    )
+
+    @classmethod
+    def from_flags(cls, values: dict[str, Any]) -> BernoulliOptions:
+        return cls(positive=values["positive"])
 
     def describe(self) -> dict[str, str]:
         return {"positive label": self.positive or "default (1, or the later label sorted)"}

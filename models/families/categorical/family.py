@@ -94,29 +94,7 @@ class CategoricalFamily:
     observation = CategoricalObservation()  # y, its NLL, the loss it equals, link, pictures
     Options = CategoricalOptions
 
-    # --- options, CLI and data
-    def add_cli_arguments(self, group) -> list[str]:
-        group.add_argument(
-            "--baseline",
-            default=None,
-            metavar="CLASS",
-            help="class whose logits are 0 under flat priors (default: first class sorted)",
-        )
-        group.add_argument(
-            "--hidden",
-            type=int,
-            default=None,
-            metavar="H",
-            help="hidden relu units of a one-hidden-layer network (0: softmax regression)",
-        )
-        return ["baseline", "hidden"]
-
-    def options_from_args(self, args) -> CategoricalOptions:
-        hidden = args.hidden or 0
-        if hidden < 0:
-            raise ValueError(f"--hidden must be 0 or more, not {hidden}")
-        return CategoricalOptions(baseline=args.baseline, hidden=hidden)
-
+    # --- data (the flags: ``CategoricalOptions.FLAGS``)
     def encode_target(self, cells, column: str, options) -> tuple[np.ndarray, dict]:
         options = options or CategoricalOptions()
         labels = parse_labels(cells, column)

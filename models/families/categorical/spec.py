@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
+
+from models.options import Flag
 
 NAME = "categorical"
 HIDDEN_BIAS_SCALE = 10.0  # b1 ~ N(0, 10^2) for NUTS: proper, and wide for standardised inputs
@@ -29,6 +32,27 @@ class CategoricalOptions:
     baseline: str | None = None
     hidden: int = 0
     dirichlet_alpha: float = 2.0
+
+    FLAGS: ClassVar[tuple[Flag, ...]] = (
+        Flag(
+            "baseline",
+            "class whose logits are 0 under flat priors (default: first class sorted)",
+            metavar="CLASS",
+        ),
+        Flag(
+            "hidden",
+            "hidden relu units of a one-hidden-layer network (0: softmax regression)",
+            int,
+            "H",
+        ),
+    )
+
+    @classmethod
+    def from_flags(cls, values: dict[str, Any]) -> CategoricalOptions:
+        hidden = values["hidden"] or 0
+        if hidden < 0:
+            raise ValueError(f"--hidden must be 0 or more, not {hidden}")
+        return cls(baseline=values["baseline"], hidden=hidden)
 
     def describe(self) -> dict[str, str]:
         return {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from argparse import ArgumentTypeError
 from dataclasses import replace
 
 import numpy as np
@@ -43,7 +42,7 @@ from models.family import (
 )
 from models.numerics import linalg as la
 from models.pairs import Pair
-from models.priors import Flat, Gaussian, HalfFlat, HalfNormal, Known
+from models.priors import Flat, Gaussian, HalfFlat, Known
 from models.targets import parse_numeric
 
 
@@ -71,48 +70,7 @@ class NormalFamily:
     observation = NormalObservation()  # y, its NLL, the loss it equals, link, pictures
     Options = NormalOptions
 
-    # --- options, CLI and data
-    def add_cli_arguments(self, group) -> list[str]:
-        def positive(text):
-            try:
-                v = float(text)
-            except ValueError:
-                raise ArgumentTypeError(f"not a valid float: {text!r}") from None
-            if not (np.isfinite(v) and v > 0):
-                raise ArgumentTypeError(f"must be a positive finite number, got {text!r}")
-            return v
-
-        group.add_argument(
-            "--sigma", type=positive, default=None, metavar="VALUE", help="known noise sd"
-        )
-        group.add_argument(
-            "--sigma-prior",
-            choices=["flat", "halfnormal"],
-            default=None,
-            help="prior on unknown σ (default flat: HalfFlat)",
-        )
-        group.add_argument(
-            "--sigma-scale",
-            type=positive,
-            default=None,
-            metavar="S",
-            help="scale of the HalfNormal σ prior",
-        )
-        return ["sigma", "sigma_prior", "sigma_scale"]
-
-    def options_from_args(self, args) -> NormalOptions:
-        if args.sigma is not None:
-            if args.sigma_prior is not None or args.sigma_scale is not None:
-                raise ValueError("--sigma (known σ) excludes --sigma-prior and --sigma-scale")
-            return NormalOptions(Known(args.sigma))
-        if args.sigma_prior == "halfnormal":
-            if args.sigma_scale is None:
-                raise ValueError("--sigma-prior halfnormal needs --sigma-scale S")
-            return NormalOptions(HalfNormal(args.sigma_scale))
-        if args.sigma_scale is not None:
-            raise ValueError("--sigma-scale only applies with --sigma-prior halfnormal")
-        return NormalOptions(HalfFlat())
-
+    # --- data (the flags: ``NormalOptions.FLAGS``)
     def encode_target(self, cells, column: str, options) -> tuple[np.ndarray, dict]:
         y = parse_numeric(cells, column)
         if not np.ptp(y) > 0:

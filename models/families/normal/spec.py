@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -10,6 +11,7 @@ from models.family import (
     Problem,
 )
 from models.numerics import linalg as la
+from models.options import Flag
 from models.priors import Flat, Gaussian, HalfFlat, HalfNormal, Known
 
 NAME = "normal"
@@ -24,6 +26,32 @@ class NormalOptions:
     """The Gaussian family's own option: what is known or assumed about sigma."""
 
     sigma: HalfFlat | HalfNormal | Known = field(default_factory=HalfFlat)
+
+    FLAGS: ClassVar[tuple[Flag, ...]] = (
+        Flag("sigma", "known noise sd", float, "VALUE", positive=True),
+        Flag(
+            "sigma_prior",
+            "prior on unknown σ (default flat: HalfFlat)",
+            choices=("flat", "halfnormal"),
+        ),
+        Flag("sigma_scale", "scale of the HalfNormal σ prior", float, "S", positive=True),
+    )
+
+    @classmethod
+    def from_flags(cls, values: dict[str, Any]) -> NormalOptions:
+        """From the parsed flags (None: not given); ``ValueError`` on a bad combination."""
+        sigma, prior, scale = values["sigma"], values["sigma_prior"], values["sigma_scale"]
+        if sigma is not None:
+            if prior is not None or scale is not None:
+                raise ValueError("--sigma (known σ) excludes --sigma-prior and --sigma-scale")
+            return cls(Known(sigma))
+        if prior == "halfnormal":
+            if scale is None:
+                raise ValueError("--sigma-prior halfnormal needs --sigma-scale S")
+            return cls(HalfNormal(scale))
+        if scale is not None:
+            raise ValueError("--sigma-scale only applies with --sigma-prior halfnormal")
+        return cls(HalfFlat())
 
     def describe(self) -> dict[str, str]:
         return {"sigma": self.sigma.describe()}
