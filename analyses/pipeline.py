@@ -13,7 +13,7 @@ import numpy as np
 
 from analyses import estimators as E  # noqa: TID253
 from analyses import landscape, outputs, pictures, tolerances
-from analyses.compare import agreement
+from analyses.compare import agreement, ledger_rows
 from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.datasets import Dataset
 from analyses.find_map import find_map  # noqa: TID253
@@ -149,25 +149,7 @@ def run_case(
     ledger = family.ledger(
         main, points, np.random.default_rng(child_seed(cfg.seed, case.name, "ledger"))
     )
-    for row in ledger:
-        for left, right in row.checks:
-            a, b = row.values[left], row.values[right]
-            magnitude = row.magnitude if row.magnitude is not None else max(abs(a), abs(b))
-            tolerance = tolerances.arithmetic(main.n, magnitude)
-            rows.append(
-                AgreementRow(
-                    left,
-                    right,
-                    f"loss at {row.at}",
-                    a,
-                    b,
-                    abs(a - b),
-                    tolerance,
-                    "arithmetic",
-                    bool(abs(a - b) <= tolerance),
-                    note="loss ledger",
-                )
-            )
+    rows += ledger_rows(ledger, main.n)
 
     picture = _picture(
         family, problems, estimates, posteriors, child_seed(cfg.seed, case.name, "picture rows")

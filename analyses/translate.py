@@ -5,12 +5,14 @@
 the reason, never a traceback) and compares it with our MAP:
 
 * ``compare == "parameters"`` (convex objectives): the library's minimiser against
-  find_MAP's, parameter by parameter, each within the optimiser tier
-  ``tolerances.optimiser(ref, sd)``; the row reports the parameter closest to its tolerance
-  (largest |diff| / tolerance) as ``at``, with its |diff| and tolerance.
+  find_MAP's, parameter by parameter, each an ``AgreementRow`` of the one comparator
+  (``analyses.compare.check``) in the optimiser tier ``tolerances.optimiser(ref, sd)``; the
+  row reports the parameter closest to its tolerance (largest |diff| / tolerance) as ``at``,
+  with its |diff| and tolerance.
 * ``compare == "objective"`` (the relu network, multimodal): at the library's own answer,
   n × its reported loss against our negative log posterior there (``Family.objective`` with
-  find_MAP's objective), within the arithmetic tier ``tolerances.arithmetic(n, |value|)``.
+  find_MAP's objective), within the arithmetic tier ``tolerances.arithmetic(n, |value|)``
+  (``analyses.compare.check`` as well).
   It does not read find_MAP's estimate.
 
 A parameter row needs find_MAP: when it is missing, unavailable or failed the row has
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from analyses import tolerances
+from analyses.compare import check
 from models.family import Unavailable
 
 KEYS = (
@@ -125,23 +127,25 @@ def _compare_parameters(fitted, mode: dict, sd: dict) -> dict:
     names = [nm for nm in fitted.params if nm in mode]
     if not names:
         return {"ok": False, "reason": "no parameter in common with find_MAP"}
-    worst, worst_ratio, all_ok = None, -1.0, True
-    for nm in names:
-        diff = abs(fitted.params[nm] - mode[nm])
-        tol = tolerances.optimiser(mode[nm], sd.get(nm))
-        ok = math.isfinite(diff) and diff <= tol
-        all_ok = all_ok and ok
-        ratio = diff / tol if tol > 0 else math.inf
-        if not math.isfinite(ratio):
-            ratio = math.inf
-        if worst is None or ratio > worst_ratio:
-            worst, worst_ratio, worst_diff, worst_tol = nm, ratio, diff, tol
+    rows = [
+        check("library", "find_map", nm, fitted.params[nm], mode[nm], "optimiser", sd=sd.get(nm))
+        for nm in names
+    ]
+
+    def ratio(row) -> float:
+        r = row.abs_diff / row.tolerance if row.tolerance > 0 else math.inf
+        return r if math.isfinite(r) else math.inf
+
+    worst = max(rows, key=ratio)  # the first of equals, as parameters are listed
+    all_ok = all(r.ok for r in rows)
     return {
-        "at": worst,
-        "max_abs_diff": _num(worst_diff),
-        "tolerance": _num(worst_tol),
-        "ok": bool(all_ok),
-        "reason": "" if all_ok else f"{worst}: |diff| {worst_diff:.3g} > tolerance {worst_tol:.3g}",
+        "at": worst.parameter,
+        "max_abs_diff": _num(worst.abs_diff),
+        "tolerance": _num(worst.tolerance),
+        "ok": all_ok,
+        "reason": ""
+        if all_ok
+        else f"{worst.parameter}: |diff| {worst.abs_diff:.3g} > tolerance {worst.tolerance:.3g}",
     }
 
 
@@ -149,15 +153,22 @@ def _compare_objective(family, problem, fitted) -> dict:
     ours = family.objective(problem, fitted.params, "find_map")
     if ours is None or fitted.objective is None:
         return {"ok": False, "reason": "no objective value to compare"}
-    diff = abs(fitted.objective - ours)
-    tol = tolerances.arithmetic(problem.n, max(abs(ours), abs(fitted.objective)))
-    ok = bool(math.isfinite(diff) and diff <= tol)
+    row = check(
+        "library",
+        "find_map",
+        "objective",
+        fitted.objective,
+        ours,
+        "arithmetic",
+        terms=problem.n,
+        ref=max(abs(ours), abs(fitted.objective)),
+    )
     return {
         "at": "objective",
-        "max_abs_diff": _num(diff),
-        "tolerance": _num(tol),
-        "ok": ok,
+        "max_abs_diff": _num(row.abs_diff),
+        "tolerance": _num(row.tolerance),
+        "ok": row.ok,
         "reason": ""
-        if ok
+        if row.ok
         else f"n × library loss {fitted.objective:.12g} ≠ our −log posterior {ours:.12g}",
     }
