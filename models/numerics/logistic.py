@@ -22,6 +22,7 @@ from scipy.optimize import linprog
 from scipy.special import expit
 
 from models.numerics import linalg as la
+from models.numerics.newton_steps import newton_iterate
 
 EPS = np.finfo(np.float64).eps
 NEWTON_STEP_TOL = 1e-10  # accept when the Newton step still to go is <= this many sds
@@ -136,7 +137,7 @@ def newton(
             resid = resid + h * (0.5 - mu)
         return Q.T @ resid - P @ phi, info
 
-    phi, steps, converged, it = la.newton_iterate(f, score_info, np.zeros(p), step_tol, max_iter)
+    phi, steps, converged, it = newton_iterate(f, score_info, np.zeros(p), step_tol, max_iter)
     beta = M @ phi
     cov_beta = M @ np.linalg.inv(score_info(phi)[1]) @ M.T
     return NewtonResult(

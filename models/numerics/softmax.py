@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import logsumexp, softmax
 
-from models.numerics import linalg as la
 from models.numerics.logistic import NEWTON_MAX_ITER, NEWTON_STEP_TOL
+from models.numerics.newton_steps import newton_iterate
 
 
 # ----------------------------------------------------------------------------- losses
@@ -156,7 +156,7 @@ def newton(
         g_jk = sum_i A_ij (Y_ik - P_ik) - precision_j B_jk
         H_(jk),(lm) = sum_i A_ij A_il P_ik (delta_kl - P_il) + precision_j delta_jl delta_kl
 
-    Iterated by ``linalg.newton_iterate`` (as the logistic solver): converged when the Newton
+    Iterated by ``newton_steps.newton_iterate`` (as the logistic solver): converged when the Newton
     step still to go, in units of sqrt(diag H^-1), is at most ``step_tol``.
     """
     A = np.asarray(A, float)
@@ -193,7 +193,7 @@ def newton(
         return objective(A, y, unpack(theta), prec)
 
     # grad_hess gives the score and minus the Hessian of the log posterior (the information)
-    theta, steps, converged, iterations = la.newton_iterate(
+    theta, steps, converged, iterations = newton_iterate(
         f, lambda theta: grad_hess(unpack(theta)), np.zeros(len(free)), step_tol, max_iter
     )
     cov = np.linalg.inv(grad_hess(unpack(theta))[1])

@@ -173,8 +173,8 @@ class NormalFamily:
         """The default point (phi = 0, sigma = sd(y)); when Gaussian priors meet an unknown
         sigma, also a path from sigma = 10^-3 sd(y): coefficients first with sigma held there,
         then jointly.  The joint posterior can then have a large-sigma mode near beta = 0 and a
-        small-sigma mode near the data (``linalg.map_estimate``); from the default point the
-        optimiser raises sigma first and finds the large-sigma one."""
+        small-sigma mode near the data (``gaussian_closed_forms.map_estimate``); from the
+        default point the optimiser raises sigma first and finds the large-sigma one."""
         spec = problem.spec
         starts = [Start("default point")]
         tau = spec.prior_scales(len(coef_names(problem.features, spec)))

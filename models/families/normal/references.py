@@ -11,7 +11,9 @@ from models.family import (
     Unavailable,
     library_warnings,
 )
+from models.numerics import gaussian_closed_forms as gcf
 from models.numerics import linalg as la
+from models.numerics import sigma_quadrature as sq
 from models.priors import Flat, HalfFlat, HalfNormal
 
 
@@ -30,7 +32,7 @@ def closed_form(problem: Problem, inputs: dict) -> dict:
     tau = spec.prior_scales(p)
     names = coef_names(problem.features, spec)
     if np.all(np.isinf(tau)):
-        fit = la.ols(A, y, intercept=spec.intercept)
+        fit = gcf.ols(A, y, intercept=spec.intercept)
         sigma = (
             la.sigma_mode(fit.rss, n, spec.sigma_prior_scale)
             if spec.sigma_known is None
@@ -38,7 +40,7 @@ def closed_form(problem: Problem, inputs: dict) -> dict:
         )
         sd = dict(zip(names, map(float, fit.se), strict=True))
     else:
-        fit = la.map_estimate(
+        fit = gcf.map_estimate(
             A,
             y,
             tau,
@@ -89,17 +91,17 @@ def exact_posterior(problem: Problem, inputs: dict) -> dict:
     """Exact posterior mean and sd.
 
     Known sigma: Gaussian (conjugate).  Unknown sigma: one-dimensional quadrature over sigma of
-    the conjugate conditional (``linalg.gaussian_posterior_by_quadrature``).  For flat
+    the conjugate conditional (``sigma_quadrature.gaussian_posterior_by_quadrature``).  For flat
     coefficients with a HalfFlat sigma the closed form is a multivariate t with
-    nu = n - p - 1 degrees of freedom (``linalg.multivariate_t_posterior``, derivation there);
-    both are returned so the report can show that they agree.
+    nu = n - p - 1 degrees of freedom (``gaussian_closed_forms.multivariate_t_posterior``,
+    derivation there); both are returned so the report can show that they agree.
     """
     spec = problem.spec
     A = la.design(problem.X, spec.intercept)
     tau = spec.prior_scales(A.shape[1])
     sigma_prior = "halfnormal" if isinstance(spec.sigma, HalfNormal) else "halfflat"
     try:
-        q = la.gaussian_posterior_by_quadrature(
+        q = sq.gaussian_posterior_by_quadrature(
             A,
             problem.y,
             tau,
@@ -117,7 +119,7 @@ def exact_posterior(problem: Problem, inputs: dict) -> dict:
         "beta_path": q["beta_path"],
     }
     if np.all(np.isinf(tau)) and isinstance(spec.sigma, HalfFlat):
-        t = la.multivariate_t_posterior(A, problem.y, intercept=spec.intercept)
+        t = gcf.multivariate_t_posterior(A, problem.y, intercept=spec.intercept)
         info["student_t"] = {
             "mean": _to_params(t["beta_mean"], t["sigma_mean"], problem),
             "sd": _to_params(t["beta_sd"], t["sigma_sd"], problem),

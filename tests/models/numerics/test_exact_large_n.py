@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 from tolerances import CURVATURE_SCALE_RTOL, MPMATH_REFERENCE_RTOL, QUADRATURE_RTOL
 
+from models.numerics import gaussian_closed_forms as gcf
 from models.numerics import linalg as la
+from models.numerics import sigma_quadrature as sq
 
 P = 5
 
@@ -36,7 +38,7 @@ def test_inverse_gamma_sigma_moments_match_mpmath(nu):
     """E[sigma] and sd(sigma) for sigma^2 ~ InvGamma(nu/2, RSS/2) against 50-digit mpmath
     (the gammaln-difference form lost 2e-3 of the sd at nu ~ 1e6)."""
     rss = 1.7 * nu
-    mean, sd = la.inverse_gamma_sigma_moments(rss, nu)
+    mean, sd = gcf.inverse_gamma_sigma_moments(rss, nu)
     with mp.workdps(50):
         a, b = mp.mpf(nu) / 2, mp.mpf(rss) / 2
         m = mp.sqrt(b) * mp.gamma(a - mp.mpf(1) / 2) / mp.gamma(a)
@@ -51,8 +53,8 @@ def test_quadrature_equals_student_t_at_any_n(n):
     """Flat coefficients, HalfFlat sigma: the quadrature's moments are the multivariate t's.
     (beta_mean is OLS on both sides; sigma's moments and the E[sigma^2] in beta_sd are not.)"""
     A, y = _data(n, seed=n)
-    q = la.gaussian_posterior_by_quadrature(A, y, np.full(P, np.inf))
-    t = la.multivariate_t_posterior(A, y, intercept=True)
+    q = sq.gaussian_posterior_by_quadrature(A, y, np.full(P, np.inf))
+    t = gcf.multivariate_t_posterior(A, y, intercept=True)
     for key, sd in [
         ("sigma_mean", t["sigma_sd"]),
         ("sigma_sd", t["sigma_sd"]),
@@ -60,7 +62,7 @@ def test_quadrature_equals_student_t_at_any_n(n):
         ("beta_sd", t["beta_sd"]),
     ]:
         assert np.all(_within_tier(q[key], t[key], sd)), (key, q[key], t[key])
-    assert q["grid_check"] <= la.QUADRATURE_CHECK
+    assert q["grid_check"] <= sq.QUADRATURE_CHECK
 
 
 def test_sigma_quadrature_at_a_million_rows():
@@ -68,10 +70,10 @@ def test_sigma_quadrature_at_a_million_rows():
     reference RSS is NumPy's lstsq residual, not the quadrature's projection."""
     n = 1_000_000
     A, y = _data(n, seed=6)
-    q = la.gaussian_posterior_by_quadrature(A, y, np.full(P, np.inf), beta=False)
+    q = sq.gaussian_posterior_by_quadrature(A, y, np.full(P, np.inf), beta=False)
     beta = np.linalg.lstsq(A, y, rcond=None)[0]
     r = y - A @ beta
-    mean, sd = la.inverse_gamma_sigma_moments(float(r @ r), n - P - 1)
+    mean, sd = gcf.inverse_gamma_sigma_moments(float(r @ r), n - P - 1)
     assert _within_tier(q["sigma_mean"], mean, sd) and _within_tier(q["sigma_sd"], sd, sd)
     assert abs(q["log_sigma_scale"] * np.sqrt(2 * n) - 1) < CURVATURE_SCALE_RTOL
 
@@ -172,7 +174,7 @@ def test_quadrature_matches_mpmath_with_priors(n, tau, sigma_scale, beta):
     A, y, stats = _integer_data(n, seed=n)
     tau = np.r_[np.inf, np.full(3, tau)]
     prec = np.where(np.isfinite(tau), 1.0 / tau**2, 0.0)
-    q = la.gaussian_posterior_by_quadrature(
+    q = sq.gaussian_posterior_by_quadrature(
         A,
         y,
         tau,
@@ -198,11 +200,11 @@ def test_quadrature_matches_mpmath_with_two_joint_modes():
     y = np.round(X @ [6.0, -6.0, 6.0] + 0.5 * rng.normal(size=n))
     A = la.design(X, True)
     tau = np.r_[np.inf, np.full(3, 0.8)]
-    assert len(la.map_estimate(A, y, tau, intercept=True).modes) == 2
+    assert len(gcf.map_estimate(A, y, tau, intercept=True).modes) == 2
     Ai, yi = A.astype(np.int64), y.astype(np.int64)
     prec = np.where(np.isfinite(tau), 1.0 / tau**2, 0.0)
     ref = _mp_reference((Ai.T @ Ai, Ai.T @ yi, int(yi @ yi)), n, prec, None)
-    q = la.gaussian_posterior_by_quadrature(A, y, tau)
+    q = sq.gaussian_posterior_by_quadrature(A, y, tau)
     for key, sd in [("sigma_mean", "sigma_sd"), ("sigma_sd", "sigma_sd")] + [
         ("beta_mean", "beta_sd"),
         ("beta_sd", "beta_sd"),
@@ -217,11 +219,11 @@ def test_infinite_posterior_variance_is_refused(n, finite):
     A, y = _data(n, seed=n)
     A = A[:, :2]
     if finite:
-        q = la.gaussian_posterior_by_quadrature(A, y, np.full(2, np.inf))
-        t = la.multivariate_t_posterior(A, y, intercept=True)
+        q = sq.gaussian_posterior_by_quadrature(A, y, np.full(2, np.inf))
+        t = gcf.multivariate_t_posterior(A, y, intercept=True)
         assert _within_tier(q["sigma_sd"], t["sigma_sd"], t["sigma_sd"])
     else:
         with pytest.raises(ValueError, match="variance is infinite"):
-            la.gaussian_posterior_by_quadrature(A, y, np.full(2, np.inf))
+            sq.gaussian_posterior_by_quadrature(A, y, np.full(2, np.inf))
         with pytest.raises(ValueError, match="variance is infinite"):
-            la.multivariate_t_posterior(A, y, intercept=True)
+            gcf.multivariate_t_posterior(A, y, intercept=True)

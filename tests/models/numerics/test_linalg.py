@@ -11,7 +11,9 @@ from tolerances import (
     QUADRATURE_RTOL,
 )
 
+from models.numerics import gaussian_closed_forms as gcf
 from models.numerics import linalg as la
+from models.numerics import sigma_quadrature as sq
 
 DESIGNS = design_matrices()
 
@@ -31,7 +33,7 @@ def problem(request):
 def test_ols_coefficients_and_standard_errors(problem):
     name, A, y, intercept, beta, cov, rss = problem
     n, p = A.shape
-    fit = la.ols(A, y, intercept=intercept)
+    fit = gcf.ols(A, y, intercept=intercept)
     assert np.all(rel_err(fit.beta, beta) <= CLOSED_FORM_COEF_RTOL), name
     se = np.sqrt(rss / (n - p) * np.diag(cov))
     if np.all(se > 0):
@@ -48,7 +50,7 @@ def test_ridge_matches_reference(problem):
         tau[0] = np.inf  # flat intercept, as in the models
     L = np.where(np.isfinite(tau), sigma / tau, 0.0)
     ref, _, _ = mp_lstsq(A, y, L)
-    fit = la.map_estimate(A, y, tau, intercept=intercept, sigma_known=sigma)
+    fit = gcf.map_estimate(A, y, tau, intercept=intercept, sigma_known=sigma)
     assert np.all(rel_err(fit.beta, ref) <= CLOSED_FORM_COEF_RTOL), name
     np.testing.assert_allclose(fit.alpha, L**2)
 
@@ -67,7 +69,7 @@ def test_wampler1_exact():
     x = np.arange(21.0)
     X = np.column_stack([x**k for k in range(1, 6)])
     y = np.polyval(np.ones(6), x)
-    fit = la.ols(la.design(X, True), y, intercept=True)
+    fit = gcf.ols(la.design(X, True), y, intercept=True)
     np.testing.assert_allclose(fit.beta, np.ones(6), rtol=CLOSED_FORM_COEF_RTOL)
 
 
@@ -81,7 +83,7 @@ def test_unknown_sigma_map_is_stationary(name, scale):
     tau = np.full(p, scale)
     tau[0] = np.inf
     for S in (None, 2.0):
-        fit = la.map_estimate(A, y, tau, intercept=True, sigma_prior_scale=S)
+        fit = gcf.map_estimate(A, y, tau, intercept=True, sigma_prior_scale=S)
         r = y - A @ fit.beta
         prec = np.where(np.isfinite(tau), 1 / tau**2, 0.0)
         g_beta = -A.T @ r / fit.sigma**2 + prec * fit.beta
@@ -97,8 +99,8 @@ def test_quadrature_equals_student_t(n):
     X = rng.normal(size=(n, 3))
     y = 1 + X @ [1.0, -2.0, 0.5] + rng.normal(size=n)
     A = la.design(X, True)
-    t = la.multivariate_t_posterior(A, y, intercept=True)
-    q = la.gaussian_posterior_by_quadrature(A, y, np.full(4, np.inf))
+    t = gcf.multivariate_t_posterior(A, y, intercept=True)
+    q = sq.gaussian_posterior_by_quadrature(A, y, np.full(4, np.inf))
     for key in ("beta_mean", "beta_sd", "sigma_mean", "sigma_sd"):
         np.testing.assert_allclose(q[key], t[key], rtol=QUADRATURE_RTOL, err_msg=key)
     assert t["nu"] == n - 4 - 1
@@ -110,7 +112,7 @@ def test_known_sigma_posterior_is_conjugate_gaussian():
     y = X @ [0.5, 1.0] + 0.3 * rng.normal(size=30)
     A = la.design(X, True)
     tau = np.array([np.inf, 0.4, 0.4])
-    q = la.gaussian_posterior_by_quadrature(A, y, tau, sigma_known=0.3)
+    q = sq.gaussian_posterior_by_quadrature(A, y, tau, sigma_known=0.3)
     H = A.T @ A / 0.09 + np.diag([0, 1 / 0.16, 1 / 0.16])
     np.testing.assert_allclose(q["beta_mean"], np.linalg.solve(H, A.T @ y / 0.09), rtol=1e-12)
     np.testing.assert_allclose(q["beta_sd"], np.sqrt(np.diag(np.linalg.inv(H))), rtol=1e-12)
