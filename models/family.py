@@ -1,7 +1,8 @@
 """The family contract: what a likelihood family provides, and the values it hands to analyses.
 
-A family is one module in ``models/`` exposing ``FAMILY``, an object satisfying ``Family``
-(checked for every entry of ``models.FAMILIES`` by ``tests/models/test_family_contract.py``).
+A family is one folder under ``models/families/`` exposing ``FAMILY``, an object satisfying
+``Family`` (checked for every entry of ``models.FAMILIES`` by
+``tests/models/test_family_contract.py``).
 Fitting, reports, figures, the CLI and the tests only talk to a family through this contract;
 none of them names a parameter, a column or a sentence that belongs to one family.
 
@@ -15,8 +16,6 @@ This module imports nothing from ``analyses`` (layering: models -> analyses, nev
 
 from __future__ import annotations
 
-import contextlib
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -472,40 +471,3 @@ def basis_laplace(fit, basis_to_coef: np.ndarray, basis_var: str = "phi") -> tup
     idx = [i for i, lab in enumerate(labels) if lab.startswith(basis_var)]
     cov_beta = basis_to_coef @ cov[np.ix_(idx, idx)] @ basis_to_coef.T
     return np.sqrt(np.clip(np.diag(cov_beta), 0.0, None)), labels, cov
-
-
-@contextlib.contextmanager
-def library_warnings():
-    """Collect the warnings a library call raises: yields a list that, after the block, holds
-    their first lines, sorted and without repeats (shown in the estimate's info)."""
-    said: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield said
-    said.extend(sorted({str(w.message).splitlines()[0] for w in caught}))
-
-
-# scikit-learn's newton-cholesky stops when the gradient of the mean loss is below tol; its
-# rounding floor is ~1e-16, so 1e-12 does not make it the weak side of the optimiser tier.
-SKLEARN_TOL = 1e-12
-
-
-def sklearn_logistic(X, y, C: float, intercept: bool) -> tuple[np.ndarray, int, str]:
-    """scikit-learn ``LogisticRegression(C, solver='newton-cholesky', tol=SKLEARN_TOL)`` fitted
-    to (X, y): it minimises C·Σ log-loss + ½ Σ‖W_k‖², intercepts unpenalised.  Returns
-    (B, iterations, call): B has the intercept row first (if fitted), then one row per feature,
-    one column per row of ``coef_`` (one column for two classes).  RuntimeError if scikit-learn
-    says it did not converge."""
-    from sklearn.linear_model import LogisticRegression
-
-    est = LogisticRegression(
-        C=C, solver="newton-cholesky", tol=SKLEARN_TOL, max_iter=1000, fit_intercept=intercept
-    )
-    with library_warnings() as said:
-        est.fit(np.asarray(X, float), y)
-    if any("converge" in s.lower() for s in said):
-        raise RuntimeError("scikit-learn says: " + "; ".join(said))
-    W = np.asarray(est.coef_, float).T
-    B = np.vstack([np.asarray(est.intercept_, float)[None, :], W]) if intercept else W
-    call = f"LogisticRegression(C={C:.6g}, solver='newton-cholesky', tol={SKLEARN_TOL:g})"
-    return B, int(np.max(est.n_iter_)), call

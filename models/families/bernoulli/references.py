@@ -17,9 +17,8 @@ from models.families.bernoulli.spec import (
 from models.family import (
     Problem,
     Unavailable,
-    library_warnings,
-    sklearn_logistic,
 )
+from models.libraries import library_warnings, sklearn_logistic
 from models.numerics import logistic as lg
 from models.priors import Gaussian
 

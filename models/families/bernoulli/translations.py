@@ -8,11 +8,9 @@ from scipy.special import expit
 
 from models.families.bernoulli.spec import coef_names
 from models.family import (
-    SKLEARN_TOL,
     Problem,
-    library_warnings,
-    sklearn_logistic,
 )
+from models.libraries import SKLEARN_TOL, library_warnings, sklearn_logistic
 from models.priors import Gaussian
 from models.translation import (
     SGD,

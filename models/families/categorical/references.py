@@ -18,12 +18,10 @@ from models.families.categorical.params import (
 )
 from models.families.categorical.spec import SKLEARN_RESTARTS
 from models.family import (
-    SKLEARN_TOL,
     Problem,
     Unavailable,
-    library_warnings,
-    sklearn_logistic,
 )
+from models.libraries import SKLEARN_TOL, library_warnings, sklearn_logistic
 from models.numerics import linalg as la
 from models.numerics import softmax as sm_
 

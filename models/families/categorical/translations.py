@@ -10,10 +10,9 @@ from scipy.special import logsumexp, softmax
 from models.families.categorical.params import _classes, _regression_params, _y
 from models.families.categorical.references import _network_params, sklearn_mlp
 from models.family import (
-    SKLEARN_TOL,
     Problem,
-    sklearn_logistic,
 )
+from models.libraries import SKLEARN_TOL, sklearn_logistic
 from models.numerics import linalg as la
 from models.translation import (
     LBFGS_OPTIONS,

@@ -9,8 +9,8 @@ from models.families.normal.spec import _to_params, coef_names
 from models.family import (
     Problem,
     Unavailable,
-    library_warnings,
 )
+from models.libraries import library_warnings
 from models.numerics import gaussian_closed_forms as gcf
 from models.numerics import linalg as la
 from models.numerics import sigma_quadrature as sq

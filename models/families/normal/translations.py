@@ -10,8 +10,8 @@ import numpy as np
 from models.families.normal.spec import NormalSpec, coef_names
 from models.family import (
     Problem,
-    library_warnings,
 )
+from models.libraries import library_warnings
 from models.priors import Gaussian
 from models.translation import (
     SGD,
