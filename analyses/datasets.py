@@ -13,8 +13,9 @@ from scipy.special import softmax
 
 from analyses import csvfile, design
 from analyses.errors import InputError
-from models import get_family
+from models import FAMILIES, get_family
 from models.families.categorical.spec import class_info
+from models.targets import TargetValues
 
 
 @dataclass(frozen=True)
@@ -428,12 +429,8 @@ def load_csv(
         y, target_info = family.encode_target(labels, target, options or family.Options())
     except ValueError as exc:
         raise InputError(f"{path}: {exc}") from None
-    if choice and "positive (y = 1)" in target_info:
-        choices[0] += (
-            f"; y = 1 for {target_info['positive (y = 1)']!r} (--positive LABEL to change)"
-        )
-    elif choice and "baseline" in target_info:
-        choices[0] += f"; baseline class {target_info['baseline']!r} (--baseline to change)"
+    if choice and (note := family.auto_note(target_info)):
+        choices[0] += f"; {note}"
     if family.observation.numeric_target:
         _check_scale(path, target, y, rows)
     try:
@@ -566,31 +563,60 @@ def _resolve_family(path, target, cells, rows, family):
         col = csvfile.numeric_column(cells)
         if col.values is None:
             line = csvfile.file_lines(path, [rows[col.first_text]])[0]
-            n_labels = len(set(cells.to_pylist()))
-            hint = (
-                "--family bernoulli (two labels)"
-                if n_labels == 2
-                else "--family categorical (classes)"
-            )
+            labels = sorted({str(x) for x in cells.to_pylist() if x is not None})
+            values = TargetValues(target, tuple(labels), None, len(cells))
+            readers = {n: f.auto(values) for n, f in FAMILIES.items() if n != family.name}
+            hint = ", or ".join(f"--family {n} {c.hint}" for n, c in readers.items() if c)
             raise InputError(
                 f"{path}: target column {target!r} is text ({col.first_text_value[:40]!r} at "
-                f"line {line}) and --family {family.name} needs numbers; use {hint}, or correct "
-                "the cells"
+                f"line {line}) and --family {family.name} needs numbers; use "
+                f"{hint or 'another family'}, or correct the cells"
             )
         _check_finite(path, target, cells, col.values, rows)
     return family, ""
 
 
 def choose_family(cells, target: str) -> tuple[str, str]:
-    """The family for ``--family auto`` from the target's values, and the sentence saying so:
-    two distinct values -> bernoulli; text with three or more -> categorical; numbers that are
-    not all whole and non-negative -> normal; whole non-negative numbers with three or more
-    values (counts, or classes coded as numbers) -> refused, naming the families to choose.
-    When every cell is a number, values are compared as numbers (``1`` and ``1.0`` are one
-    value, as are ``0`` and ``-0``), as the families' target encoders compare them."""
+    """The family for ``--family auto`` from the target's values, and the sentence saying so.
+
+    Each family answers for itself (``Family.auto``): sure (bernoulli: two values), or one
+    reading of several (whole non-negative numbers: numbers, classes, counts); exactly one
+    sure family is chosen, otherwise the user is asked to choose among the readings.  When
+    every cell is a number, values are compared as numbers (``1`` and ``1.0`` are one value,
+    as are ``0`` and ``-0``), as the families' target encoders compare them."""
+    values = _target_values(cells, target)
+    claims = {name: f.auto(values) for name, f in FAMILIES.items()}
+    claims = {name: c for name, c in claims.items() if c is not None}
+    sure = [name for name, c in claims.items() if c.sure]
+    if len(sure) == 1:
+        name = sure[0]
+        return (
+            name,
+            f"family {name} chosen (--family auto): target {target!r} {claims[name].reason}",
+        )
+    if values.whole_non_negative:
+        v = values.numbers
+        what = (
+            f"holds whole numbers from {float(v.min()):g} to {float(v.max()):g} "
+            f"({len(values.distinct)} values: counts or coded classes?)"
+        )
+    else:
+        what = f"has {len(values.distinct)} values ({values.shown})"
+    options = ", or ".join(f"--family {name} {c.hint}" for name, c in claims.items())
+    raise InputError(
+        f"target column {target!r} {what}; --family auto does not guess: use {options}"
+        if claims
+        else f"target column {target!r} {what}; no family reads it"
+    )
+
+
+def _target_values(cells, target: str) -> TargetValues:
+    """What the families see of the target for ``--family auto``; refuses a constant target,
+    a number that is not finite, and a column of numbers with some text cells."""
     import pyarrow.compute as pc
 
     col = csvfile.numeric_column(cells)
+    numbers = None
     if col.values is not None:
         v = col.values[~np.isnan(col.values)] if np.isnan(col.values).any() else col.values
         if not np.all(np.isfinite(v)):
@@ -598,38 +624,21 @@ def choose_family(cells, target: str) -> tuple[str, str]:
                 f"target column {target!r} has a value that is not a finite number; correct "
                 "it, or blank it and use --dropna"
             )
-        numbers = np.unique(v)  # -0.0 == 0.0: one value
-        distinct = [_number_label(x) for x in numbers]
+        numbers = v
+        distinct = [_number_label(x) for x in np.unique(v)]  # -0.0 == 0.0: one value
     else:
         distinct = sorted(str(x) for x in pc.unique(cells).to_pylist() if x is not None)
-    shown = ", ".join(repr(x) for x in distinct[:6]) + (" …" if len(distinct) > 6 else "")
-    if len(distinct) < 2:
-        raise InputError(f"target column {target!r} is constant (value {shown}); nothing to fit")
-    if len(distinct) == 2:
-        return "bernoulli", (
-            f"family bernoulli chosen (--family auto): target {target!r} has two values {shown}"
-        )
-    if col.values is None:
-        if col.n_numbers >= col.n_text:
+        if col.n_numbers >= col.n_text and len(distinct) > 2:
             raise InputError(
                 f"target column {target!r} holds numbers but {col.n_text:,} cell(s) are not, "
                 f"e.g. {col.first_text_value[:40]!r}; correct them, or blank them and use --dropna"
             )
-        return "categorical", (
-            f"family categorical chosen (--family auto): target {target!r} has "
-            f"{len(distinct)} text labels ({shown})"
-        )
-    if np.all(v >= 0) and np.all(v == np.round(v)):
-        lo, hi = float(v.min()), float(v.max())
+    values = TargetValues(target, tuple(distinct), numbers, len(cells))
+    if len(distinct) < 2:
         raise InputError(
-            f"target column {target!r} holds whole numbers from {lo:g} to {hi:g} "
-            f"({len(distinct)} values: counts?); there is no count family yet: use "
-            "--family normal to fit them as numbers, or --family categorical for classes"
+            f"target column {target!r} is constant (value {values.shown}); nothing to fit"
         )
-    return "normal", (
-        f"family normal chosen (--family auto): target {target!r} holds numbers "
-        f"({len(distinct):,} different values)"
-    )
+    return values
 
 
 def _number_label(x: float) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 
 from models.observation import Observation
 from models.pairs import Pair
+from models.targets import Claim, TargetValues
 
 # The estimators PyMC provides for every family (run generically by analyses.estimators);
 # everything else a family offers is a Reference it declares itself.
@@ -371,6 +372,16 @@ class Family(Protocol):
     def encode_target(self, cells: Sequence[str], column: str, options: Any) -> tuple:
         """(y as float64 array, target_info dict) from the raw CSV cells of the target;
         ``ValueError`` naming the column and the offending value(s) otherwise."""
+        ...
+
+    def auto(self, values: TargetValues) -> Claim | None:
+        """This family's reading of a target for ``--family auto`` (None: it does not fit):
+        sure, or one reading among several for the user to choose (``models.targets``)."""
+        ...
+
+    def auto_note(self, target_info: dict) -> str:
+        """What ``--family auto`` says once this family encoded the target: the choice made
+        for the user that a flag changes ("" when none)."""
         ...
 
     def reserved_names(self, options: Any) -> frozenset[str]:

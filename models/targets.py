@@ -1,11 +1,13 @@
 """Reading a target column's CSV cells: missing cells, class labels (the spellings of one
 number are one label) and numbers, each refusal one line naming the column, the file line and
-the value.  Used by the families' ``encode_target`` and by the CSV reader."""
+the value.  Used by the families' ``encode_target`` and by the CSV reader; and what a family
+answers to ``--family auto`` (``TargetValues`` in, a ``Claim`` out)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -85,3 +87,39 @@ def parse_numeric(cells: Sequence[str], column: str) -> np.ndarray:
             raise ValueError(f"column {column!r} row {row}: non-finite value {cell!r}")
         out[i] = v
     return out
+
+
+# ------------------------------------------------------------------------------ --family auto
+@dataclass(frozen=True)
+class TargetValues:
+    """What ``--family auto`` sees of a target column: its distinct values as labels (sorted,
+    numbers as their shortest spelling) and, when every cell is a finite number, the values."""
+
+    column: str
+    distinct: tuple[str, ...]
+    numbers: np.ndarray | None
+    n_rows: int
+
+    @property
+    def shown(self) -> str:
+        """The first distinct values, for a message."""
+        return ", ".join(repr(x) for x in self.distinct[:6]) + (
+            " …" if len(self.distinct) > 6 else ""
+        )
+
+    @property
+    def whole_non_negative(self) -> bool:
+        """Every value a whole number ≥ 0 (counts, or classes coded as numbers)."""
+        v = self.numbers
+        return v is not None and bool(np.all(v >= 0) and np.all(v == np.round(v)))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A family's answer to ``--family auto`` for a target: ``sure`` (it is the family for
+    these values; ``reason`` completes "target 'y' …") or one reading among several, which
+    the user chooses; ``hint`` names the reading ("classes", "counts") in the message."""
+
+    sure: bool
+    reason: str
+    hint: str

@@ -5,6 +5,7 @@ model is built here."""
 import warnings
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from reference import design_matrices
 from tolerances import ARITH_RTOL
@@ -291,3 +292,26 @@ def test_builtin_class_labels_are_plain_strings():
     info = iris().target_info
     assert [type(c) for c in info["classes"]] == [str] * 3, info["classes"]
     assert "np.str_" not in repr(info)
+
+
+def test_family_auto_asks_every_registered_family(tmp_path, monkeypatch):
+    """--family auto asks each family (Family.auto), so a new family's reading of whole
+    numbers joins the choices without a line in analyses/: here a stand-in count family."""
+    from analyses import datasets
+    from models import FAMILIES
+    from models.targets import Claim
+
+    class Counts:
+        def auto(self, values):
+            return Claim(False, "", "for counts") if values.whole_non_negative else None
+
+    monkeypatch.setattr(datasets, "FAMILIES", {**FAMILIES, "counts": Counts()})
+    path = write(tmp_path, "x,t\n" + "".join(f"{i * 0.7},{i % 4}\n" for i in range(9)))
+    message = refused(path, "t", family="auto")
+    assert "--family counts for counts" in message and "--family normal" in message
+    monkeypatch.setattr(Counts, "auto", lambda self, values: Claim(True, "holds counts", ""))
+    cells = pa.array([str(i % 4) for i in range(9)])
+    assert datasets.choose_family(cells, "t") == (
+        "counts",
+        "family counts chosen (--family auto): target 't' holds counts",
+    )

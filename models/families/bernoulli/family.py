@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from models.families.bernoulli import target
 from models.families.bernoulli.existence import separation, separation_reason
 from models.families.bernoulli.model import build_model
 from models.families.bernoulli.observation import BernoulliObservation
@@ -48,7 +49,7 @@ from models.numerics import linalg as la
 from models.numerics import logistic as lg
 from models.pairs import Pair
 from models.priors import Flat, Gaussian, Jeffreys
-from models.targets import match_label, parse_labels
+from models.targets import Claim, TargetValues
 
 
 # ----------------------------------------------------------------------------- the family
@@ -77,46 +78,13 @@ class BernoulliFamily:
 
     # --- data (the flags: ``BernoulliOptions.FLAGS``)
     def encode_target(self, cells, column: str, options) -> tuple[np.ndarray, dict]:
-        options = options or BernoulliOptions()
-        labels = parse_labels(cells, column)
-        found = sorted(set(labels))
-        numeric = {}
-        for lab in found:
-            try:
-                numeric[lab] = float(lab)
-            except ValueError:
-                numeric = None
-                break
-        if len(found) != 2:
-            shown = ", ".join(repr(v) for v in found[:6]) + (" …" if len(found) > 6 else "")
-            if numeric and len(found) > max(2, len(labels) // 2):  # categorical's rule
-                hint = "it holds numbers, not classes: use --family normal"
-            elif len(found) > 2:
-                hint = "use --family categorical for three or more classes"
-            else:
-                hint = "nothing to fit with one label"
-            raise ValueError(
-                f"target column {column!r} must hold exactly two labels (0/1 or two names); "
-                f"found {len(found)}: {shown}; {hint}"
-            )
-        if numeric and sorted(numeric.values()) == [0.0, 1.0]:
-            default = next(lab for lab, v in numeric.items() if v == 1.0)
-        else:
-            default = found[1]
-        positive = match_label(options.positive, found) if options.positive is not None else default
-        if positive not in found:
-            raise ValueError(
-                f"--positive {positive!r} is not a label of target column {column!r} "
-                f"(labels: {found[0]!r}, {found[1]!r})"
-            )
-        negative = next(lab for lab in found if lab != positive)
-        y = np.array([1.0 if lab == positive else 0.0 for lab in labels])
-        return y, {
-            "positive (y = 1)": positive,
-            "negative (y = 0)": negative,
-            "count y = 1": int(y.sum()),
-            "count y = 0": int(len(y) - y.sum()),
-        }
+        return target.encode_target(cells, column, options)
+
+    def auto(self, values: TargetValues) -> Claim | None:
+        return target.auto(values)
+
+    def auto_note(self, target_info: dict) -> str:
+        return target.auto_note(target_info)
 
     def reserved_names(self, options) -> frozenset[str]:
         return frozenset({"intercept"})

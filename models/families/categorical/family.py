@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 from scipy.special import logsumexp, softmax
 
+from models.families.categorical import target
 from models.families.categorical.existence import separation, separation_reason
 from models.families.categorical.model import build_dirichlet, build_network, build_regression
 from models.families.categorical.observation import CategoricalObservation
@@ -43,7 +44,6 @@ from models.families.categorical.spec import (
     SWEEP_STARTS,
     CategoricalOptions,
     CategoricalSpec,
-    class_info,
 )
 from models.families.categorical.theory import agreement_pairs
 from models.families.categorical.translations import categorical_rows, penalty_text
@@ -64,7 +64,7 @@ from models.family import (
 from models.numerics import linalg as la
 from models.numerics import softmax as sm_
 from models.pairs import Pair
-from models.targets import match_label, parse_labels
+from models.targets import Claim, TargetValues
 
 
 # ----------------------------------------------------------------------------- the family
@@ -96,33 +96,13 @@ class CategoricalFamily:
 
     # --- data (the flags: ``CategoricalOptions.FLAGS``)
     def encode_target(self, cells, column: str, options) -> tuple[np.ndarray, dict]:
-        options = options or CategoricalOptions()
-        labels = parse_labels(cells, column)
-        found = set(labels)
-        try:
-            classes = sorted(found, key=float)
-        except ValueError:
-            classes = sorted(found)
-        if len(classes) > max(2, len(labels) // 2):
-            raise ValueError(
-                f"target column {column!r} has {len(classes)} different values in "
-                f"{len(labels)} rows: a class needs repeated labels (is it a continuous "
-                "variable? then use --family normal)"
-            )
-        if len(classes) < 2:
-            raise ValueError(
-                f"target column {column!r} has one class only ({classes[0]!r}); nothing to fit"
-            )
-        baseline = classes[0] if options.baseline is None else match_label(options.baseline, found)
-        if baseline not in found:
-            shown = ", ".join(repr(c) for c in classes[:8]) + (" …" if len(classes) > 8 else "")
-            raise ValueError(
-                f"--baseline {baseline!r} is not a class of target column {column!r} "
-                f"(classes: {shown})"
-            )
-        code = {c: i for i, c in enumerate(classes)}
-        y = np.array([code[lab] for lab in labels], dtype=float)
-        return y, class_info(classes, y, baseline)
+        return target.encode_target(cells, column, options)
+
+    def auto(self, values: TargetValues) -> Claim | None:
+        return target.auto(values)
+
+    def auto_note(self, target_info: dict) -> str:
+        return target.auto_note(target_info)
 
     def reserved_names(self, options) -> frozenset[str]:
         return frozenset({"intercept"})

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from models.families.normal import target
 from models.families.normal.model import build_model, laplace_sd
 from models.families.normal.observation import NormalObservation
 from models.families.normal.references import (
@@ -43,7 +44,7 @@ from models.family import (
 from models.numerics import linalg as la
 from models.pairs import Pair
 from models.priors import Flat, Gaussian, HalfFlat, Known
-from models.targets import parse_numeric
+from models.targets import Claim, TargetValues
 
 
 # ----------------------------------------------------------------------------- the family
@@ -72,12 +73,13 @@ class NormalFamily:
 
     # --- data (the flags: ``NormalOptions.FLAGS``)
     def encode_target(self, cells, column: str, options) -> tuple[np.ndarray, dict]:
-        y = parse_numeric(cells, column)
-        if not np.ptp(y) > 0:
-            raise ValueError(
-                f"target column {column!r} is constant (value {float(y[0]):g}); nothing to fit"
-            )
-        return y, {}
+        return target.encode_target(cells, column, options)
+
+    def auto(self, values: TargetValues) -> Claim | None:
+        return target.auto(values)
+
+    def auto_note(self, target_info: dict) -> str:
+        return target.auto_note(target_info)
 
     def reserved_names(self, options) -> frozenset[str]:
         return frozenset({"intercept", "sigma"})

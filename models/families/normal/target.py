@@ -1,0 +1,30 @@
+"""Reading the normal family's target: encoding its CSV cells (one-line refusals naming the
+column and the values), and its answer to ``--family auto``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.targets import Claim, TargetValues, parse_numeric
+
+
+def encode_target(cells, column: str, options) -> tuple[np.ndarray, dict]:
+    y = parse_numeric(cells, column)
+    if not np.ptp(y) > 0:
+        raise ValueError(
+            f"target column {column!r} is constant (value {float(y[0]):g}); nothing to fit"
+        )
+    return y, {}
+
+
+def auto(values: TargetValues) -> Claim | None:
+    """Numbers: sure unless they are all whole and non-negative (counts or coded classes)."""
+    if values.numbers is None:
+        return None
+    if values.whole_non_negative:
+        return Claim(False, "", "to fit them as numbers")
+    return Claim(True, f"holds numbers ({len(values.distinct):,} different values)", "numbers")
+
+
+def auto_note(target_info: dict) -> str:
+    return ""
