@@ -23,6 +23,7 @@ from scipy.special import expit
 
 from models.numerics import linalg as la
 from models.numerics.newton_steps import newton_iterate
+from models.numerics.recession import FEASIBILITY_TOL, recession_direction
 
 EPS = np.finfo(np.float64).eps
 NEWTON_STEP_TOL = 1e-10  # accept when the Newton step still to go is <= this many sds
@@ -218,20 +219,17 @@ def detect_separation(A: np.ndarray, y: np.ndarray) -> Separation:
     scale[scale == 0] = 1.0
     Xb = (2 * y - 1)[:, None] * (A / scale)
     bounds = [(-1.0, 1.0)] * p
-    res = linprog(-Xb.sum(axis=0), A_ub=-Xb, b_ub=np.zeros(n), bounds=bounds, method="highs")
-    if res.status != 0:
-        raise RuntimeError(f"separation LP failed: {res.message}")
-    value = -float(res.fun)
-    zero = 1e-7 * n  # HiGHS' default primal feasibility tolerance is 1e-7 per row
-    if value <= zero:
+    found = recession_direction(Xb)  # the shared program (models.numerics.recession)
+    value = found.value
+    if not found.found:
         return Separation("none", np.zeros(p), value)
-    b = np.where(np.abs(res.x) > 1e-7, res.x, 0.0)
+    b = np.where(np.abs(found.direction) > FEASIBILITY_TOL, found.direction, 0.0)
     # complete vs quasi-complete: maximise t with Xb b >= t
     c = np.zeros(p + 1)
     c[-1] = -1.0
     A_ub = np.column_stack([-Xb, np.ones(n)])
     res2 = linprog(c, A_ub=A_ub, b_ub=np.zeros(n), bounds=bounds + [(None, 1.0)], method="highs")
-    kind = "complete" if res2.status == 0 and -res2.fun > 1e-7 else "quasi-complete"
+    kind = "complete" if res2.status == 0 and -res2.fun > FEASIBILITY_TOL else "quasi-complete"
     return Separation(kind, b / scale, value)
 
 

@@ -6,13 +6,13 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 
 from models.families.categorical.params import _classes, _y
 from models.family import (
     Problem,
 )
 from models.numerics import linalg as la
+from models.numerics.recession import recession_direction
 
 
 # ----------------------------------------------------------------------------- separation
@@ -56,22 +56,13 @@ def detect_separation(A: np.ndarray, y: np.ndarray, K: int, base: int) -> Separa
                 row[index[k] * p : (index[k] + 1) * p] -= As[i]
             rows.append(row)
     G = np.array(rows)  # margins G d >= 0
-    res = linprog(
-        -G.sum(axis=0),
-        A_ub=-G,
-        b_ub=np.zeros(len(G)),
-        bounds=[(-1.0, 1.0)] * G.shape[1],
-        method="highs",
-    )
-    if res.status != 0:
-        raise RuntimeError(f"separation LP failed: {res.message}")
-    value = -float(res.fun)
+    found = recession_direction(G)  # the shared program (models.numerics.recession)
     D = np.zeros((p, K))
-    if value > 1e-7 * len(G):
+    if found.found:
         for k in free:
-            D[:, k] = res.x[index[k] * p : (index[k] + 1) * p] / scale
-        return Separation(True, value, D)
-    return Separation(False, value, D)
+            D[:, k] = found.direction[index[k] * p : (index[k] + 1) * p] / scale
+        return Separation(True, found.value, D)
+    return Separation(False, found.value, D)
 
 
 def separation(problem: Problem) -> Separation:
