@@ -40,6 +40,9 @@ class Dataset:
         Generating parameter values for synthetic data, by parameter name.
     target_info : dict
         What the family's target encoding found (e.g. which label is 1); empty for numbers.
+    rows : dict
+        Per-row data the family reads besides y, by role (the Poisson offset; the family's
+        ``Options.columns``), aligned with ``X``; empty for most.
     source : str
         Where the data came from (path or generator), for provenance.
     reading : dict
@@ -59,6 +62,7 @@ class Dataset:
     source: str = ""
     target_info: dict = field(default_factory=dict)
     reading: dict = field(default_factory=dict)
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n_obs(self) -> int:
@@ -385,8 +389,9 @@ def load_csv(
         raise InputError(
             f"{path}: target column {target!r} not found; columns are {_short_list(columns)}"
         )
+    roles = _role_columns(path, columns, target, features, family, options)
     if features is None:
-        features = [c for c in columns if c != target]
+        features = [c for c in columns if c != target and c not in roles.values()]
     else:
         unknown = [f for f in features if f not in columns]
         if unknown:
@@ -400,7 +405,7 @@ def load_csv(
             raise InputError(f"{path}: a feature column is listed twice")
     if not features and parsed is None:
         raise InputError(f"{path}: no feature columns besides the target {target!r}")
-    used = [c for c in columns if c in features or c == target]
+    used = [c for c in columns if c in features or c == target or c in roles.values()]
     csvfile.check_memory(path, len(columns), len(used))
     table = csvfile.read_table(path, columns, used, text=(target,))
     if table.n_rows == 0:
@@ -416,6 +421,7 @@ def load_csv(
     frame = {}
     for c in features:
         frame[c] = _feature_column(path, c, cells[c], rows)
+    per_row = {role: _number_column(path, c, cells[c], rows) for role, c in roles.items()}
     family = get_family("normal") if family is None else family
     family, choice = _resolve_family(path, target, cells[target], rows, family)
     if choice:
@@ -453,8 +459,40 @@ def load_csv(
         description=" ".join([description, *(_sentence(c) for c in choices)]),
         source=str(path),
         target_info=target_info,
-        reading={"family": family.name, "has_intercept": intercept, "choices": list(choices)},
+        reading={"family": family.name, "has_intercept": intercept, "choices": list(choices)}
+        | ({"columns": dict(roles)} if roles else {}),
+        rows=per_row,
     )
+
+
+def _role_columns(path, columns, target, features, family, options) -> dict[str, str]:
+    """{role: column} the family's options name besides the target and features (the
+    Poisson --offset), each refused when missing or already the target or a feature."""
+    if options is None:
+        return {}
+    roles = options.columns()
+    for role, c in roles.items():
+        if c not in columns:
+            raise InputError(
+                f"{path}: {role} column {c!r} not found; columns are {_short_list(columns)}"
+            )
+        if c == target or (features is not None and c in features):
+            what = "the target" if c == target else "a feature"
+            raise InputError(f"{path}: {role} column {c!r} is also {what}; give another column")
+    return roles
+
+
+def _number_column(path, name, cells, rows) -> np.ndarray:
+    """A column that must hold finite numbers (a role column: the Poisson offset)."""
+    col = csvfile.numeric_column(cells)
+    if col.values is None:
+        line = csvfile.file_lines(path, [rows[col.first_text]])[0]
+        raise InputError(
+            f"{path}: column {name!r} must hold numbers, not {col.first_text_value[:40]!r} "
+            f"(line {line}); correct the cells"
+        )
+    _check_finite(path, name, cells, col.values, rows)
+    return np.asarray(col.values, dtype=np.float64)
 
 
 def _sentence(text: str) -> str:

@@ -11,5 +11,5 @@ from models.family import Problem, new_problem
 def make_problem(family, data: Dataset, settings, prior: str) -> Problem:
     """The family's problem for one prior: spec, layout and the (already encoded) data."""
     return new_problem(
-        family, data.X, data.y, data.feature_names, data.target_info, settings, prior
+        family, data.X, data.y, data.feature_names, data.target_info, settings, prior, data.rows
     )

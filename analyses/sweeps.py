@@ -509,7 +509,8 @@ def sample_size(
     task = progress.task(f"{case.name}: n sweep", len(sc.n_grid)) if progress else None
     for i, n in enumerate(sc.n_grid):
         rows = np.sort(order[:n])
-        data = replace(full, X=full.X[rows], y=full.y[rows])
+        subset = {role: v[rows] for role, v in full.rows.items()}
+        data = replace(full, X=full.X[rows], y=full.y[rows], rows=subset)
         t0 = time.perf_counter()
         reference = None  # the first prior's problem: its names (the truth's) are plotted
         for prior in priors:

@@ -141,6 +141,8 @@ class Problem:
     prior: str
     spec: Any
     layout: ParamLayout
+    # per-row data the family reads besides y, by role (the Poisson offset), the same rows
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -148,15 +150,16 @@ class Problem:
 
 
 def new_problem(
-    family, X, y, features, target_info: dict, settings: Settings, prior: str
+    family, X, y, features, target_info: dict, settings: Settings, prior: str, rows=None
 ) -> Problem:
-    """The family's problem for one prior from arrays (y already encoded by the family):
-    spec, layout and data; ``ValueError`` (one line) for a prior the family does not offer
-    with these settings.  ``analyses.problems.make_problem`` builds it from a data set."""
+    """The family's problem for one prior from arrays (y already encoded by the family; ``rows``
+    the per-row data of the roles its options name, ``Options.columns``): spec, layout and
+    data; ``ValueError`` (one line) for a prior the family does not offer with these
+    settings.  ``analyses.problems.make_problem`` builds it from a data set."""
     spec = family.make_spec(settings, prior)
     features = tuple(features)
     layout = family.layout(features, target_info, spec)
-    return Problem(X, y, features, dict(target_info), prior, spec, layout)
+    return Problem(X, y, features, dict(target_info), prior, spec, layout, dict(rows or {}))
 
 
 @dataclass(frozen=True)
@@ -365,7 +368,9 @@ class Family(Protocol):
     # link, the predictive check and fit picture that suit it (``models.observation``)
     observation: Observation
     # its options dataclass: ``FLAGS`` (the CLI's flags, ``models.options.Flag``),
-    # ``from_flags(values)`` (``ValueError``, one line, on a bad combination), ``describe()``
+    # ``from_flags(values)`` (``ValueError``, one line, on a bad combination), ``describe()``,
+    # ``columns()`` ({role: CSV column} it reads besides the target and features, as numbers,
+    # into ``Problem.rows``; {} for none)
     Options: ClassVar[type]
 
     # --- data (its flags: ``Options.FLAGS`` and ``Options.from_flags``, ``models.options``)

@@ -102,6 +102,7 @@ def test_options_declare_their_flags(family):
     flags = family.Options.FLAGS
     assert all(isinstance(f, Flag) and f.help and f.name.isidentifier() for f in flags)
     assert family.Options.from_flags({f.name: None for f in flags}) == family.Options()
+    assert isinstance(family.Options().columns(), dict)
 
 
 def test_names_methods_and_references(family):

@@ -44,6 +44,9 @@ class BernoulliOptions:
     def from_flags(cls, values: dict[str, Any]) -> BernoulliOptions:
         return cls(positive=values["positive"])
 
+    def columns(self) -> dict[str, str]:
+        return {}  # no column besides the target and the features
+
     def describe(self) -> dict[str, str]:
         return {"positive label": self.positive or "default (1, or the later label sorted)"}
 

@@ -54,6 +54,9 @@ class CategoricalOptions:
             raise ValueError(f"--hidden must be 0 or more, not {hidden}")
         return cls(baseline=values["baseline"], hidden=hidden)
 
+    def columns(self) -> dict[str, str]:
+        return {}  # no column besides the target and the features
+
     def describe(self) -> dict[str, str]:
         return {
             "baseline class": self.baseline or "default (the first class in sorted order)",

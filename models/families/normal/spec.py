@@ -53,6 +53,9 @@ class NormalOptions:
             raise ValueError("--sigma-scale only applies with --sigma-prior halfnormal")
         return cls(HalfFlat())
 
+    def columns(self) -> dict[str, str]:
+        return {}  # no column besides the target and the features
+
     def describe(self) -> dict[str, str]:
         return {"sigma": self.sigma.describe()}
 
