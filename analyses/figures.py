@@ -194,8 +194,8 @@ def ppc_plot(idata, kind: str = "density"):
     "density", densities of replicated y against the observed y; "calibration", a PAV-adjusted
     calibration plot (observed event rate, made monotone by pool-adjacent-violators, against the
     predicted probability, with the band the posterior predictive replicates give; Dimitriadis,
-    Gneiting & Jordan 2021); "class_counts", each class's observed count against the
-    replicates'."""
+    Gneiting & Jordan 2021); "class_counts", each class's (or each value's, for counts)
+    observed count against the replicates'."""
     size = {"figure_kwargs": {"figsize": (6, 3.5), "layout": "constrained"}}
     if kind == "class_counts":
         return _ppc_counts(idata)
@@ -232,7 +232,7 @@ def _ppc_counts(idata):
     )
     coords = idata.posterior.dataset.coords
     ax.set_xticks(x, [str(c) for c in coords["class"].values] if "class" in coords else x)
-    ax.set_xlabel("class")
+    ax.set_xlabel("class" if "class" in coords else "y")
     ax.set_ylabel("count")
     ax.legend()
     return fig

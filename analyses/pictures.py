@@ -249,7 +249,7 @@ def _curve(family, X, y, fits, post) -> dict:
             f"; the posterior mean of {what} ({_draws_note(post)}) with its "
             f"{_pct(INTERVAL)} credible band (dark)"
         )
-        if not obs.probability and post.ppc is not None:
+        if obs.additive_noise and post.ppc is not None:
             out["predictive"] = _predictive_band(family, post, X, G)
             caption += (
                 f" and the {_pct(INTERVAL)} posterior predictive interval of a new y (light): "
@@ -269,7 +269,7 @@ def _curve(family, X, y, fits, post) -> dict:
 def _predictive_band(family, post, X, G) -> dict:
     """The 89% interval of y_new = E[y | x] + noise over the grid: per replicated draw s,
     E[y | x] at the grid under draw s plus that draw's noise, recovered from its replicated
-    data as y_rep - E[y | x_i] (the continuous families' noise is additive and the same at
+    data as y_rep - E[y | x_i] (only for an observation model with additive noise, the same at
     every x)."""
     X = X[post.ppc_rows]
     n = X.shape[0]

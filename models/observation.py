@@ -25,6 +25,9 @@ class Observation(Protocol):
 
     numeric_target: bool  # y is read from the CSV as numbers (exactly), not as labels
     probability: bool  # predict gives probabilities (a fit picture's axis runs over [0, 1])
+    # y = prediction + noise whose law is the same at every x (the Gaussian): a new y's
+    # predictive band is then a draw's prediction plus that draw's replicated noise
+    additive_noise: bool
     prediction: str  # what predict gives, for captions: "E[y | x]", "P(y = 1 | x)", ...
     ppc: str  # the posterior predictive check: "density", "calibration" or "class_counts"
     ppc_note: str  # added to the check's title ("" or what it shows)
@@ -58,8 +61,9 @@ class Observation(Protocol):
         predictions."""
         ...
 
-    def affine(self, n: int, scale: float | None) -> tuple[float, float, str]:
-        """(a, c, the relation in words): NLL = a · loss + c at every parameter value."""
+    def affine(self, y: np.ndarray, scale: float | None) -> tuple[float, float, str]:
+        """(a, c, the relation in words): NLL = a · loss + c at every parameter value, for
+        the observed ``y`` (c may depend on the data: Σ log y! for counts)."""
         ...
 
     def link(self, pred: np.ndarray) -> np.ndarray:
@@ -76,6 +80,7 @@ class LogLoss:
 
     numeric_target = False
     probability = True
+    additive_noise = False
     quadratic = False
     loss_function = "sklearn.metrics.log_loss"
 
@@ -107,5 +112,6 @@ class LogLoss:
         ok = np.all(observed >= EPS, axis=1)
         return nll, loss, ok & np.isfinite(nll)
 
-    def affine(self, n, scale=None) -> tuple[float, float, str]:
+    def affine(self, y, scale=None) -> tuple[float, float, str]:
+        n = len(y)
         return float(n), 0.0, f"NLL = n·{self.loss_name}: a = n = {n}, c = 0"

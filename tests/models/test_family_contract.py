@@ -79,7 +79,7 @@ def test_observation_model_nll_is_its_loss_mapped_affinely(family, problems):
         y = obs.y_values(problem.y)
         scale = obs.noise_scale(y, preds[0])
         nll, loss, ok = obs.terms(y, preds, scale)
-        a, c, relation = obs.affine(len(y), scale)
+        a, c, relation = obs.affine(y, scale)
         assert ok.all() and relation
         size = np.abs(nll) + abs(c) + a * np.abs(loss)
         assert np.all(np.abs(nll - (a * loss + c)) <= ARITH_RTOL * len(y) * size), (

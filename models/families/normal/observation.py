@@ -9,6 +9,7 @@ import numpy as np
 class NormalObservation:
     numeric_target = True
     probability = False
+    additive_noise = True
     prediction = "E[y | x]"
     ppc = "density"
     ppc_note = ""
@@ -41,7 +42,8 @@ class NormalObservation:
         loss = mean_squared_error(truth, preds.T, multioutput="raw_values")
         return nll, loss, np.isfinite(nll)
 
-    def affine(self, n, scale) -> tuple[float, float, str]:
+    def affine(self, y, scale) -> tuple[float, float, str]:
+        n = len(y)
         a, c = n / (2 * scale**2), n / 2 * np.log(2 * np.pi * scale**2)
         return (
             float(a),
