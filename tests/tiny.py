@@ -18,11 +18,12 @@ TARGET = "target col"
 
 
 def _candidate_targets(rng) -> list[list[str]]:
-    """Raw target cells, in the order tried: numbers, two labels, three labels."""
+    """Raw target cells, in the order tried: numbers, two labels, three labels, counts."""
     numbers = [f"{v:.3f}" for v in rng.normal(1.0, 1.0, N)]
     two = ["no", "yes"] * (N // 2)
     three = ["a", "b", "c"] * (N // 3)
-    return [numbers, two, three]
+    counts = [str(v) for v in rng.poisson(2.0, N)]
+    return [numbers, two, three, counts]
 
 
 def encode_tiny_target(family, options) -> tuple[list[str], np.ndarray, dict]:
