@@ -422,6 +422,7 @@ def load_csv(
     for c in features:
         frame[c] = _feature_column(path, c, cells[c], rows)
     per_row = {role: _number_column(path, c, cells[c], rows) for role, c in roles.items()}
+    choices.extend(f"column {c!r} is the {role}, not a feature" for role, c in roles.items())
     family = get_family("normal") if family is None else family
     family, choice = _resolve_family(path, target, cells[target], rows, family)
     if choice:
