@@ -33,3 +33,23 @@ class Pair:
     # number of summed terms behind the compared values (the arithmetic tier's n); None: the
     # number of parameters compared
     terms: int | None = None
+
+
+def importance_gap(k: str, other: str, stat: str, what: str) -> Pair:
+    """NUTS vs ``other`` (estimates keyed ``<method>{k}``) on ``stat`` with the gap the
+    importance-sampled posterior (``importance{k}``) predicts: for a skewed posterior the mean
+    is not the mode and the sd not the Laplace sd, by an amount a second, independent
+    posterior sampler measures."""
+
+    def expected(e):
+        ref = getattr(e["importance" + k], stat)
+        return {nm: v - getattr(e[other + k], stat)[nm] for nm, v in ref.items()}
+
+    return Pair(
+        "nuts" + k,
+        other + k,
+        stat,
+        "monte carlo",
+        expected=expected,
+        note=f"{what} (expected gap from importance sampling)",
+    )

@@ -11,6 +11,7 @@ from models.families.bernoulli.spec import _design, coef_names
 from models.family import (
     Problem,
 )
+from models.linear_predictor import diverging
 from models.numerics import logistic as lg
 
 # ----------------------------------------------------------------------------- separation
@@ -29,12 +30,7 @@ def separation(problem: Problem) -> lg.Separation:
 def separation_reason(problem: Problem) -> str:
     sep = separation(problem)
     names = coef_names(problem.features, problem.spec)
-    running = [
-        f"{nm} → {'+' if b > 0 else '−'}∞"
-        for nm, b in zip(names, sep.direction, strict=True)
-        if b != 0
-    ]
     return (
         f"the MLE does not exist: the data are {sep.kind}ly separated (Konis LP); the "
-        f"likelihood keeps increasing along {', '.join(running)}"
+        f"likelihood keeps increasing along {diverging(names, sep.direction)}"
     )

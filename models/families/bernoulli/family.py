@@ -45,6 +45,7 @@ from models.family import (
     same_parametrisation,
     tau_sweep,
 )
+from models.linear_predictor import ledger_points
 from models.numerics import linalg as la
 from models.numerics import logistic as lg
 from models.pairs import Pair
@@ -193,14 +194,14 @@ class BernoulliFamily:
         names = coef_names(problem.features, problem.spec)
         A = _design(problem)
         y = problem.y
-        usable = [(lb, pt_) for lb, pt_ in points.items() if all(nm in pt_ for nm in names)]
-        base = _vector(usable[0][1], problem) if usable else np.zeros(len(names))
-        vecs = [(lb, _vector(pt_, problem)) for lb, pt_ in usable]
-        for k in range(2):
-            vecs.append((f"arbitrary #{k + 1}", base + rng.normal(size=base.size)))
-        direction = rng.normal(size=base.size)
-        vecs.append(
-            ("extreme logits (max |z| = 50)", direction * 50 / np.max(np.abs(A @ direction)))
+        vecs = ledger_points(
+            points,
+            names,
+            lambda pt_: _vector(pt_, problem),
+            A,
+            rng,
+            50.0,
+            "extreme logits (max |z| = 50)",
         )
         rows = []
         for label, beta in vecs:

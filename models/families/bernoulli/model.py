@@ -9,30 +9,21 @@ from models.family import (
     Built,
     Problem,
 )
+from models.linear_predictor import basis_data, coords, linear_block
 from models.numerics import linalg as la
 
 
 # ----------------------------------------------------------------------------- PyMC model
 def model_data(problem: Problem) -> tuple[dict, la.Preconditioner]:
-    spec = problem.spec
+    """m0 starts the intercept at logit ȳ, c = 1/sqrt(ȳ(1 − ȳ)) (``models.linear_predictor``)."""
     A = _design(problem)
     n, p = A.shape
-    pre = la.precondition(A, spec.intercept)
     y = np.asarray(problem.y, float)
     ybar = float(np.clip(y.mean(), 1.0 / (n + 1), n / (n + 1)))
-    c = 1.0 / np.sqrt(ybar * (1 - ybar))
     m0 = np.zeros(p)
-    if spec.intercept:
+    if problem.spec.intercept:
         m0[0] = np.log(ybar / (1 - ybar))
-    data = {
-        "basis_matrix": c * pre.Q,
-        "basis_to_coef": c * pre.M,
-        "coef_offset": m0,
-        "logit_offset": A @ m0,
-        "prior_precision": spec.prior_precision(p),
-        "y_obs": y.astype(np.int64),
-    }
-    return data, pre
+    return basis_data(problem, A, 1.0 / np.sqrt(ybar * (1 - ybar)), m0, "logit_offset")
 
 
 def build_model(problem: Problem) -> Built:
@@ -41,24 +32,9 @@ def build_model(problem: Problem) -> Built:
 
     spec = problem.spec
     data, pre = model_data(problem)
-    n, p = pre.Q.shape
-    coords = {"feature": list(problem.features), "basis": list(range(p)), "obs": list(range(n))}
-    with pm.Model(coords=coords) as model:
-        basis = pm.Data("basis_matrix", data["basis_matrix"], dims=("obs", "basis"))
-        to_coef = pm.Data("basis_to_coef", data["basis_to_coef"])
-        m0 = pm.Data("coef_offset", data["coef_offset"])
-        z0 = pm.Data("logit_offset", data["logit_offset"], dims="obs")
-        prec = pm.Data("prior_precision", data["prior_precision"])
-        y_obs = pm.Data("y_obs", data["y_obs"], dims="obs")
-        phi = pm.Flat("phi", dims="basis")
-        beta = m0 + pt.dot(to_coef, phi)
-        if spec.intercept:
-            pm.Deterministic("intercept", beta[0])
-            pm.Deterministic("w", beta[1:], dims="feature")
-        else:
-            pm.Deterministic("w", beta, dims="feature")
-        pm.Potential("coef_prior", -0.5 * pt.sum(prec * beta**2))
-        z = z0 + pt.dot(basis, phi)
+    p = pre.Q.shape[1]
+    with pm.Model(coords=coords(problem, p)) as model:
+        z, basis, y_obs = linear_block(problem, data, "logit_offset")
         if spec.jeffreys:
             # 1/2 log det(B' W B) = sum log diag chol(B' W B); W = p (1 - p)
             weights = pm.math.sigmoid(z) * pm.math.sigmoid(-z)

@@ -6,27 +6,10 @@ from models.families.bernoulli.existence import separation
 from models.family import (
     Problem,
 )
-from models.pairs import Pair
+from models.pairs import Pair, importance_gap
 
 
 # ----------------------------------------------------------------------------- agreement
-def _gap(k: str, other: str, stat: str, what: str) -> Pair:
-    """NUTS vs ``other`` on ``stat`` with the gap the importance-sampled posterior predicts."""
-
-    def expected(e):
-        ref = getattr(e["importance" + k], stat)
-        return {nm: v - getattr(e[other + k], stat)[nm] for nm, v in ref.items()}
-
-    return Pair(
-        "nuts" + k,
-        other + k,
-        stat,
-        "monte carlo",
-        expected=expected,
-        note=f"{what} (expected gap from importance sampling)",
-    )
-
-
 def agreement_pairs(problem: Problem) -> list[Pair]:
     k = f"_{problem.prior}"
     spec = problem.spec
@@ -38,8 +21,8 @@ def agreement_pairs(problem: Problem) -> list[Pair]:
         Pair("nuts" + k, "importance" + k, "sd", "monte carlo", note="sd vs importance sampling"),
         # the posterior is skewed at small n: mean - mode and sd - Laplace sd are not zero;
         # their size comes from the importance-sampling posterior
-        _gap(k, "find_map", "mean", "posterior mean − mode"),
-        _gap(k, "laplace", "sd", "posterior sd − Laplace sd"),
+        importance_gap(k, "find_map", "mean", "posterior mean − mode"),
+        importance_gap(k, "laplace", "sd", "posterior sd − Laplace sd"),
     ]
     if not spec.jeffreys:
         pairs.append(
