@@ -189,6 +189,9 @@ def pair_plot(idata, layout):
     return fig
 
 
+MAX_COUNT_BARS = 40  # the count check: above this many values, bins of values
+
+
 def ppc_plot(idata, kind: str = "density"):
     """The posterior predictive check of ``kind`` (the family's ``Observation.ppc``):
     "density", densities of replicated y against the observed y; "calibration", a PAV-adjusted
@@ -210,17 +213,22 @@ def ppc_plot(idata, kind: str = "density"):
 
 
 def _ppc_counts(idata):
-    """Observed count of each class against the posterior predictive replicates' counts
-    (median and 89% interval), one bar per class."""
-    obs = np.asarray(idata.observed_data.dataset["y"].values, dtype=int)
-    rep = idata.posterior_predictive.dataset["y"].values.astype(int)
+    """Observed count of each class (or value of a count y) against the posterior predictive
+    replicates' counts (median and 89% interval): one bar per class or value, or, for counts
+    with more than MAX_COUNT_BARS values, per bin of values of equal width."""
+    obs = np.asarray(idata.observed_data.dataset["y"].values, dtype=np.int64)
+    rep = idata.posterior_predictive.dataset["y"].values.astype(np.int64)
     rep = rep.reshape(-1, rep.shape[-1])
     K = int(max(obs.max(), rep.max())) + 1
-    counts = np.stack([np.bincount(r, minlength=K) for r in rep])
+    coords = idata.posterior.dataset.coords
+    # one bar per class, or per count up to MAX_COUNT_BARS values (else as many equal bins)
+    bars = K if "class" in coords else min(K, MAX_COUNT_BARS)
+    edges = np.unique(np.linspace(0, K, bars + 1).round().astype(np.int64))
+    counts = np.stack([np.histogram(r, edges)[0] for r in rep])
     lo, mid, hi = np.percentile(counts, [5.5, 50, 94.5], axis=0)
     fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
-    x = np.arange(K)
-    ax.bar(x, np.bincount(obs, minlength=K), color="0.75", label="observed")
+    x = np.arange(len(edges) - 1)
+    ax.bar(x, np.histogram(obs, edges)[0], color="0.75", label="observed")
     ax.errorbar(
         x,
         mid,
@@ -230,8 +238,17 @@ def _ppc_counts(idata):
         capsize=4,
         label="replicates: median, 89% interval",
     )
-    coords = idata.posterior.dataset.coords
-    ax.set_xticks(x, [str(c) for c in coords["class"].values] if "class" in coords else x)
+    if "class" in coords:
+        labels = [str(c) for c in coords["class"].values]
+    elif len(edges) - 1 == K:
+        labels = [str(v) for v in range(K)]
+    else:  # bins of values: label a few of them, "a–b" (b excluded)
+        labels = [
+            f"{a}–{b - 1}" if b - 1 > a else str(a) for a, b in zip(edges, edges[1:], strict=False)
+        ]
+        step = max(1, len(labels) // 8)
+        labels = [lab if i % step == 0 else "" for i, lab in enumerate(labels)]
+    ax.set_xticks(x, labels)
     ax.set_xlabel("class" if "class" in coords else "y")
     ax.set_ylabel("count")
     ax.legend()
