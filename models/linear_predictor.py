@@ -16,12 +16,28 @@ from models.numerics import linalg as la
 
 
 def basis_data(
-    problem: Problem, A: np.ndarray, c: float, m0: np.ndarray, offset_name: str, offset=0.0
+    problem: Problem,
+    A: np.ndarray,
+    c: float,
+    m0: np.ndarray,
+    offset_name: str,
+    offset=0.0,
+    weights: np.ndarray | None = None,
 ) -> tuple[dict, la.Preconditioner]:
-    """The ``pm.Data`` values of :func:`linear_block` (y as int64 under "y_obs")."""
-    pre = la.precondition(A, problem.spec.intercept)
+    """The ``pm.Data`` values of :func:`linear_block` (y as int64 under "y_obs").
+
+    ``weights`` (each row's expected information, e.g. a pilot fit's means): the basis is
+    then orthonormal in the weighted design, ``(√w A) M = Q``, so the information about φ is
+    about the identity wherever the weights are about right, even when the rows' means
+    differ by orders of magnitude; η's basis is then ``A M``."""
+    if weights is None:
+        pre = la.precondition(A, problem.spec.intercept)
+        eta_basis = pre.Q
+    else:
+        pre = la.precondition(np.sqrt(weights)[:, None] * A, False)
+        eta_basis = A @ pre.M
     data = {
-        "basis_matrix": c * pre.Q,
+        "basis_matrix": c * eta_basis,
         "basis_to_coef": c * pre.M,
         "coef_offset": m0,
         offset_name: offset + A @ m0,
