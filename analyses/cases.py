@@ -9,6 +9,7 @@ from analyses import datasets
 from analyses.config import CaseConfig
 from analyses.errors import InputError
 from models.families.categorical.spec import CategoricalOptions
+from models.families.poisson.spec import PoissonOptions
 from models.family import Settings
 
 
@@ -74,6 +75,27 @@ CASES: dict[str, Case] = {
         CaseConfig("categorical_frequencies", "categorical", priors=("flat", "dirichlet")),
         lambda seed: datasets.dice(seed),
         "Intercept only: class frequencies, H(p̂, q) = H(p̂) + KL, Dirichlet posterior.",
+    ),
+    "counts_synthetic": Case(
+        CaseConfig("counts_synthetic", "poisson", Settings(prior_scale=1.0)),
+        lambda seed: datasets.synthetic_counts(seed),
+        "Simulated counts: y ~ Poisson(exp(b + w·x)), two features, known truth.",
+        datasets.synthetic_counts,
+    ),
+    "tv_news": Case(
+        CaseConfig("tv_news", "poisson", Settings(prior_scale=1.0)),
+        lambda seed: datasets.tv_news(),
+        "ANES 1996 (statsmodels): days of TV news a week against 4 standardised covariates.",
+    ),
+    "cancer_rates": Case(
+        CaseConfig(
+            "cancer_rates",
+            "poisson",
+            Settings(options=PoissonOptions(offset="log population")),
+            priors=("flat", "gamma"),
+        ),
+        lambda seed: datasets.cancer_rates(),
+        "Intercept only with an offset: cancer cases per person, Gamma posterior of the rate.",
     ),
 }
 

@@ -326,6 +326,82 @@ def dice(seed: int | np.random.Generator) -> Dataset:
     )
 
 
+def synthetic_counts(seed: int | np.random.Generator, n: int = 200) -> Dataset:
+    """Counts with known truth: y ~ Poisson(exp(0.5 + 0.8 x1 - 0.4 x2)), x1, x2 ~ N(0, 1)
+    independent, n = 200 (means from about 0.3 to 15)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 2))
+    truth = {"intercept": 0.5, "x1": 0.8, "x2": -0.4}
+    eta = truth["intercept"] + X @ np.array([truth["x1"], truth["x2"]])
+    y = rng.poisson(np.exp(eta)).astype(float)
+    return Dataset(
+        name="counts_synthetic",
+        X=X,
+        y=y,
+        feature_names=("x1", "x2"),
+        target="y",
+        description="Simulated counts: y ~ Poisson(exp(0.5 + 0.8·x1 − 0.4·x2)), x1, x2 ~ N(0, 1), "
+        f"n = {n}.",
+        truth=truth,
+        source=f"synthetic_counts(seed={_seed_label(seed)})",
+        target_info=_count_info(y),
+    )
+
+
+def _count_info(y) -> dict:
+    return {"total count": int(np.sum(y)), "zeros": int(np.sum(np.asarray(y) == 0))}
+
+
+def tv_news() -> Dataset:
+    """The 1996 American National Election Study (statsmodels.datasets.anes96, public domain;
+    ships with statsmodels): days in the past week the respondent watched TV news (0-7) of
+    944 respondents, against log population of their area, age, education and income (each
+    standardised: mean 0, sd 1, so that one τ suits every weight)."""
+    import statsmodels.api as sm
+
+    d = sm.datasets.anes96.load_pandas().data
+    names = ("logpopul", "age", "educ", "income")
+    X = np.asarray(d[list(names)], dtype=np.float64)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    y = np.asarray(d["TVnews"], dtype=np.float64)
+    return Dataset(
+        name="tv_news",
+        X=X,
+        y=y,
+        feature_names=names,
+        target="TVnews",
+        description="The 1996 American National Election Study (statsmodels' anes96): days of "
+        "TV news in the past week (0–7) of 944 respondents, against the log population of "
+        "their area, age, education and income, each standardised.",
+        source="statsmodels.datasets.anes96",
+        target_info=_count_info(y),
+    )
+
+
+def cancer_rates() -> Dataset:
+    """Breast cancer cases in 301 counties with each county's population as the exposure
+    (statsmodels.datasets.cancer, from Rice, *Mathematical Statistics and Data Analysis*;
+    ships with statsmodels): intercept only, offset log(population), so the rate is cases
+    per person."""
+    import statsmodels.api as sm
+
+    d = sm.datasets.cancer.load_pandas().data
+    y = np.asarray(d["cancer"], dtype=np.float64)
+    return Dataset(
+        name="cancer_rates",
+        X=np.zeros((len(y), 0)),
+        y=y,
+        feature_names=(),
+        target="cancer",
+        description="Breast cancer cases in 301 counties (statsmodels' cancer data, from Rice, "
+        "Mathematical Statistics and Data Analysis) with log(population) as the offset: one "
+        "rate per person, intercept only.",
+        source="statsmodels.datasets.cancer",
+        target_info=_count_info(y),
+        rows={"offset": np.log(np.asarray(d["population"], dtype=np.float64))},
+    )
+
+
 # ----------------------------------------------------------------------------- user CSV files
 # A text feature column with more different values than this is refused by the default coding
 # (an identifier or free text, not a category); a --formula may still use it.

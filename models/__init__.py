@@ -10,9 +10,11 @@ exposing ``FAMILY`` (an object satisfying ``models.family.Family``); ``FAMILIES`
 name to it, so adding a family is one folder plus one line here.
 """
 
-from models.families import bernoulli, categorical, normal
+from models.families import bernoulli, categorical, normal, poisson
 
-FAMILIES = {f.name: f for f in (normal.FAMILY, bernoulli.FAMILY, categorical.FAMILY)}
+FAMILIES = {
+    f.name: f for f in (normal.FAMILY, bernoulli.FAMILY, categorical.FAMILY, poisson.FAMILY)
+}
 
 
 def get_family(name: str):

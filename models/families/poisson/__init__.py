@@ -1,0 +1,27 @@
+"""Poisson likelihood with a log link: the mean Poisson deviance is the Poisson NLL.
+
+Model::
+
+    y_i ~ Poisson(mu_i),   log mu_i = offset_i + intercept + x_i . w          (i = 1..n)
+    w_j ~ Flat() (MLE)  or  Normal(0, tau^2) (MAP = L2: PoissonRegressor(alpha = 1/(n tau^2)))
+    intercept ~ Flat() (or Normal(0, tau0^2) with --intercept-prior-scale)
+    intercept only: rate = exp(intercept) ~ Gamma(a, b), conjugate: Gamma(a + Σy, b + Σe)
+
+Negative log-likelihood (the loss ledger checks these identities numerically)::
+
+    -log p(y | w, b) = sum_i mu_i - y_i log mu_i + log y_i!
+                     = n * PoissonNLLLoss(log_input=True) (mean) + sum_i log y_i!
+                     = n/2 * mean_poisson_deviance(y, mu) + sum_i (y_i - y_i log y_i + log y_i!)
+
+The MLE does not exist when zero counts can be fitted exactly along a direction that leaves
+every other mean unchanged (Santos Silva & Tenreyro 2010); the shared linear program
+(``models.numerics.recession``) finds it before any flat-prior fit.
+
+Reparametrisation, as in the Bernoulli family: ``eta = eta0 + c Q phi`` in an orthonormal
+basis of the centred, column-scaled design with ``c = 1/sqrt(ybar)``, reported as
+``beta = m0 + c M phi``.
+"""
+
+from models.families.poisson.family import PoissonFamily
+
+FAMILY = PoissonFamily()
