@@ -16,7 +16,6 @@ from analyses import interrupts, preflight
 from analyses import workers as pool
 from analyses.cases import CASES, get_case
 from analyses.config import CaseConfig, RunConfig, child_seed
-from analyses.datasets import load_csv
 from analyses.errors import InputError
 from analyses.interrupts import stage
 from analyses.outputs import (
@@ -29,6 +28,7 @@ from analyses.outputs import (
 from analyses.problems import make_problem
 from analyses.profile import table
 from analyses.progress import Progress
+from analyses.user_data import load_csv
 from models import FAMILIES, get_family
 from models.cost import nuts_note
 

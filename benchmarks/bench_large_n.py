@@ -11,7 +11,7 @@ priors and the default sampler settings, then ``write_case`` into a temporary fo
 the wall seconds per stage (the pipeline's own timings), the total, the report's size on disk
 and the peak resident memory of that subprocess (``resource.getrusage(RUSAGE_SELF).ru_maxrss``,
 so the peak is the run's own).  With ``--csv`` the data are also written to a CSV file and read
-back with ``analyses.datasets.load_csv`` in a separate subprocess (reading is timed on its own).
+back with ``analyses.user_data.load_csv`` in a separate subprocess (reading is timed on its own).
 Targets (README, "Benchmarks"): normal 10^6 x 20 within 60 s and 4 GiB on 2 cores.
 Prints figures only; asserts nothing.
 """
@@ -142,7 +142,7 @@ def child_csv(spec: str) -> dict:
     sys.path.insert(0, str(ROOT))
     import numpy as np
 
-    from analyses.datasets import load_csv
+    from analyses.user_data import load_csv
     from models import get_family
 
     family, n, p = spec.split(":")

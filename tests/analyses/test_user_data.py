@@ -1,4 +1,4 @@
-"""Reading a user's CSV (analyses.datasets.load_csv): text columns, formulas, missing cells,
+"""Reading a user's CSV (analyses.user_data.load_csv): text columns, formulas, missing cells,
 the family chosen from the target, exact numbers and one-line refusals.  Pure reading: no
 model is built here."""
 
@@ -11,8 +11,8 @@ from reference import design_matrices
 from tolerances import ARITH_RTOL
 
 from analyses import csvfile
-from analyses.datasets import check_design, load_csv
 from analyses.errors import InputError
+from analyses.user_data import check_design, load_csv
 from models import get_family
 
 PEOPLE = """age,sex,smoker,y
@@ -297,7 +297,7 @@ def test_builtin_class_labels_are_plain_strings():
 def test_family_auto_asks_every_registered_family(tmp_path, monkeypatch):
     """--family auto asks each family (Family.auto), so a new family's reading of whole
     numbers joins the choices without a line in analyses/: here a stand-in count family."""
-    from analyses import datasets
+    from analyses import user_data as datasets
     from models import FAMILIES
     from models.targets import Claim
 
