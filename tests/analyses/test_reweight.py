@@ -131,13 +131,13 @@ def test_reweighting_to_the_anchors_own_value_is_the_plain_average():
 def test_anchored_sweep_reweights_towards_stronger_priors_and_reruns_nuts_where_refused(
     monkeypatch,
 ):
-    """The sweep's greedy scheme (analyses.sweeps._Anchored) with exact conjugate draws in
+    """The sweep's greedy scheme (analyses.sweep_posterior.Anchored) with exact conjugate draws in
     place of NUTS: the weakest point runs "NUTS" with the anchor's draws, the next points are
     reweighted while k̂ and ESS pass, a refused point runs its own "NUTS" and anchors the
     following ones; every reweighted mean is within MCSE_Z × MCSE of the exact one."""
     import xarray as xr
 
-    from analyses import sweeps
+    from analyses import sweep_posterior
     from analyses.results import Estimate
     from models.family import Settings, tau_sweep
 
@@ -170,9 +170,9 @@ def test_anchored_sweep_reweights_towards_stronger_priors_and_reruns_nuts_where_
         def estimate(self, method, **kw):
             return Estimate(method, "gaussian", **kw)
 
-    monkeypatch.setattr(sweeps.E, "nuts", fake_nuts)
+    monkeypatch.setattr(sweep_posterior.E, "nuts", fake_nuts)
 
-    anchored = sweeps._Anchored(tau_sweep(Settings(prior_scale=1.0), ("nuts",), "w"), DRAWS)
+    anchored = sweep_posterior.Anchored(tau_sweep(Settings(prior_scale=1.0), ("nuts",), "w"), DRAWS)
     grid = 4.0 / 10 ** (0.3 * np.arange(12))  # weak to strong
     methods = []
     for tau in grid:

@@ -230,16 +230,16 @@ def _normal_find_map(cache):
 
 
 def test_laplace_importance_sampling_matches_the_exact_posterior(model_cache):
-    """The sweep's second method (analyses.sweeps._laplace_importance) on the normal family,
-    whose exact posterior (quadrature over σ; σ log-transformed, so the Jacobian counts) is
+    """The sweep's second method (analyses.sweep_posterior.laplace_importance) on the normal
+    family, whose exact posterior (quadrature over σ; σ log-transformed, so the Jacobian counts) is
     known: the weighted means within MCSE_Z of their MCSE, the sds within MCSE_Z of theirs
     (delta method on the weighted variance), and the checks it reports are its own."""
     from analyses import reweight as R
-    from analyses.sweeps import LAPLACE_METHOD, _laplace_weighted
+    from analyses.sweep_posterior import LAPLACE_METHOD, laplace_weighted
 
     ctx, fm = _normal_find_map(model_cache)
     assert fm.status == "ok" and fm.unconstrained is not None
-    est, draws, weights = _laplace_weighted(ctx, fm)
+    est, draws, weights = laplace_weighted(ctx, fm)
     assert weights is not None, est.reason
     exact = E.reference(ctx, "exact_posterior", {})
     assert exact.status == "ok", exact.reason
@@ -263,14 +263,14 @@ def test_laplace_importance_is_refused_where_the_posterior_is_not_near_gaussian(
     k̂ over its threshold, so the point is refused with the reason, and the sweep runs NUTS."""
     from dataclasses import replace
 
-    from analyses.sweeps import _laplace_importance, _laplace_weighted
+    from analyses.sweep_posterior import laplace_importance, laplace_weighted
 
     ctx, fm = _normal_find_map(model_cache)
     mode, cov = fm.unconstrained
     narrow = replace(fm, unconstrained=(mode, cov * 1e-4))
-    est, draws, weights = _laplace_weighted(ctx, narrow)
+    est, draws, weights = laplace_weighted(ctx, narrow)
     assert weights is None and draws is None
     assert est.status == "unavailable" and "k̂" in est.reason
     rejected = []
-    assert _laplace_importance(ctx, narrow, rejected) is None
+    assert laplace_importance(ctx, narrow, rejected) is None
     assert rejected == [f"importance sampling from the Laplace approximation: {est.reason}"]
