@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from analyses import figures, landscape, pictures
+from analyses import figures, landscape, picture_inputs, pictures
 from analyses.datasets import Dataset
 from analyses.problems import make_problem
 from analyses.results import Estimate
@@ -131,7 +131,7 @@ def test_fit_picture_every_kind(family_name, k, priors, kind):
     idata = _fake_posterior(family, problems[first], estimates[f"find_map_{first}"].mean, k)
     pic = pictures.picture(family, problems, estimates, {first: idata})
     assert pic["kind"] == kind
-    modes = {pictures.mode_label(p) for p in priors}
+    modes = {picture_inputs.mode_label(p) for p in priors}
     if kind == "observed_vs_predicted":  # the posterior: predictive intervals at its mean
         assert set(pic["curves"]) == modes and f"({first} prior, NUTS)" in pic["interval"]["label"]
     else:
