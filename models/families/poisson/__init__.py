@@ -17,9 +17,9 @@ The MLE does not exist when zero counts can be fitted exactly along a direction 
 every other mean unchanged (Santos Silva & Tenreyro 2010); the shared linear program
 (``models.numerics.recession``) finds it before any flat-prior fit.
 
-Reparametrisation, as in the Bernoulli family: ``eta = eta0 + c Q phi`` in an orthonormal
-basis of the centred, column-scaled design with ``c = 1/sqrt(ybar)``, reported as
-``beta = m0 + c M phi``.
+Reparametrisation: ``beta = m0 + M phi`` with ``(sqrt(w) A) M`` orthonormal, w = y + 1/2 (each
+row's information near the data), and m0 the weighted least-squares fit of log(y + 1/2) -
+offset (``model.model_data``; ``models.linear_predictor``).
 """
 
 from models.families.poisson.family import PoissonFamily

@@ -118,7 +118,10 @@ class PoissonFamily:
         if spec.gamma is not None:
             if features:
                 raise ValueError("the gamma prior is for the intercept-only model (no features)")
-            return ParamLayout((Param("rate", "rate", group="rate"),))
+            # the rate, and its log: the flat prior's intercept, shown beside it
+            return ParamLayout(
+                (Param("rate", "rate", group="rate"), Param("intercept", "intercept"))
+            )
         params = [Param("intercept", "intercept")] if spec.intercept else []
         params += [Param(f, "w", (("feature", f),)) for f in features]
         return ParamLayout(tuple(params))
@@ -179,11 +182,16 @@ class PoissonFamily:
         return [Start("default point")]
 
     def predict(self, problem: Problem, params: dict, X: np.ndarray) -> np.ndarray:
-        """E[y | x] per unit exposure (offset 0) at ``params`` for the rows of ``X``."""
+        """E[y | x] at ``params`` for the rows of ``X``: with each row's exposure when ``X``
+        is the problem's own data (its rows, in order), else per unit exposure (offset 0:
+        a grid of x has no exposure)."""
+        X = np.asarray(X, float)
+        own = X.shape == np.shape(problem.X) and np.array_equal(X, problem.X)
+        exposure = np.exp(_offset(problem)) if own else 1.0
         if problem.spec.gamma is not None:
-            return np.full(np.shape(X)[0], float(params["rate"]))
+            return exposure * np.full(X.shape[0], float(params["rate"]))
         beta = _vector(params, problem)
-        return np.exp(la.design(X, problem.spec.intercept) @ beta)
+        return exposure * np.exp(la.design(X, problem.spec.intercept) @ beta)
 
     def smooth(self, problem: Problem) -> bool:
         return True
@@ -268,7 +276,10 @@ class PoissonFamily:
         tau = problems["gaussian"].spec.coef_prior.scale if "gaussian" in problems else None
         alpha = sklearn_alpha(problems["gaussian"]) if "gaussian" in problems else None
         offset = "offset_i + " if "offset" in problem.rows else ""
-        predictor = "intercept + x_i · w" if spec.intercept else "x_i · w"
+        predictor = " + ".join(
+            (["intercept"] if spec.intercept or spec.gamma else [])
+            + (["x_i · w"] if problem.features else [])
+        )
         priors = [
             "w_j ~ Flat()  (maximum likelihood)" if problem.features else "",
             f"w_j ~ Normal(0, τ²), τ = {tau:g}  (MAP, L2)" if tau else "",
@@ -291,9 +302,10 @@ class PoissonFamily:
             "penalty": "Normal(0, τ²) prior on w  ⇔  + ‖w‖²/(2τ²) in −log p  ⇔  "
             "PoissonRegressor(alpha = 1/(nτ²)) (it minimises 1/(2n)·Σ deviance + alpha/2·‖w‖²)",
             "translation": penalty_text(tau, problem.n, alpha) if problem.features else [],
-            "computation": "sampled and optimised in an orthonormal basis of the centred, "
-            "column-scaled design: η = η₀ + c·Q·φ, (b, w) = m₀ + c·M·φ, c = 1/√ȳ; reported on "
-            "the original scale",
+            "computation": "sampled and optimised in a basis orthonormal in the design weighted "
+            "by y + ½ (each row's information near the data), centred at the weighted "
+            "least-squares fit of log(y + ½) − offset: η = η₀ + A·M·φ, (b, w) = m₀ + M·φ; "
+            "reported on the original scale",
             "estimates_note": "newton's sd: inverse Hessian; importance: posterior by "
             "importance sampling, an independent check of NUTS",
             "ledger": "the negative log-likelihood from the Poisson pmf, from η directly, as "

@@ -15,10 +15,9 @@ def model_data(problem: Problem) -> tuple[dict, la.Preconditioner]:
     """The basis is centred at a pilot fit of the data, the weighted least-squares fit of
     log(y + ½) − offset on the design with weights y + ½ (a transform of the data, not any
     estimator's answer), and is orthonormal in the design weighted by y + ½, each row's
-    information near it (``models.linear_predictor.basis_data``).  Counts from 0 to 10⁴ in one
-    data set are then as easy to sample as counts of a few: with the intercept-only fit as the
-    centre and one scale 1/√ȳ the mode of large counts lay hundreds of sds away, where NUTS
-    did not finish."""
+    information near it (``models.linear_predictor.basis_data``), so that the information about
+    φ is about the identity wherever those weights are about right, even when the counts
+    differ by orders of magnitude between rows (with one scale 1/√ȳ it would not be)."""
     A = _design(problem)
     y = np.asarray(problem.y, float)
     offset = _offset(problem)
@@ -54,6 +53,7 @@ def build_gamma(problem: Problem) -> Built:
     Python float that fits float32 exactly (2.0, 1.0) a float32 constant, and the log
     density would carry float32 rounding."""
     import pymc as pm
+    import pytensor.tensor as pt
 
     a, b = problem.spec.gamma
     data = {"exposure": np.exp(_offset(problem)), "y_obs": np.asarray(problem.y, np.int64)}
@@ -61,5 +61,6 @@ def build_gamma(problem: Problem) -> Built:
         exposure = pm.Data("exposure", data["exposure"], dims="obs")
         y_obs = pm.Data("y_obs", data["y_obs"], dims="obs")
         rate = pm.Gamma("rate", alpha=np.float64(a), beta=np.float64(b))
+        pm.Deterministic("intercept", pt.log(rate))  # the other priors' parameter
         pm.Poisson("y", mu=rate * exposure, observed=y_obs, dims="obs")
     return Built(model=model, key=(NAME, "gamma", a, b), data=data, observed="y")
