@@ -8,7 +8,9 @@ import numpy as np
 from scipy.special import gammaln, logsumexp
 
 from models.families.poisson.spec import (
+    IMPORTANCE_BLOCK,
     IMPORTANCE_DRAWS,
+    IMPORTANCE_FLOPS,
     IMPORTANCE_MIN_ESS,
     _design,
     _offset,
@@ -95,16 +97,20 @@ def importance_fit(problem: Problem, inputs: dict, seed: int) -> dict:
     prec = spec.prior_precision(A.shape[1])
     beta, cov, *_ = newton_mode(problem)
     rng = np.random.default_rng(seed)
-    p, df, inflate = A.shape[1], 5.0, 1.3
+    n, p = A.shape
+    df, inflate = 5.0, 1.3
+    # as many draws as the budget allows (at most IMPORTANCE_DRAWS), in blocks of bounded memory
+    n_draws = int(np.clip(IMPORTANCE_FLOPS / (n * p), 4000, IMPORTANCE_DRAWS))
+    block = int(max(1, min(2000, IMPORTANCE_BLOCK // n)))
     L = np.linalg.cholesky(cov) * inflate
-    z = rng.standard_normal((IMPORTANCE_DRAWS, p))
-    g = rng.chisquare(df, IMPORTANCE_DRAWS) / df
+    z = rng.standard_normal((n_draws, p))
+    g = rng.chisquare(df, n_draws) / df
     u = z / np.sqrt(g)[:, None]
     draws = beta + u @ L.T
     # log q up to a constant: -(df + p)/2 log(1 + |u|²/df)
     log_q = -0.5 * (df + p) * np.log1p(np.sum(u**2, axis=1) / df)
     log_p = -np.concatenate(
-        [_objectives(A, y, offset, prec, draws[i : i + 2000]) for i in range(0, len(draws), 2000)]
+        [_objectives(A, y, offset, prec, draws[i : i + block]) for i in range(0, n_draws, block)]
     )
     log_w = log_p - log_q
     w = np.exp(log_w - log_w.max())
@@ -113,7 +119,7 @@ def importance_fit(problem: Problem, inputs: dict, seed: int) -> dict:
     if ess < IMPORTANCE_MIN_ESS:
         raise Unavailable(
             f"importance sampling is unreliable here: effective sample size {ess:.0f} of "
-            f"{IMPORTANCE_DRAWS} draws (< {IMPORTANCE_MIN_ESS})"
+            f"{n_draws} draws (< {IMPORTANCE_MIN_ESS})"
         )
     mean = w @ draws
     dev = draws - mean
@@ -129,7 +135,7 @@ def importance_fit(problem: Problem, inputs: dict, seed: int) -> dict:
         "info": {
             "method": "self-normalised importance sampling, multivariate t(5) proposal at "
             "the Newton mode (covariance 1.3² × inverse Hessian)",
-            "draws": IMPORTANCE_DRAWS,
+            "draws": n_draws,
             "effective sample size": ess,
             "largest normalised weight": float(w.max()),
             "seed": seed,

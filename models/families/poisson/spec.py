@@ -22,6 +22,8 @@ NLL_DEVIANCE = "n/2·mean_poisson_deviance + c"
 DEVIANCE_MAX_ETA = 700.0
 EXTREME_ETA = 50.0  # the ledger's point with linear predictors up to |η| = 50
 IMPORTANCE_DRAWS = 40_000
+IMPORTANCE_FLOPS = 4e9  # budget for the importance-sampling reference (draws x rows x p)
+IMPORTANCE_BLOCK = 4_000_000  # draws x rows evaluated at once (32 MB of float64)
 IMPORTANCE_MIN_ESS = 1000
 
 
