@@ -368,7 +368,10 @@ def tv_news() -> Dataset:
         target="TVnews",
         description="The 1996 American National Election Study (statsmodels' anes96): days of "
         "TV news in the past week (0–7) of 944 respondents, against the log population of "
-        "their area, age, education and income, each standardised.",
+        "their area, age, education and income, each standardised. The counts stop at 7 and "
+        "pile up at 0 and 7, which no Poisson mean can produce: the posterior predictive check "
+        "shows the misfit. The agreement claims are about the estimators of this model, "
+        "whether or not it suits the data.",
         source="statsmodels.datasets.anes96",
         target_info=_count_info(y),
     )
