@@ -98,6 +98,8 @@ def _find_map(ctx: Context, support: Support, max_starts=None) -> tuple[Estimate
         return ctx.estimate("find_map", **f), ctx.estimate("laplace", **f)
     label, best = min(accepted, key=lambda lr: lr[1]["objective"])
     info = best["info"]
+    if support.note:  # e.g. an exact fit's σ held fixed (the family's Support)
+        info["note"] = support.note
     if len(runs) > 1:
         info["starts"] = listing
         info["kept"] = label

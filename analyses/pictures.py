@@ -285,7 +285,7 @@ def _observed_vs_predicted(family, X, y, fits, post, rows=None) -> dict:
     )
     out: dict = {"kind": "observed_vs_predicted", "rmse": rmse}
     if post is not None and post.ppc is not None and np.array_equal(post.ppc_rows, rows):
-        centre = post.mean(family, X[rows])
+        centre = post.mean(family, X)[rows]  # at the data's own rows (a row's exposure)
         lo, hi = _quantiles(post.ppc)
         coverage = float(np.mean((y[rows] >= lo) & (y[rows] <= hi)))
         out["interval"] = {

@@ -284,7 +284,7 @@ def prior_strength(
             {
                 "scheme": "from the weak end: PSIS reweighting of the latest NUTS anchor's "
                 "draws, else importance sampling from the Laplace approximation, else NUTS "
-                "(analyses/sweeps.py, analyses/reweight.py)",
+                "(analyses/sweep_posterior.py, analyses/reweight.py)",
                 "nuts points": n_nuts,
                 "reweighted points": n_reweighted,
                 "laplace importance points": n_laplace,

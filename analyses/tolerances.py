@@ -28,10 +28,10 @@ LINALG_C = 10.0
 QUADRATURE_RTOL = 1e-8
 
 # ---------------------------------------------------------------- tier 2: optimiser
-# find_MAP: trust-ncg (exact Hessian-vector products, which compute_hessian=True compiles
-# anyway) from a jittered start, then Newton refinement on the model's own gradient
-# (analyses.find_map._refine).  Acceptance does not read the optimiser's message: the
-# Newton step still to go at the final point, max_j |(H^-1 grad)_j| / sd_j, must be at most
+# find_MAP: trust-ncg (the exact Hessian, compiled once per model) from a jittered start,
+# then Newton refinement on the model's own gradient (analyses.find_map._refine).
+# Acceptance does not read the optimiser's message: the Newton step still to go at the final
+# point, max_j |(H^-1 grad)_j| / sd_j, must be at most
 # FIND_MAP_STEP_TOL posterior sds.  For a locally quadratic objective that step is the distance
 # to the mode, so the answer is within ~1e-8 sd of it: 100x inside OPTIMISER_RTOL.  Objective-
 # based stops reach only ~sqrt(eps |f|) ~ 1e-8 sd (measured 5e-10 to 2e-8 on the synthetic

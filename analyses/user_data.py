@@ -307,9 +307,10 @@ def _resolve_family(path, target, cells, rows, family):
 def choose_family(cells, target: str) -> tuple[str, str]:
     """The family for ``--family auto`` from the target's values, and the sentence saying so.
 
-    Each family answers for itself (``Family.auto``): sure (bernoulli: two values), or one
-    reading of several (whole non-negative numbers: numbers, classes, counts); exactly one
-    sure family is chosen, otherwise the user is asked to choose among the readings.  When
+    Each family answers for itself (``Family.auto``): sure (two values, text labels, numbers
+    that are not counts), or one reading of several (whole non-negative numbers: numbers,
+    classes, counts); exactly one sure family is chosen, otherwise the user is asked to choose
+    among the readings.  When
     every cell is a number, values are compared as numbers (``1`` and ``1.0`` are one value,
     as are ``0`` and ``-0``), as the families' target encoders compare them."""
     values = _target_values(cells, target)

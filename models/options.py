@@ -9,7 +9,6 @@ imports argparse and a new family's flags need no line outside its folder.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,8 +27,3 @@ class Flag:
     @property
     def option(self) -> str:
         return "--" + self.name.replace("_", "-")
-
-
-def given(values: dict[str, Any]) -> dict[str, Any]:
-    """The flags that were given (not None)."""
-    return {k: v for k, v in values.items() if v is not None}

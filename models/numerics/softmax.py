@@ -1,6 +1,6 @@
 """Categorical likelihood with a softmax link in pure NumPy/SciPy: stable cross-entropy, the
 information identities, and a Newton solver for softmax regression.  No PyMC here: these are
-independent references for the Categorical family (issue 7; not yet registered as a family).
+independent references for the categorical family (``models/families/categorical``).
 
 Objectives (``A`` = [1, X] (n x p), ``B`` (p x K) the coefficients, ``Z = A B`` the logits,
 ``y_i`` in {0..K-1} the class indices)::

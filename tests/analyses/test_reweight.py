@@ -160,7 +160,7 @@ def test_anchored_sweep_reweights_towards_stronger_priors_and_reruns_nuts_where_
         return est, SimpleNamespace(posterior=SimpleNamespace(dataset=ds))
 
     @dataclass
-    class Ctx:  # what _Anchored uses of analyses.estimators.Context
+    class Ctx:  # what Anchored uses of analyses.estimators.Context
         tau: float
         draws: int = 100  # the sweep's own draws: the anchors must use DRAWS
         chains: int = CHAINS

@@ -111,6 +111,8 @@ def test_line_numbers_after_blank_lines(tmp_path):
         (["no", "yes", "yes", "no", "yes", "no", "no", "yes"], "bernoulli", "y = 1 for 'yes'"),
         (["a", "b", "c", "a", "b", "c", "a", "b"], "categorical", "baseline class 'a'"),
         ([0.5, -1.25, 2.0, 3.5, 1.0, 0.25, 4.5, 2.75], "normal", "holds numbers"),
+        ([-1, 1, 1, -1, 1, -1, -1, 1], "bernoulli", "y = 1 for '1'"),  # two numbers: binary
+        ([0.5, 1.5, 1.5, 0.5, 1.5, 0.5, 0.5, 1.5], "bernoulli", "y = 1 for '1.5'"),
     ],
 )
 def test_family_auto_chooses_and_says(tmp_path, values, family, said):
@@ -297,7 +299,7 @@ def test_builtin_class_labels_are_plain_strings():
 def test_family_auto_asks_every_registered_family(tmp_path, monkeypatch):
     """--family auto asks each family (Family.auto), so a new family's reading of whole
     numbers joins the choices without a line in analyses/: here a stand-in count family."""
-    from analyses import user_data as datasets
+    from analyses import user_data
     from models import FAMILIES
     from models.targets import Claim
 
@@ -305,13 +307,13 @@ def test_family_auto_asks_every_registered_family(tmp_path, monkeypatch):
         def auto(self, values):
             return Claim(False, "", "for counts") if values.whole_non_negative else None
 
-    monkeypatch.setattr(datasets, "FAMILIES", {**FAMILIES, "counts": Counts()})
+    monkeypatch.setattr(user_data, "FAMILIES", {**FAMILIES, "counts": Counts()})
     path = write(tmp_path, "x,t\n" + "".join(f"{i * 0.7},{i % 4}\n" for i in range(9)))
     message = refused(path, "t", family="auto")
     assert "--family counts for counts" in message and "--family normal" in message
     monkeypatch.setattr(Counts, "auto", lambda self, values: Claim(True, "holds counts", ""))
     cells = pa.array([str(i % 4) for i in range(9)])
-    assert datasets.choose_family(cells, "t") == (
+    assert user_data.choose_family(cells, "t") == (
         "counts",
         "family counts chosen (--family auto): target 't' holds counts",
     )

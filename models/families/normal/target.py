@@ -18,12 +18,14 @@ def encode_target(cells, column: str, options) -> tuple[np.ndarray, dict]:
 
 
 def auto(values: TargetValues) -> Claim | None:
-    """Numbers: sure unless they are all whole and non-negative (counts or coded classes)."""
-    if values.numbers is None:
+    """Numbers: sure unless there are two values only (a binary target, whatever its two
+    numbers) or they are all whole and non-negative (counts or coded classes)."""
+    if values.numbers is None or len(values.distinct) == 2:
         return None
+    hint = "to fit them as numbers"
     if values.whole_non_negative:
-        return Claim(False, "", "to fit them as numbers")
-    return Claim(True, f"holds numbers ({len(values.distinct):,} different values)", "numbers")
+        return Claim(False, "", hint)
+    return Claim(True, f"holds numbers ({len(values.distinct):,} different values)", hint)
 
 
 def auto_note(target_info: dict) -> str:
