@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.family import Problem
+from models.family import Problem, Start, basis_laplace, same_parametrisation, tau_sweep
 from models.numerics import linalg as la
 
 
@@ -97,3 +97,37 @@ def diverging(names, direction) -> str:
     return ", ".join(
         f"{nm} → {'+' if b > 0 else '−'}∞" for nm, b in zip(names, direction, strict=True) if b != 0
     )
+
+
+class LinearPredictorFamily:
+    """The family-contract methods the linear-predictor families (Bernoulli, Poisson) answer
+    alike: parameters "intercept" and the features' weights ``w`` in the preconditioned basis
+    (Laplace sd from it), one find_MAP start, a smooth log density, the τ sweep of the weights
+    with Newton, scikit-learn and NUTS, one parametrisation for every prior, no reported
+    objective, and the design's condition number."""
+
+    def laplace_sd(self, fit, built, point, problem: Problem) -> dict[str, float]:
+        """Cov(β) = (c M) Cov(φ) (c M)' from the exact inverse Hessian at the mode."""
+        sd, _, _ = basis_laplace(fit, built.extra["basis_to_coef"])
+        names = (["intercept"] if problem.spec.intercept else []) + list(problem.features)
+        return dict(zip(names, map(float, sd), strict=True))
+
+    def map_starts(self, problem: Problem) -> list[Start]:
+        return [Start("default point")]
+
+    def smooth(self, problem: Problem) -> bool:
+        return True
+
+    def sweep(self, settings, features):
+        return tau_sweep(settings, ("newton", "sklearn", "nuts"), "w") if features else None
+
+    def reexpress(self, values: dict, source: Problem, target: Problem):
+        """Every prior has the same parameters (``same_parametrisation``)."""
+        return same_parametrisation(values, source, target)
+
+    def objective(self, problem: Problem, params: dict, method: str) -> None:
+        """Not reported (the estimates are compared parameter by parameter)."""
+        return None
+
+    def conditioning(self, problem: Problem) -> float:
+        return la.condition_number(la.design(problem.X, problem.spec.intercept))

@@ -25,7 +25,6 @@ from models.families.bernoulli.spec import (
     BernoulliOptions,
     BernoulliSpec,
     _design,
-    _params,
     _vector,
     coef_names,
 )
@@ -39,22 +38,17 @@ from models.family import (
     Problem,
     Reference,
     Settings,
-    Start,
     Support,
-    basis_laplace,
-    same_parametrisation,
-    tau_sweep,
 )
-from models.linear_predictor import ledger_points
+from models.linear_predictor import LinearPredictorFamily, ledger_points
 from models.numerics import linalg as la
 from models.numerics import logistic as lg
 from models.pairs import Pair
 from models.priors import Flat, Gaussian, Jeffreys
-from models.targets import Claim, TargetValues
 
 
 # ----------------------------------------------------------------------------- the family
-class BernoulliFamily:
+class BernoulliFamily(LinearPredictorFamily):
     """Logistic regression through the family contract (``models.family.Family``)."""
 
     name = NAME
@@ -78,14 +72,10 @@ class BernoulliFamily:
     Options = BernoulliOptions
 
     # --- data (the flags: ``BernoulliOptions.FLAGS``)
-    def encode_target(self, cells, column: str, options) -> tuple[np.ndarray, dict]:
-        return target.encode_target(cells, column, options)
-
-    def auto(self, values: TargetValues) -> Claim | None:
-        return target.auto(values)
-
-    def auto_note(self, target_info: dict) -> str:
-        return target.auto_note(target_info)
+    # reading the target: its own slot (target.py)
+    encode_target = staticmethod(target.encode_target)
+    auto = staticmethod(target.auto)
+    auto_note = staticmethod(target.auto_note)
 
     def reserved_names(self, options) -> frozenset[str]:
         return frozenset({"intercept"})
@@ -153,38 +143,13 @@ class BernoulliFamily:
     def build_model(self, problem: Problem) -> Built:
         return build_model(problem)
 
-    def laplace_sd(self, fit, built: Built, point, problem: Problem) -> dict[str, float]:
-        """Cov(beta) = (c M) Cov(phi) (c M)' from the exact inverse Hessian at the mode."""
-        sd, _, _ = basis_laplace(fit, built.extra["basis_to_coef"])
-        return _params(sd, problem)
-
-    def map_starts(self, problem: Problem) -> list[Start]:
-        return [Start("default point")]
-
     def predict(self, problem: Problem, params: dict, X: np.ndarray) -> np.ndarray:
         """P(y = 1 | x) at ``params`` for the rows of ``X``."""
 
         beta = _vector(params, problem)
         return expit(la.design(X, problem.spec.intercept) @ beta)
 
-    def smooth(self, problem: Problem) -> bool:
-        return True
-
-    def sweep(self, settings, features):
-        return tau_sweep(settings, ("newton", "sklearn", "nuts"), "w") if features else None
-
-    def reexpress(self, values: dict, source: Problem, target: Problem):
-        """Every prior has the same parameters (``same_parametrisation``)."""
-        return same_parametrisation(values, source, target)
-
-    def objective(self, problem: Problem, params: dict, method: str) -> None:
-        """Not reported by this family (its estimates are compared parameter by parameter)."""
-        return None
-
     # --- checks and text
-    def conditioning(self, problem: Problem) -> float:
-        return la.condition_number(_design(problem))
-
     def ledger(self, problem: Problem, points: dict, rng) -> list[LedgerRow]:
         """-log p(y | beta) from the Bernoulli pmf, as n * sklearn's log_loss (only where
         |z| <= 30: it clips p to [eps, 1 - eps]) and as the BCE from logits, at each point

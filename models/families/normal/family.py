@@ -44,7 +44,6 @@ from models.family import (
 from models.numerics import linalg as la
 from models.pairs import Pair
 from models.priors import Flat, Gaussian, HalfFlat, Known
-from models.targets import Claim, TargetValues
 
 
 # ----------------------------------------------------------------------------- the family
@@ -72,14 +71,10 @@ class NormalFamily:
     Options = NormalOptions
 
     # --- data (the flags: ``NormalOptions.FLAGS``)
-    def encode_target(self, cells, column: str, options) -> tuple[np.ndarray, dict]:
-        return target.encode_target(cells, column, options)
-
-    def auto(self, values: TargetValues) -> Claim | None:
-        return target.auto(values)
-
-    def auto_note(self, target_info: dict) -> str:
-        return target.auto_note(target_info)
+    # reading the target: its own slot (target.py)
+    encode_target = staticmethod(target.encode_target)
+    auto = staticmethod(target.auto)
+    auto_note = staticmethod(target.auto_note)
 
     def reserved_names(self, options) -> frozenset[str]:
         return frozenset({"intercept", "sigma"})

@@ -30,7 +30,6 @@ from models.families.poisson.spec import (
     PoissonSpec,
     _design,
     _offset,
-    _params,
     _vector,
     coef_names,
     intercept_only,
@@ -45,20 +44,15 @@ from models.family import (
     Problem,
     Reference,
     Settings,
-    Start,
     Support,
-    basis_laplace,
-    same_parametrisation,
-    tau_sweep,
 )
-from models.linear_predictor import ledger_points
+from models.linear_predictor import LinearPredictorFamily, ledger_points
 from models.numerics import linalg as la
 from models.pairs import Pair
 from models.priors import Flat, Gaussian
-from models.targets import Claim, TargetValues
 
 
-class PoissonFamily:
+class PoissonFamily(LinearPredictorFamily):
     """Poisson regression through the family contract (``models.family.Family``)."""
 
     name = NAME
@@ -83,14 +77,10 @@ class PoissonFamily:
     Options = PoissonOptions
 
     # --- data (the flags: ``PoissonOptions.FLAGS``)
-    def encode_target(self, cells, column: str, options) -> tuple[np.ndarray, dict]:
-        return target.encode_target(cells, column, options)
-
-    def auto(self, values: TargetValues) -> Claim | None:
-        return target.auto(values)
-
-    def auto_note(self, target_info: dict) -> str:
-        return target.auto_note(target_info)
+    # reading the target: its own slot (target.py)
+    encode_target = staticmethod(target.encode_target)
+    auto = staticmethod(target.auto)
+    auto_note = staticmethod(target.auto_note)
 
     def reserved_names(self, options) -> frozenset[str]:
         return frozenset({"intercept", "rate"})
@@ -173,14 +163,6 @@ class PoissonFamily:
     def build_model(self, problem: Problem) -> Built:
         return build_gamma(problem) if problem.spec.gamma is not None else build_model(problem)
 
-    def laplace_sd(self, fit, built: Built, point, problem: Problem) -> dict[str, float]:
-        """Cov(β) = (c M) Cov(φ) (c M)' from the exact inverse Hessian at the mode."""
-        sd, _, _ = basis_laplace(fit, built.extra["basis_to_coef"])
-        return _params(sd, problem)
-
-    def map_starts(self, problem: Problem) -> list[Start]:
-        return [Start("default point")]
-
     def predict(self, problem: Problem, params: dict, X: np.ndarray) -> np.ndarray:
         """E[y | x] at ``params`` for the rows of ``X``: with each row's exposure when ``X``
         is the problem's own data (its rows, in order), else per unit exposure (offset 0:
@@ -193,24 +175,7 @@ class PoissonFamily:
         beta = _vector(params, problem)
         return exposure * np.exp(la.design(X, problem.spec.intercept) @ beta)
 
-    def smooth(self, problem: Problem) -> bool:
-        return True
-
-    def sweep(self, settings, features):
-        return tau_sweep(settings, ("newton", "sklearn", "nuts"), "w") if features else None
-
-    def reexpress(self, values: dict, source: Problem, target: Problem):
-        """The flat and Gaussian priors share one parametrisation."""
-        return same_parametrisation(values, source, target)
-
-    def objective(self, problem: Problem, params: dict, method: str) -> None:
-        """Not reported by this family (its estimates are compared parameter by parameter)."""
-        return None
-
     # --- checks and text
-    def conditioning(self, problem: Problem) -> float:
-        return la.condition_number(_design(problem))
-
     def ledger(self, problem: Problem, points: dict, rng) -> list[LedgerRow]:
         """−log p(y | β) from the Poisson pmf (at μ = exp(η)), from η directly (stable at any
         |η|), as n × PyTorch's PoissonNLLLoss(log_input=True) mean + Σ log y! and as n/2 ×
