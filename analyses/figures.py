@@ -223,9 +223,9 @@ def _ppc_counts(idata):
     coords = idata.posterior.dataset.coords
     # one bar per class, or per count from the smallest up to MAX_COUNT_BARS values (else as
     # many bins of equal width)
-    lo = 0 if "class" in coords else int(min(obs.min(), rep.min()))
-    bars = K if "class" in coords else min(K - lo, MAX_COUNT_BARS)
-    edges = np.unique(np.linspace(lo, K, bars + 1).round().astype(np.int64))
+    first = 0 if "class" in coords else int(min(obs.min(), rep.min()))
+    bars = K if "class" in coords else min(K - first, MAX_COUNT_BARS)
+    edges = np.unique(np.linspace(first, K, bars + 1).round().astype(np.int64))
     counts = np.stack([np.histogram(r, edges)[0] for r in rep])
     lo, mid, hi = np.percentile(counts, [5.5, 50, 94.5], axis=0)
     fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
@@ -242,8 +242,8 @@ def _ppc_counts(idata):
     )
     if "class" in coords:
         labels = [str(c) for c in coords["class"].values]
-    elif len(edges) - 1 == K - lo:
-        labels = [str(v) for v in range(lo, K)]
+    elif len(edges) - 1 == K - first:
+        labels = [str(v) for v in range(first, K)]
     else:  # bins of values: label a few of them, "a–b" (b excluded)
         labels = [
             f"{a}–{b - 1}" if b - 1 > a else str(a) for a, b in zip(edges, edges[1:], strict=False)

@@ -337,3 +337,31 @@ def test_user_names_with_dollar_signs_are_drawn_literally():
     assert len(shown) >= 2 and all(not t.get_parse_math() for t in shown)
     ticks = [t for t in ax.xaxis.get_ticklabels() if "mathdefault" in t.get_text()]
     assert ticks and all(t.get_parse_math() for t in ticks)  # "10⁻³", not "$\mathdefault…"
+
+
+@pytest.mark.parametrize(
+    "low, high, bars",
+    [(0, 6, 6), (3, 9, 6), (1000, 1400, 40)],  # per value from the smallest; else 40 bins
+)
+def test_count_check_draws_every_count_once(low, high, bars):
+    """The count check (figures.ppc_plot "class_counts") for a count y: one bar per value
+    from the smallest, or 40 equal bins above 40 values; the bars hold every observation."""
+    from arviz_base import from_dict
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(low, high, 300)
+    rep = rng.integers(low, high, (2, 50, 300))
+    idata = from_dict(
+        {
+            "posterior": {"w": rng.normal(size=(2, 50))},
+            "posterior_predictive": {"y": rep},
+            "observed_data": {"y": y},
+        }
+    )
+    fig = figures.ppc_plot(idata, "class_counts")
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert len(heights) == bars and sum(heights) == len(y)
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels[0].startswith(str(low))
+    figures.plt.close(fig)
