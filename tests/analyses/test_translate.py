@@ -249,7 +249,7 @@ def test_a_wrong_translation_fails():
     from sklearn.linear_model import Ridge
     from sklearn.neural_network import MLPClassifier
 
-    from models.families.categorical.references import _network_params
+    from models.families.categorical.network import network_params
     from models.translation import Fitted
 
     key = "normal-known"
@@ -281,7 +281,7 @@ def test_a_wrong_translation_fails():
                 random_state=0,
             ).fit(net.X, net.y.astype(int))
             (W1, W2), (b1, b2) = clf.coefs_, clf.intercepts_
-            params = _network_params(net, W1, b1, W2, b2)
+            params = network_params(net, W1, b1, W2, b2)
             return Fitted(params, objective=float(N_NET * clf.loss_))
 
         return dataclasses.replace(row, fit=fit)

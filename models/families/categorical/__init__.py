@@ -1,6 +1,7 @@
 """Categorical likelihood with a softmax link: cross-entropy is the categorical NLL.
 
-Three models share this family (``--hidden H`` picks the second; no features the third)::
+Three models share this family, each an object of its own (``variants.py``; ``--hidden H``
+picks the second, the Dirichlet prior without features the third)::
 
     softmax regression   y_i ~ Categorical(softmax(z_i)),  z_ik = b_k + x_i . W_k   (H = 0)
     one-hidden-layer net z_i = W2' relu(W1' x_i + b1) + b2                           (H > 0)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.families.categorical.params import _classes, _y
+from models.families.categorical.params import class_codes, classes_and_baseline
 from models.family import (
     Problem,
 )
@@ -66,16 +66,16 @@ def detect_separation(A: np.ndarray, y: np.ndarray, K: int, base: int) -> Separa
 
 
 def separation(problem: Problem) -> Separation:
-    classes, base = _classes(problem)
+    classes, base = classes_and_baseline(problem)
     A = la.design(problem.X, problem.spec.intercept)
-    key = hashlib.sha1(A.tobytes() + _y(problem).tobytes() + bytes([base])).hexdigest()
+    key = hashlib.sha1(A.tobytes() + class_codes(problem).tobytes() + bytes([base])).hexdigest()
     if key not in _SEPARATION:
-        _SEPARATION[key] = detect_separation(A, _y(problem), len(classes), base)
+        _SEPARATION[key] = detect_separation(A, class_codes(problem), len(classes), base)
     return _SEPARATION[key]
 
 
 def separation_reason(problem: Problem) -> str:
-    classes, _ = _classes(problem)
+    classes, _ = classes_and_baseline(problem)
     D = separation(problem).direction
     names = (["intercept"] if problem.spec.intercept else []) + list(problem.features)
     big = np.abs(D).max()

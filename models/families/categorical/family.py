@@ -1,65 +1,59 @@
-"""Softmax regression, the network and the Dirichlet model through the family contract
-(``models.family.Family``)."""
+"""The categorical family through the family contract (``models.family.Family``): what its
+three models (``variants.py``) share, and which one a problem is."""
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import numpy as np
 from scipy.special import logsumexp, softmax
 
 from models.families.categorical import target
 from models.families.categorical.existence import separation, separation_reason
-from models.families.categorical.model import build_dirichlet, build_network, build_regression
 from models.families.categorical.observation import CategoricalObservation
 from models.families.categorical.params import (
-    _classes,
-    _model_params,
-    _prob_names,
-    _y,
+    class_codes,
+    classes_and_baseline,
     intercept_only,
-    logits,
-    objective,
-    weight_classes,
+    model_param_names,
+    probability_params,
 )
 from models.families.categorical.references import (
-    _sklearn,
     closed_form_fit,
     exact_posterior_fit,
     newton_fit,
     statsmodels_fit,
 )
+from models.families.categorical.regression import reexpress as regression_reexpress
 from models.families.categorical.spec import (
     EXTREME_LOGIT,
-    HIDDEN_BIAS_SCALE,
     IDENTITY,
     LOGLOSS_MAX_LOGIT,
-    MAP_STARTS,
     NAME,
     NLL_CE,
     NLL_LOGLOSS,
     NLL_LOGSOFTMAX,
     NLL_PMF,
-    SKLEARN_RESTARTS,
-    SWEEP_STARTS,
     CategoricalOptions,
     CategoricalSpec,
 )
-from models.families.categorical.theory import agreement_pairs
-from models.families.categorical.translations import categorical_rows, penalty_text
+from models.families.categorical.translations import penalty_text
+from models.families.categorical.variants import (
+    DIRICHLET,
+    NETWORK,
+    REGRESSION,
+    sklearn_reference,
+    variant_for,
+    variant_of,
+)
 from models.family import (
     Built,
     LedgerRow,
-    Param,
     ParamLayout,
     Problem,
     Reference,
     Settings,
     Start,
     Support,
-    Sweep,
     basis_laplace,
-    tau_sweep,
 )
 from models.numerics import linalg as la
 from models.numerics import softmax as sm_
@@ -104,20 +98,14 @@ class CategoricalFamily:
 
     def default_priors(self, settings: Settings) -> tuple[str, ...]:
         options = settings.options or CategoricalOptions()
-        return ("gaussian",) if options.hidden else ("flat", "gaussian")
+        return variant_for(options.hidden, "").default_priors
 
     # --- specs, layouts, models
     def make_spec(self, settings: Settings, prior: str) -> CategoricalSpec:
         options = settings.options or CategoricalOptions()
         if prior not in self.priors:
             raise ValueError(f"prior {prior!r} is not one of {self.priors}")
-        if options.hidden and prior != "gaussian":
-            raise ValueError(
-                f"the network (--hidden {options.hidden}) is fitted with the gaussian prior "
-                "only: with flat priors its posterior is improper and its MLE need not exist"
-            )
-        if options.hidden and not settings.intercept:
-            raise ValueError("the network always has biases; --no-intercept is for --hidden 0")
+        variant_for(options.hidden, prior).check(settings, prior)
         if settings.intercept_prior_scale is not None:
             raise ValueError(
                 "categorical intercepts are flat and identified against the baseline class; "
@@ -134,77 +122,27 @@ class CategoricalFamily:
     def layout(self, features, target_info: dict, spec: CategoricalSpec) -> ParamLayout:
         classes = list(target_info["classes"])
         base = classes.index(target_info["baseline"])
-        others = [c for i, c in enumerate(classes) if i != base]
-        labels = ["any x"] if not features else [f"x̄[{c}]" for c in classes]
-        params: list[Param] = []
-        if spec.prior == "dirichlet":
-            if features:
-                raise ValueError("the Dirichlet prior is for the intercept-only model")
-        elif spec.hidden:
-            H = [f"h{j}" for j in range(spec.hidden)]
-            params += [
-                Param(f"W1[{f},{h}]", "W1", (("feature", f), ("hidden", h)), "weights")
-                for f in features
-                for h in H
-            ]
-            params += [Param(f"b1[{h}]", "b1", (("hidden", h),), "biases") for h in H]
-            params += [
-                Param(f"W2[{h},{c}]", "W2", (("hidden", h), ("class", c)), "weights")
-                for h in H
-                for c in classes
-            ]
-            params += [Param(f"b2[{c}]", "b2", (("contrast", c),), "biases") for c in others]
-        else:
-            if spec.intercept:
-                params += [
-                    Param(f"{c}:intercept", "intercept", (("contrast", c),), "intercepts")
-                    for c in others
-                ]
-            wcls = weight_classes(spec, classes, base)
-            params += [
-                Param(f"{c}:{f}", "W", (("feature", f), ("wclass", c)), "weights")
-                for c in wcls
-                for f in features
-            ]
-        params += [
-            Param(nm, "prob", (("point", lab), ("class", c)), "probabilities")
-            for nm, lab, c in _prob_names(labels, classes)
-        ]
-        return ParamLayout(tuple(params))
+        params = variant_of(spec).layout_params(features, classes, base, spec)
+        return ParamLayout(tuple(params + probability_params(features, classes)))
 
     def supports(self, method: str, problem: Problem) -> Support:
+        """The model's own refusals (``Variant.refuses``) first, then the family's rules."""
         spec = problem.spec
         only = intercept_only(problem)
         if method in ("closed_form", "exact_posterior") and not only:
             return Support.not_offered("closed forms exist for the intercept-only model only")
-        if method == "newton" and (spec.hidden or spec.prior == "dirichlet"):
-            return Support.not_offered("Newton is our softmax-regression solver")
-        if method == "statsmodels" and (spec.prior != "flat" or spec.hidden):
+        own = variant_of(spec).supports(method, problem)
+        if own is not None:
+            return own
+        if method == "statsmodels" and spec.prior != "flat":
             return Support.not_offered("statsmodels' MNLogit fits the MLE only")
         if method == "sklearn":
-            if spec.prior == "dirichlet" or only:
+            if only:
                 return Support.not_offered("scikit-learn needs at least one feature")
             if len(problem.target_info["classes"]) == 2 and spec.prior == "gaussian":
                 return Support.unavailable(
                     "scikit-learn fits two classes with one weight vector (a different prior)"
                 )
-        if method == "laplace" and spec.prior == "dirichlet":
-            return Support.not_offered(
-                "q lives on the simplex: a Laplace approximation in the transform's "
-                "coordinates is not one of q"
-            )
-        if method == "laplace" and spec.hidden:
-            return Support.not_offered(
-                "the network's posterior is multimodal: a Gaussian at one mode is not an "
-                "approximation of it"
-            )
-        if method == "find_map" and spec.hidden:
-            # find_MAP minimises the weight-decay objective itself (b1 flat, as scikit-learn)
-            return Support(
-                spec=replace(spec, hidden_bias_scale=None),
-                note="b1 flat: the weight-decay objective, as MLPClassifier; NUTS uses "
-                f"b1 ~ N(0, {HIDDEN_BIAS_SCALE:g}²)",
-            )
         if spec.prior == "flat" and not only and separation(problem).separated:
             why = separation_reason(problem)
             if method == "nuts":
@@ -219,17 +157,16 @@ class CategoricalFamily:
             Reference("newton", newton_fit, description="our Newton, block Hessian (NumPy)"),
             Reference("statsmodels", statsmodels_fit, description="sm.MNLogit"),
             Reference(
-                "sklearn", _sklearn, seeded=True, description="LogisticRegression / MLPClassifier"
+                "sklearn",
+                sklearn_reference,
+                seeded=True,
+                description="LogisticRegression / MLPClassifier",
             ),
         ]
         return {r.name: r for r in refs}
 
     def build_model(self, problem: Problem) -> Built:
-        if problem.spec.prior == "dirichlet":
-            return build_dirichlet(problem)
-        if problem.spec.hidden:
-            return build_network(problem)
-        return build_regression(problem)
+        return variant_of(problem.spec).build(problem)
 
     def laplace_sd(self, fit, built: Built, point, problem: Problem) -> dict[str, float]:
         """Cov(coefficients) = L Cov(phi) L' (L the linear map from phi to the layout's
@@ -238,95 +175,41 @@ class CategoricalFamily:
         return dict(zip(built.extra["coef_names"], map(float, sd), strict=True))
 
     def map_starts(self, problem: Problem) -> list[Start]:
-        if problem.spec.hidden:
-            return [Start(f"jittered start #{k + 1}") for k in range(MAP_STARTS)]
-        return [Start("default point")]
+        return variant_of(problem.spec).map_starts()
 
     def smooth(self, problem: Problem) -> bool:
-        return not problem.spec.hidden  # relu kinks
+        return variant_of(problem.spec).smooth
 
     def sweep(self, settings, features):
+        """The network's and softmax regression's τ; without features the Dirichlet's α (the
+        Gaussian prior of the intercept-only model has no weights to put it on)."""
         options = settings.options or CategoricalOptions()
         if options.hidden:
-            return tau_sweep(
-                settings,
-                (),
-                max_starts=SWEEP_STARTS,
-                note=f"the best of {SWEEP_STARTS} find_MAP starts per grid point; the modes "
-                "are symmetric copies and the path may jump between them",
-            )
-        if features:
-            return tau_sweep(
-                settings,
-                ("newton", "sklearn", "nuts"),
-                "W",  # all K weight vectors under the Gaussian prior; intercepts are flat
-                "wclass",  # the likelihood sees the weights' differences between classes
-                shown_as="flat",
-                # separated classes at weak priors stretch the posterior along combinations of
-                # the weights: 4-6 times fewer gradients and larger ESS than the diagonal mass
-                # matrix on iris (τ = 16-1000); on the quasi-separated Bernoulli case it
-                # diverged, so the other families keep the diagonal one
-                low_rank=True,
-                note="the weights are shown as contrasts W_k − W_base, the flat prior's "
-                "parameters: under a weak N(0, τ²) prior on all K weight vectors their common "
-                "shift has posterior sd τ/√K, which no data narrow, while the contrasts are "
-                "what the likelihood identifies",
-            )
-        return Sweep(  # intercept only: the Dirichlet's pseudo-count α - 1
-            prior="dirichlet",
-            symbol="α",
-            value=float(options.dirichlet_alpha),
-            with_value=lambda s, v: replace(
-                s, options=replace(s.options or CategoricalOptions(), dirichlet_alpha=float(v))
-            ),
-            grid=lambda u: 1.0 + np.asarray(u, dtype=float),
-            methods=("closed_form", "exact_posterior"),
-            stronger="large",
-            note="α − 1 is the pseudo-count added to every class; α → 1 gives the MLE",
-        )
+            return NETWORK.sweep(settings)
+        return (REGRESSION if features else DIRICHLET).sweep(settings)
 
     def reexpress(self, values: dict, source: Problem, target: Problem):
-        """Softmax regression: flat priors have the K − 1 contrasts C_k = W_k − W_base as
-        weights, the Gaussian prior the weights of all K classes.  Contrasts become the
-        representative with Σ_k W_k = 0 (what the Gaussian prior's mode satisfies, so the MLE's
-        is its τ → ∞ limit); K weight vectors become W_k − W_base.  The intercepts (contrasts
-        under every prior) and the probabilities mean the same; the weights do not, unless
-        both problems have the same weight classes."""
-        classes, base = _classes(source)
-        src = weight_classes(source.spec, classes, base)
-        dst = weight_classes(target.spec, classes, base)
+        """Softmax regression's weights between its two parametrisations
+        (``regression.reexpress``); the other models share names and meanings."""
+        if variant_of(source.spec) is REGRESSION and variant_of(target.spec) is REGRESSION:
+            return regression_reexpress(values, source, target)
         shared = frozenset(source.layout.names) & frozenset(target.layout.names)
-        if source.spec.hidden or target.spec.hidden or src == dst:
-            return {k: v for k, v in values.items() if k in shared}, shared
-        weights = {f"{c}:{f}" for c in classes for f in source.features}
-        same = shared - weights
-        out = {k: v for k, v in values.items() if k in same}
-        for f in source.features:
-            names = [f"{c}:{f}" for c in src]
-            if not all(nm in values for nm in names):
-                continue
-            given = dict(zip(src, (np.asarray(values[nm], float) for nm in names), strict=True))
-            zero = np.zeros_like(given[src[0]])  # the baseline's weight, if not a parameter
-            V = np.stack([given.get(c, zero) for c in classes])  # (K, draws...)
-            V = V - V.mean(axis=0) if len(dst) == len(classes) else V - V[base]
-            for c in dst:
-                v = V[classes.index(c)]
-                out[f"{c}:{f}"] = v.item() if v.ndim == 0 else v
-        return out, same
+        return {k: v for k, v in values.items() if k in shared}, shared
 
     def predict(self, problem: Problem, params: dict, X: np.ndarray) -> np.ndarray:
         """(m, K) class probabilities at ``params`` for the rows of ``X``."""
-        return softmax(logits(problem, params, X), axis=1)
+        return softmax(variant_of(problem.spec).logits(problem, params, X), axis=1)
 
     def objective(self, problem: Problem, params: dict, method: str) -> float | None:
         """The negative log posterior at an estimate (``objective``); None for the posterior
         mean of the network, which is not a point of any mode (symmetric modes average out)."""
-        if problem.spec.hidden and method == "nuts":
+        variant = variant_of(problem.spec)
+        if method == "nuts" and not variant.mean_is_a_point:
             return None
-        names = _model_params(problem)
+        names = model_param_names(problem)
         if not all(nm in params for nm in names):
             return None
-        return objective(problem, params)
+        return variant.objective(problem, params)
 
     # --- checks and text
     def conditioning(self, problem: Problem) -> float:
@@ -339,11 +222,12 @@ class CategoricalFamily:
         routes, stable at any logits).  Intercept-only: NLL/n = H(p̂, q) = H(p̂) + KL(p̂‖q)."""
         from sklearn.metrics import log_loss
 
-        classes, _ = _classes(problem)
+        classes, _ = classes_and_baseline(problem)
         K = len(classes)
-        y = _y(problem)
+        y = class_codes(problem)
         X = np.asarray(problem.X, float)
-        names = _model_params(problem)
+        names = model_param_names(problem)
+        logits = variant_of(problem.spec).logits
         usable = [(lb, pt_) for lb, pt_ in points.items() if all(nm in pt_ for nm in names)]
         Zs = [(lb, logits(problem, pt_, X)) for lb, pt_ in usable]
         base = Zs[0][1] if Zs else np.zeros((len(y), K))
@@ -384,56 +268,24 @@ class CategoricalFamily:
         return rows
 
     def agreement_pairs(self, problem: Problem) -> list[Pair]:
-        return agreement_pairs(problem)
+        return variant_of(problem.spec).pairs(problem)
 
     def translations(self, problem: Problem, mode: dict | None = None, seed: int = 0) -> list:
         """Softmax regression / network (Gaussian prior) or label smoothing (Dirichlet) rows."""
-
-        return categorical_rows(problem, seed)
+        return variant_of(problem.spec).translations(problem, seed)
 
     def describe(self, problems: dict[str, Problem], estimates: dict) -> dict:
         problem = next(iter(problems.values()))
-        classes, base = _classes(problem)
-        spec = problem.spec
+        variant = variant_of(problem.spec)
         only = intercept_only(problem)
         tau = problems["gaussian"].spec.tau if "gaussian" in problems else None
         n = problem.n
-        if only:
-            likelihood = "y_i ~ Categorical(q), q = softmax(b) with b_baseline = 0"
-        elif spec.hidden:
-            likelihood = (
-                f"y_i ~ Categorical(softmax(z_i)), z_i = W2ᵀ relu(W1ᵀ x_i + b1) + b2, "
-                f"{spec.hidden} hidden units"
-            )
-        else:
-            likelihood = "y_i ~ Categorical(softmax(z_i)), z_ik = b_k + x_i · W_k"
-        priors = []
-        if "flat" in problems:
-            priors.append(
-                f"flat: the baseline class {classes[base]!r} has logits 0; the other "
-                f"{len(classes) - 1} classes' (b_k, W_k) ~ Flat(): log-odds contrasts "
-                "against the baseline (as statsmodels MNLogit)"
-            )
-        if tau and spec.hidden:
-            priors.append(
-                f"gaussian: W1, W2 ~ N(0, {tau:g}²) (weight decay); b2 flat with "
-                f"b2[{classes[base]}] = 0; b1 ~ N(0, {HIDDEN_BIAS_SCALE:g}²) for NUTS (a flat b1 "
-                "makes the posterior improper: a dead relu unit leaves the likelihood flat "
-                "along b1 → −∞), flat for find_MAP and MLPClassifier (the weight-decay "
-                "objective, which needs a mode, not a proper posterior)"
-            )
-        elif tau:
-            priors.append(
-                f"gaussian: W_k ~ N(0, {tau:g}² I) for every one of the K classes (as "
-                "scikit-learn's multinomial L2); intercepts flat, identified as contrasts "
-                f"against {classes[base]!r}"
-            )
-        if "dirichlet" in problems:
-            a = problems["dirichlet"].spec.alpha
-            priors.append(
-                f"dirichlet: q ~ Dirichlet({a:g}, …, {a:g}): MAP (α + c − 1)/(Σα + n − K)"
-                + (" = add-one (Laplace) smoothing" if a == 2 else "")
-            )
+        likelihood = variant.likelihood(problem)
+        priors = [
+            variant_of(problems[p].spec).prior_line(problems[p])
+            for p in self.priors
+            if p in problems and (p != "gaussian" or tau)
+        ]
         text = {
             "likelihood": likelihood,
             "priors": priors,
@@ -444,7 +296,7 @@ class CategoricalFamily:
             "penalty": "Normal(0, τ²) prior on the weights ⇔ + Σ w²/(2τ²) in −log p ⇔ "
             "LogisticRegression(C = τ²) ⇔ MLPClassifier(alpha = 1/τ²) (it minimises "
             "mean log-loss + alpha/(2n)·Σ‖W‖², biases unpenalised)",
-            "translation": penalty_text(tau, n, spec.hidden),
+            "translation": penalty_text(tau, n, variant.penalty_library(tau) if tau else ""),
             "identifiability": "The likelihood does not change when the same vector is added "
             "to every class's (b_k, W_k). Flat priors pin that shift by setting the baseline "
             "class's logits to 0, so the K − 1 other vectors are contrasts. The Gaussian prior "
@@ -461,16 +313,7 @@ class CategoricalFamily:
             f"to |z| = {EXTREME_LOGIT:g}"
             + ("; and NLL/n = H(p̂, q) = H(p̂) + KL(p̂‖q) (scipy.stats.entropy)" if only else ""),
         }
-        if spec.hidden:
-            text["multimodality"] = (
-                "The network's posterior has many equivalent modes: permuting the hidden units, "
-                "or a unit that is dead on every row, gives the same predictions. NUTS chains "
-                "settle in different modes, so r_hat of the raw weights is large and their "
-                "posterior means mix modes; this is the model, not a sampler failure. "
-                "Compare predicted probabilities and objective values, never raw weights. "
-                f"find_MAP runs from {MAP_STARTS} jittered starts (all listed in results.json) "
-                f"and keeps the best; scikit-learn from {SKLEARN_RESTARTS} random states."
-            )
+        text |= variant.notes(problem)
         flat = problems.get("flat")
         if flat is not None and not only and separation(flat).separated:
             text["separation"] = (

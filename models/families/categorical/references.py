@@ -8,14 +8,9 @@ import warnings
 import numpy as np
 from scipy.special import digamma, polygamma
 
-from models.families.categorical.params import (
-    _classes,
-    _precision,
-    _probabilities,
-    _regression_params,
-    _y,
-    objective,
-)
+from models.families.categorical import network, regression
+from models.families.categorical.params import class_codes, classes_and_baseline, probabilities
+from models.families.categorical.regression import regression_params, row_precision
 from models.families.categorical.spec import SKLEARN_RESTARTS
 from models.family import (
     Problem,
@@ -28,7 +23,7 @@ from models.numerics import softmax as sm_
 
 # ----------------------------------------------------------------------------- references
 def _fit(mean: dict, info: dict, problem: Problem, sd: dict | None = None) -> dict:
-    out = {"mean": mean | _probabilities(problem, mean), "info": info}
+    out = {"mean": mean | probabilities(problem, mean, regression.logits), "info": info}
     if sd:
         out["sd"] = sd
     return out
@@ -36,16 +31,16 @@ def _fit(mean: dict, info: dict, problem: Problem, sd: dict | None = None) -> di
 
 def newton_fit(problem: Problem, inputs: dict) -> dict:
     """Our Newton solver with the block Hessian (``models.numerics.softmax.newton``)."""
-    classes, base = _classes(problem)
+    classes, base = classes_and_baseline(problem)
     A = la.design(problem.X, problem.spec.intercept)
-    r = sm_.newton(A, _y(problem), len(classes), base, _precision(problem))
+    r = sm_.newton(A, class_codes(problem), len(classes), base, row_precision(problem))
     if not r.converged:
         raise RuntimeError(
             f"Newton did not converge: step still {r.scaled_step:.3g} sds after "
             f"{r.iterations} iterations"
         )
-    mean = _regression_params(problem, r.B)
-    sd = _regression_params(
+    mean = regression_params(problem, r.B)
+    sd = regression_params(
         problem, r.sd()
     )  # its gauge is the baseline's: sd = that of the contrast
     return _fit(
@@ -64,11 +59,11 @@ def newton_fit(problem: Problem, inputs: dict) -> dict:
 
 def _ordered_codes(problem: Problem) -> tuple[np.ndarray, list[int]]:
     """Codes with the baseline first (statsmodels takes the smallest code as baseline)."""
-    classes, base = _classes(problem)
+    classes, base = classes_and_baseline(problem)
     order = [base] + [k for k in range(len(classes)) if k != base]
     code = np.empty(len(classes), int)
     code[order] = np.arange(len(classes))
-    return code[_y(problem)], order
+    return code[class_codes(problem)], order
 
 
 def statsmodels_fit(problem: Problem, inputs: dict) -> dict:
@@ -76,7 +71,7 @@ def statsmodels_fit(problem: Problem, inputs: dict) -> dict:
     errors; its params are (p x K-1), columns the non-baseline classes."""
     import statsmodels.api as sm
 
-    classes, base = _classes(problem)
+    classes, base = classes_and_baseline(problem)
     codes, order = _ordered_codes(problem)
     A = la.design(problem.X, problem.spec.intercept)
     with library_warnings() as said:
@@ -88,11 +83,11 @@ def statsmodels_fit(problem: Problem, inputs: dict) -> dict:
     B[:, order[1:]] = np.asarray(res.params)
     S[:, order[1:]] = np.asarray(res.bse)
     return _fit(
-        _regression_params(problem, B),
+        regression_params(problem, B),
         {"call": "sm.MNLogit(y, [1, X]).fit(method='newton', tol=1e-14)"}
         | ({"warning": "statsmodels says: " + "; ".join(said)} if said else {}),
         problem,
-        _regression_params(problem, S),
+        regression_params(problem, S),
     )
 
 
@@ -102,10 +97,10 @@ def sklearn_fit(problem: Problem, inputs: dict) -> dict:
     all K weight vectors, C = inf the MLE (compared on contrasts).  newton-cholesky, tol 1e-12."""
     spec = problem.spec
     C = spec.tau**2 if spec.prior == "gaussian" else np.inf
-    B, iterations, call = sklearn_logistic(problem.X, _y(problem), C, spec.intercept)
+    B, iterations, call = sklearn_logistic(problem.X, class_codes(problem), C, spec.intercept)
     if B.shape[1] == 1:  # two classes: one column, class 1 vs class 0
         B = np.column_stack([np.zeros_like(B), B])
-    return _fit(_regression_params(problem, B), {"call": call, "iterations": iterations}, problem)
+    return _fit(regression_params(problem, B), {"call": call, "iterations": iterations}, problem)
 
 
 def sklearn_mlp(problem: Problem, alpha: float, random_state: int):
@@ -128,8 +123,8 @@ def sklearn_mlp(problem: Problem, alpha: float, random_state: int):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(np.asarray(problem.X, float), _y(problem))
-    if len(clf.classes_) != len(_classes(problem)[0]):
+        clf.fit(np.asarray(problem.X, float), class_codes(problem))
+    if len(clf.classes_) != len(classes_and_baseline(problem)[0]):
         raise RuntimeError("MLPClassifier saw a different number of classes")
     return clf
 
@@ -138,11 +133,11 @@ def mlp_fit(problem: Problem, inputs: dict, seed: int) -> dict:
     """scikit-learn ``MLPClassifier(hidden_layer_sizes=(H,), activation="relu",
     solver="lbfgs", alpha=1/τ²)`` from ``SKLEARN_RESTARTS`` seeded starts; it minimises
     mean log-loss + alpha/(2n) sum ||W||² (biases unpenalised) = our objective / n.  Every
-    restart's objective is evaluated with ``objective`` (one function for every method) and
+    restart's objective is evaluated with ``network.objective`` (the family's for every method) and
     listed; the best is kept.  Its lbfgs stops on scipy's ftol (relative change of the loss),
     not on the gradient, however small tol is: its answer is near a mode, not at it."""
     spec = problem.spec
-    classes, base = _classes(problem)
+    classes, base = classes_and_baseline(problem)
     n = problem.n
     rng = np.random.default_rng(seed)
     runs = []
@@ -153,11 +148,11 @@ def mlp_fit(problem: Problem, inputs: dict, seed: int) -> dict:
             raise Unavailable("MLPClassifier fits two classes with one logistic output unit")
         W1, W2 = clf.coefs_
         b1, b2 = clf.intercepts_
-        params = _network_params(problem, W1, b1, W2, b2 - b2[base])
+        params = network.network_params(problem, W1, b1, W2, b2 - b2[base])
         runs.append(
             {
                 "random_state": state,
-                "objective": objective(problem, params),
+                "objective": network.objective(problem, params),
                 "n·loss_": float(n * clf.loss_),
                 "iterations": int(clf.n_iter_),
                 "params": params,
@@ -165,7 +160,7 @@ def mlp_fit(problem: Problem, inputs: dict, seed: int) -> dict:
         )
     best = min(runs, key=lambda r: r["objective"])
     return {
-        "mean": best["params"] | _probabilities(problem, best["params"]),
+        "mean": best["params"] | probabilities(problem, best["params"], network.logits),
         "info": {
             "call": f"MLPClassifier(hidden_layer_sizes=({spec.hidden},), activation='relu', "
             f"solver='lbfgs', alpha={1 / spec.tau**2:g}, tol={SKLEARN_TOL:g})",
@@ -176,30 +171,13 @@ def mlp_fit(problem: Problem, inputs: dict, seed: int) -> dict:
     }
 
 
-def _network_params(problem: Problem, W1, b1, W2, b2) -> dict[str, float]:
-    classes, base = _classes(problem)
-    out = {}
-    for i, f in enumerate(problem.features):
-        for j in range(W1.shape[1]):
-            out[f"W1[{f},h{j}]"] = float(W1[i, j])
-    for j in range(W1.shape[1]):
-        out[f"b1[h{j}]"] = float(b1[j])
-    for j in range(W1.shape[1]):
-        for k, c in enumerate(classes):
-            out[f"W2[h{j},{c}]"] = float(W2[j, k])
-    for k, c in enumerate(classes):
-        if k != base:
-            out[f"b2[{c}]"] = float(b2[k] - b2[base])
-    return out
-
-
 def _counts(problem: Problem) -> np.ndarray:
-    classes, _ = _classes(problem)
-    return np.bincount(_y(problem), minlength=len(classes)).astype(float)
+    classes, _ = classes_and_baseline(problem)
+    return np.bincount(class_codes(problem), minlength=len(classes)).astype(float)
 
 
 def _intercepts_from_q(problem: Problem, q: np.ndarray) -> dict[str, float]:
-    classes, base = _classes(problem)
+    classes, base = classes_and_baseline(problem)
     return {
         f"{c}:intercept": float(np.log(q[k]) - np.log(q[base]))
         for k, c in enumerate(classes)
@@ -210,8 +188,8 @@ def _intercepts_from_q(problem: Problem, q: np.ndarray) -> dict[str, float]:
 def closed_form_fit(problem: Problem, inputs: dict) -> dict:
     """Intercept-only model: the MLE is the class frequencies p̂ (flat), the Dirichlet
     posterior mode (alpha + c - 1) / (sum alpha + n - K) (``models.numerics.softmax``)."""
-    classes, _ = _classes(problem)
-    y = _y(problem)
+    classes, _ = classes_and_baseline(problem)
+    y = class_codes(problem)
     if problem.spec.prior == "dirichlet":
         mode, _ = sm_.dirichlet_map_and_mean(y, np.full(len(classes), problem.spec.alpha))
         return {
@@ -232,7 +210,7 @@ def exact_posterior_fit(problem: Problem, inputs: dict) -> dict:
     density of q proportional to prod q_k^(c_k - 1)).  Mean a_k/a_0, variance
     a_k (a_0 - a_k) / (a_0^2 (a_0 + 1)); log(q_k / q_b) has mean psi(a_k) - psi(a_b) and
     variance psi'(a_k) + psi'(a_b) (log-gamma representation of the Dirichlet)."""
-    classes, base = _classes(problem)
+    classes, base = classes_and_baseline(problem)
     c = _counts(problem)
     a = c + problem.spec.alpha if problem.spec.prior == "dirichlet" else c
     a0 = a.sum()
@@ -251,7 +229,3 @@ def exact_posterior_fit(problem: Problem, inputs: dict) -> dict:
         "sd": sd,
         "info": {"posterior": f"Dirichlet({', '.join(f'{v:g}' for v in a)})"},
     }
-
-
-def _sklearn(problem: Problem, inputs: dict, seed: int) -> dict:
-    return mlp_fit(problem, inputs, seed) if problem.spec.hidden else sklearn_fit(problem, inputs)

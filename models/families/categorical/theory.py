@@ -1,62 +1,67 @@
-"""What theory promises for the categorical family: the agreement pairs."""
+"""What theory promises for the categorical family's three models: the agreement pairs."""
 
 from __future__ import annotations
 
 from models.families.categorical.existence import separation
 from models.families.categorical.params import intercept_only
-from models.family import (
-    Problem,
-)
+from models.family import Problem
 from models.pairs import Pair
 
 
-# ----------------------------------------------------------------------------- agreement
-def agreement_pairs(problem: Problem) -> list[Pair]:
+def network_pairs(problem: Problem) -> list[Pair]:
     k = f"_{problem.prior}"
-    spec = problem.spec
-    if spec.hidden:
-        return [
-            Pair(
-                "find_map" + k,
-                "sklearn" + k,
-                "objective",
-                "optimiser",
-                bound=True,
-                note="find_MAP's objective ≤ the best of the MLPClassifier restarts",
-            ),
-            Pair(
-                "sklearn" + k,
-                "n·loss_ (sklearn)",
-                "objective",
-                "arithmetic",
-                right_values=lambda e: {"objective": e["sklearn" + k].info["n·loss_"]},
-                terms=problem.n,
-                note="our objective at sklearn's answer = n × its loss_ (alpha = 1/τ²)",
-            ),
+    return [
+        Pair(
+            "find_map" + k,
+            "sklearn" + k,
+            "objective",
+            "optimiser",
+            bound=True,
+            note="find_MAP's objective ≤ the best of the MLPClassifier restarts",
+        ),
+        Pair(
+            "sklearn" + k,
+            "n·loss_ (sklearn)",
+            "objective",
+            "arithmetic",
+            right_values=lambda e: {"objective": e["sklearn" + k].info["n·loss_"]},
+            terms=problem.n,
+            note="our objective at sklearn's answer = n × its loss_ (alpha = 1/τ²)",
+        ),
+    ]
+
+
+def intercept_pairs(problem: Problem) -> list[Pair]:
+    """No features (softmax regression's intercepts, or the Dirichlet model): closed forms."""
+    k = f"_{problem.prior}"
+    ref = "closed_form" + k
+    pairs = [
+        Pair("find_map" + k, ref, "mean", "optimiser", note="find_MAP = closed form"),
+        Pair("nuts" + k, "exact_posterior" + k, "mean", "monte carlo"),
+        Pair("nuts" + k, "exact_posterior" + k, "sd", "monte carlo"),
+    ]
+    if problem.spec.prior == "flat":
+        pairs += [
+            Pair("newton" + k, ref, "mean", "optimiser", note="Newton = p̂"),
+            Pair("statsmodels" + k, ref, "mean", "optimiser"),
+            Pair("laplace" + k, "statsmodels" + k, "sd", "optimiser", params="intercepts"),
         ]
-    if spec.prior == "flat" and separation(problem).separated:
+    return pairs
+
+
+def regression_pairs(problem: Problem) -> list[Pair]:
+    k = f"_{problem.prior}"
+    if problem.spec.prior == "flat" and separation(problem).separated:
         return []
     if intercept_only(problem):
-        ref = "closed_form" + k
-        pairs = [
-            Pair("find_map" + k, ref, "mean", "optimiser", note="find_MAP = closed form"),
-            Pair("nuts" + k, "exact_posterior" + k, "mean", "monte carlo"),
-            Pair("nuts" + k, "exact_posterior" + k, "sd", "monte carlo"),
-        ]
-        if spec.prior == "flat":
-            pairs += [
-                Pair("newton" + k, ref, "mean", "optimiser", note="Newton = p̂"),
-                Pair("statsmodels" + k, ref, "mean", "optimiser"),
-                Pair("laplace" + k, "statsmodels" + k, "sd", "optimiser", params="intercepts"),
-            ]
-        return pairs
+        return intercept_pairs(problem)
     pairs = [
         Pair("find_map" + k, "newton" + k, "mean", "optimiser", note="find_MAP = Newton"),
         Pair("laplace" + k, "newton" + k, "sd", "optimiser", note="inverse Hessian at the mode"),
         Pair("sklearn" + k, "newton" + k, "mean", "optimiser", note="C = τ² or ∞, contrasts"),
         Pair("find_map" + k, "newton" + k, "objective", "optimiser", note="same objective value"),
     ]
-    if spec.prior == "flat":
+    if problem.spec.prior == "flat":
         pairs += [
             Pair("statsmodels" + k, "newton" + k, "mean", "optimiser"),
             Pair(

@@ -7,8 +7,10 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp, softmax
 
-from models.families.categorical.params import _classes, _regression_params, _y
-from models.families.categorical.references import _network_params, sklearn_mlp
+from models.families.categorical.network import network_params
+from models.families.categorical.params import class_codes, classes_and_baseline
+from models.families.categorical.references import sklearn_mlp
+from models.families.categorical.regression import regression_params
 from models.family import (
     Problem,
 )
@@ -27,52 +29,38 @@ from models.translation import (
 )
 
 
-def penalty_text(tau: float | None, n: int, hidden: int) -> list[dict]:
+def penalty_text(tau: float | None, n: int, library: str) -> list[dict]:
+    """The report's prior <-> penalty rows; ``library``: the Gaussian prior's library setting
+    (the variant's ``penalty_library``)."""
     rows = [{"prior": "flat (baseline logits 0)", "penalty": "none: LogisticRegression(C=np.inf)"}]
     if tau:
-        lib = (
-            f"MLPClassifier(alpha = 1/τ² = {1 / tau**2:.6g})"
-            if hidden
-            else f"LogisticRegression(C = τ² = {tau**2:.6g})"
-        )
         rows.append(
             {
                 "prior": f"W ~ Normal(0, {tau:g}²)",
-                "penalty": f"+ Σ w²/(2τ²): {lib}; weight decay on the mean cross-entropy "
+                "penalty": f"+ Σ w²/(2τ²): {library}; weight decay on the mean cross-entropy "
                 f"λ = 1/(nτ²) = {1 / (n * tau**2):.6g}",
             }
         )
     return rows
 
 
-# ----------------------------------------------------------------------------- categorical
-def categorical_rows(problem: Problem, seed: int = 0) -> list[Translation]:
-    """Softmax regression (Gaussian prior on all K weight vectors), the network (Gaussian prior
-    on W1, W2) or the intercept-only model with a Dirichlet prior; [] otherwise."""
+# ----------------------------------------------------------------------------- library rows
+def softmax_rows(problem: Problem) -> list[Translation]:
+    """Softmax regression under the Gaussian prior on all K weight vectors."""
     spec = problem.spec
-    if spec.prior == "dirichlet":
-        return _dirichlet_rows(problem)
-    if spec.prior != "gaussian" or not problem.features:
-        return []
-    return _network_rows(problem, seed) if spec.hidden else _softmax_rows(problem)
-
-
-def _softmax_rows(problem: Problem) -> list[Translation]:
-
-    spec = problem.spec
-    classes, base = _classes(problem)
+    classes, base = classes_and_baseline(problem)
     K = len(classes)
     n = problem.n
     tau = spec.tau
     X = np.asarray(problem.X, float)
-    y = _y(problem)
+    y = class_codes(problem)
     A = la.design(X, spec.intercept)
     p = A.shape[1]
     C = tau**2
     lam = 1.0 / (n * tau**2)
 
     def logreg() -> Fitted:
-        return Fitted(_regression_params(problem, sklearn_logistic(X, y, C, spec.intercept)[0]))
+        return Fitted(regression_params(problem, sklearn_logistic(X, y, C, spec.intercept)[0]))
 
     lam_rows = lambda_vector(p, spec.intercept, lam, 0.0)
     Y = np.eye(K)[y]
@@ -87,7 +75,7 @@ def _softmax_rows(problem: Problem) -> list[Translation]:
             return val, G.ravel()
 
         theta, note = lbfgs(f, np.zeros(p * K))
-        return Fitted(_regression_params(problem, theta.reshape(p, K)), note=note)
+        return Fitted(regression_params(problem, theta.reshape(p, K)), note=note)
 
     two = K == 2
     return [
@@ -145,17 +133,17 @@ def _softmax_rows(problem: Problem) -> list[Translation]:
     ]
 
 
-def _network_rows(problem: Problem, seed: int) -> list[Translation]:
+def network_rows(problem: Problem, seed: int) -> list[Translation]:
     """``seed``: MLPClassifier's random_state, and (spawned from it) the NumPy network's start."""
 
     spec = problem.spec
-    classes, base = _classes(problem)
+    classes, base = classes_and_baseline(problem)
     K, H = len(classes), spec.hidden
     n = problem.n
     tau = spec.tau
     X = np.asarray(problem.X, float)
     d = X.shape[1]
-    y = _y(problem)
+    y = class_codes(problem)
     Y = np.eye(K)[y]
     alpha = 1.0 / tau**2
     lam = 1.0 / (n * tau**2)
@@ -165,7 +153,7 @@ def _network_rows(problem: Problem, seed: int) -> list[Translation]:
         W1, W2 = clf.coefs_
         b1, b2 = clf.intercepts_
         return Fitted(
-            _network_params(problem, W1, b1, W2, b2),
+            network_params(problem, W1, b1, W2, b2),
             objective=float(n * clf.loss_),
             note=f"n·loss_ at its answer ({clf.n_iter_} L-BFGS iterations)",
         )
@@ -203,7 +191,7 @@ def _network_rows(problem: Problem, seed: int) -> list[Translation]:
         res = minimize(f, theta0, jac=True, method="L-BFGS-B", options=LBFGS_OPTIONS)
         W1, b1, W2, b2 = unpack(res.x)
         return Fitted(
-            _network_params(problem, W1, b1, W2, b2),
+            network_params(problem, W1, b1, W2, b2),
             objective=float(n * res.fun),
             note=f"n × mean objective at its answer (L-BFGS-B, {res.nit} iterations)",
         )
@@ -254,17 +242,17 @@ def _network_rows(problem: Problem, seed: int) -> list[Translation]:
     ]
 
 
-def _dirichlet_rows(problem: Problem) -> list[Translation]:
+def dirichlet_rows(problem: Problem) -> list[Translation]:
     """Label smoothing: with T = (1 - e) onehot(y) + e/K the mean CE against T is minimised
     at q = mean T = (1 - e) c/n + e/K, which is the Dirichlet(alpha) mode
     (c + alpha - 1)/(n + K(alpha - 1)) exactly when e = K(alpha - 1)/(n + K(alpha - 1))."""
 
-    classes, _ = _classes(problem)
+    classes, _ = classes_and_baseline(problem)
     K = len(classes)
     n = problem.n
     a = problem.spec.alpha
     eps = K * (a - 1) / (n + K * (a - 1))
-    y = _y(problem)
+    y = class_codes(problem)
     T = (1 - eps) * np.eye(K)[y] + eps / K
 
     def smoothed() -> Fitted:
