@@ -53,7 +53,7 @@ def run_cases(
     started = _clock()
     status = 0
     with (
-        _writing(folders, root=out),
+        writing_folders(folders, root=out),
         Progress(False if quiet else None) as progress,
         contextlib.closing(_fitted(cases, cfg, workers, quiet, progress)) as fitted,
     ):
@@ -67,14 +67,14 @@ def run_cases(
 
                 written.update(write_case(r, folder, rendered))
 
-            _write(write, result, out / name)
+            write_guarded(write, result, out / name)
             seconds["total"] = seconds["fit"] + time.perf_counter() - t0
             if rendered is not None:  # drawn in the worker, after fitting
                 seconds["total"] += sum(rendered[1].values())
             stages[name] = _stages(result, seconds, written)
             status = max(status, _summarise(result, out / name, quiet, progress))
             overall.advance()
-        _write(lambda _, folder: _write_index(folder), None, out)
+        write_guarded(lambda _, folder: _write_index(folder), None, out)
         if not quiet:
             print(f"index: {out / 'index.html'}")
     if profile:
@@ -137,12 +137,35 @@ def fit_csv(
     """The analysis of a built-in case, on a user's CSV file, into ``out``.  ``case.family``
     "auto": the family is chosen from the target when the file is read (stated)."""
     preflight.check_out(out, [out], data=path)
+    check_out_dir(out)
+    data, case = read_user_data(path, case, target, features, cfg, quiet, formula, dropna)
+    from analyses.pipeline import run_case, write_case  # xarray, PyMC: now
+
+    with writing_folders([out]), Progress(False if quiet else None) as progress:
+        stage("fitting")
+        result = run_case(data, case, cfg, progress=progress)
+        write_guarded(write_case, result, out)
+        return _summarise(result, out, quiet)
+
+
+def read_user_data(
+    path: Path,
+    case: CaseConfig,
+    target: str | None,
+    features,
+    cfg: RunConfig,
+    quiet: bool = False,
+    formula: str | None = None,
+    dropna: bool = False,
+):
+    """A user's CSV read for ``case`` (``fit`` and ``analyses.api.fit``): ``(data, case)``,
+    the case with its family chosen (``"auto"``) and named after the data; every problem an
+    ``InputError`` before anything is fitted.  Says what was decided unless ``quiet``."""
     auto = case.family == "auto"
     if not auto:
         _check_family_choices(get_family(case.family), cfg)
     else:  # before loading: names no family offers (the chosen family's are checked later)
         _check_family_choices(None, cfg)
-    _check_out_dir(out)
     family = "auto" if auto else get_family(case.family)
     options = None if auto else case.settings.options or family.Options()
     stage("loading")
@@ -162,6 +185,7 @@ def fit_csv(
         _check_family_choices(family, cfg)
     case = replace(
         case,
+        name=data.name or case.name,
         family=family.name,
         settings=replace(case.settings, intercept=data.reading["has_intercept"], options=options),
     )
@@ -175,8 +199,6 @@ def fit_csv(
                 f"{path}: feature column {name!r} clashes with the model parameter "
                 f"of that name; rename the column"
             )
-    from analyses.pipeline import run_case, write_case  # xarray, PyMC: now
-
     problems = []
     for prior in cfg.priors or family.default_priors(case.settings):
         try:  # a (prior x option) combination the family does not offer: one line, exit 2
@@ -190,12 +212,7 @@ def fit_csv(
         note = nuts_note(family.name, priors, len(data.y), iterations, others, cfg.is_quick)
         if note:
             print(f"note: {note}")
-
-    with _writing([out]), Progress(False if quiet else None) as progress:
-        stage("fitting")
-        result = run_case(data, replace(case, name=data.name or case.name), cfg, progress=progress)
-        _write(write_case, result, out)
-        return _summarise(result, out, quiet)
+    return data, case
 
 
 def _check_family_choices(family, cfg: RunConfig) -> None:
@@ -226,7 +243,7 @@ def _fingerprint(folder: Path):
 
 
 @contextlib.contextmanager
-def _writing(folders: list[Path], root: Path | None = None):
+def writing_folders(folders: list[Path], root: Path | None = None):
     """The block that fits and writes ``folders`` (``out`` itself for fit, ``out/CASE`` for
     run): each locked against other runs, its stale temporary siblings swept and checked once
     more under the lock.  An interrupt becomes ``Interrupted`` whose note says what was kept."""
@@ -235,7 +252,7 @@ def _writing(folders: list[Path], root: Path | None = None):
         with interrupts.OutLock(([root] if root is not None else []) + folders):
             for folder in folders:
                 sweep_stale(folder)
-                _check_out_dir(folder)
+                check_out_dir(folder)
             if root is not None:
                 sweep_stale_files(root, "index.html")
             yield
@@ -254,7 +271,7 @@ def _writing(folders: list[Path], root: Path | None = None):
         raise interrupts.Interrupted(signum, note) from None
 
 
-def _write(write, result, folder: Path) -> None:
+def write_guarded(write, result, folder: Path) -> None:
     """``write(result, folder)``; a failure of the disk (full, read-only, gone) is one line."""
     stage("writing")
     interrupts.check()  # an interrupt swallowed on the way never lets a report through
@@ -269,7 +286,7 @@ def _write(write, result, folder: Path) -> None:
     interrupts.check()  # one that arrived while writing (the report is then complete)
 
 
-def _check_out_dir(out: Path) -> None:
+def check_out_dir(out: Path) -> None:
     """Never replace a folder we did not write: ``out`` must be new, empty or provably an
     earlier report of this project (analyses.outputs.report_problem)."""
     if out.exists() or out.is_symlink():
@@ -283,12 +300,12 @@ def _check_out_dir(out: Path) -> None:
 
 def _check_reports_root(out: Path, case_names: list[str]) -> None:
     """``run --out ROOT``: ROOT is never replaced, only its case folders (each by the rule of
-    ``_check_out_dir``) and its index.html (only one this project wrote: it carries the
+    ``check_out_dir``) and its index.html (only one this project wrote: it carries the
     generator mark); any other file in ROOT is left alone."""
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder; choose a folder")
     for name in case_names:
-        _check_out_dir(out / name)
+        check_out_dir(out / name)
     index = out / "index.html"
     if index.exists() or index.is_symlink():
         try:

@@ -223,20 +223,7 @@ def _main(argv: list[str] | None, exiting: bool) -> int:
         preflight.check_numbers(args)  # every bad number: exit 2 before anything runs
         if args.quiet:  # nothing but errors on the terminal: no RuntimeWarning either
             warnings.simplefilter("ignore")
-        cfg = RunConfig(
-            seed=args.seed,
-            draws=args.draws,
-            tune=args.tune,
-            chains=args.chains,
-            sweeps=args.sweeps if args.command == "run" else args.sweep,
-            **(
-                {"estimators": args.estimators, "priors": args.priors}
-                if args.command == "fit"
-                else {}
-            ),
-        )
-        if args.quick:
-            cfg = cfg.quick()
+        cfg = run_config(args)
         if args.command == "run":
             workers = default_workers() if args.workers is None else args.workers
             return run_cases(args.cases, args.out, cfg, args.quiet, workers, args.profile)
@@ -245,7 +232,7 @@ def _main(argv: list[str] | None, exiting: bool) -> int:
             raise InputError("fit: give the target column with --target, or --formula 'y ~ ...'")
         return fit_csv(
             args.data,
-            _case_from_args(args),
+            case_from_args(args),
             args.target,
             args.features,
             args.out,
@@ -264,7 +251,20 @@ def _main(argv: list[str] | None, exiting: bool) -> int:
         interrupts.restore({s: signal.SIG_IGN for s in interrupts.SIGNALS} if exiting else previous)
 
 
-def _case_from_args(args) -> CaseConfig:
+def run_config(args) -> RunConfig:
+    """The sampler and estimator settings of a parsed ``run`` or ``fit`` command line."""
+    cfg = RunConfig(
+        seed=args.seed,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        sweeps=args.sweeps if args.command == "run" else args.sweep,
+        **({"estimators": args.estimators, "priors": args.priors} if args.command == "fit" else {}),
+    )
+    return cfg.quick() if args.quick else cfg
+
+
+def case_from_args(args) -> CaseConfig:
     """The case to fit; with ``--family auto`` a family's own flag (``--positive``...) names the
     family, and otherwise it is chosen from the target when the CSV is read (options None)."""
     given = {

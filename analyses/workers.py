@@ -5,7 +5,7 @@ parent.
   loaded Numba, PyTensor and nutpie's threads is unsafe).  Each worker keeps one
   ``ModelCache`` for the cases it fits, as the serial run does.
 - A worker fits a case (``run_case``) and draws its page (``render_case``); the parent gets the
-  result back and writes the report atomically under its own locks (``app._write``), so every
+  result back and writes the report atomically under its own locks (``app.write_guarded``), so every
   guarantee of the serial run holds: nothing half-written, a failed run damages nothing.
 - Numbers do not depend on the worker: every seed is ``child_seed(seed, case, ...)`` and the
   compile caches are the user's own, shared (PyTensor locks its compile folder; Numba writes

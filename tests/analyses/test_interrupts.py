@@ -274,7 +274,7 @@ def test_full_disk_is_one_line_and_keeps_earlier_report(data, monkeypatch):
         outputs.write_report_atomically(folder, {"index.html": "<p>new</p>", "big": full}, {})
 
     with pytest.raises(InputError, match="No space left on device") as exc:
-        app._write(write, None, out)
+        app.write_guarded(write, None, out)
     assert "\n" not in str(exc.value)
     assert tree_digest(out) == before
     assert leftovers(out.parent) == []

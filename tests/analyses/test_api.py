@@ -1,0 +1,85 @@
+"""The Python API (analyses.api): the README's session runs as written; ``fit`` gives the
+command line's numbers for the same seed; bad input is the command line's one-line error,
+naming the DataFrame rather than a temporary file; ``to_html`` keeps fit's protection of the
+folder it writes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analyses import fit
+from analyses.cli import main
+from analyses.errors import InputError
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _session() -> str:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Python API") :]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_the_readme_session_runs_as_written(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    exec(compile(_session(), "README.md (Python API)", "exec"), {})
+    out = capsys.readouterr().out
+    assert re.search(r"<Result 'data': normal, n = 80, (\d+)/\1 agreement rows ok>", out)
+    assert "Empty DataFrame" in out  # result.agreement().query("not ok")
+    assert (tmp_path / "score_report" / "index.html").is_file()
+
+
+def _frame(n=40, seed=3):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"x": rng.normal(size=n), "kind": rng.choice(["p", "q"], n)})
+    df["y"] = 1 + 0.5 * df["x"] + rng.normal(size=n)
+    return df
+
+
+def test_fit_gives_the_command_lines_numbers(tmp_path):
+    csv = tmp_path / "small.csv"
+    _frame().to_csv(csv, index=False)
+    flags = ["--estimators", "closed_form,find_map", "--prior-scale", "0.7", "--seed", "5"]
+    assert main(["fit", str(csv), "--target", "y", "--out", str(tmp_path / "cli"), *flags]) == 0
+    cli = json.loads((tmp_path / "cli" / "results.json").read_text())
+    api = fit(csv, "y", estimators=["closed_form", "find_map"], prior_scale=0.7, seed=5)
+    ours = api.case_result.to_json()
+    assert ours["case"] == cli["case"] == "small"
+    assert ours["estimates"].keys() == cli["estimates"].keys()
+    for key, estimate in cli["estimates"].items():
+        assert ours["estimates"][key]["mean"] == estimate["mean"], key  # the same numbers
+    table = api.summary()
+    assert set(table["estimator"]) == {"closed_form", "find_map"}
+    assert set(table["parameter"]) >= {"intercept", "x"}
+    assert api.agreement()["ok"].all() and api.ok
+
+
+def test_bad_input_is_one_line_naming_the_dataframe():
+    with pytest.raises(InputError) as caught:
+        fit(_frame(), target="nope")
+    message = str(caught.value)
+    assert "'nope'" in message and "the DataFrame" in message
+    assert "nll-fit-" not in message and "\n" not in message
+    with pytest.raises(InputError, match="--prior-scale"):
+        fit(_frame(), target="y", prior_scale=-1.0)
+
+
+def test_to_html_never_replaces_a_folder_it_did_not_write(tmp_path):
+    result = fit(_frame(), "y", estimators=["closed_form"], name="small frame")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "results.json").write_text("{}")  # a stray file of the user's
+    with pytest.raises(InputError, match="nothing was changed"):
+        result.to_html(mine)
+    assert (mine / "results.json").read_text() == "{}"
+    page = result.to_html(tmp_path / "report")
+    assert "small frame" in page.read_text(encoding="utf-8")
+    dataset = result.case_result.dataset
+    assert dataset["source"] == "a pandas DataFrame"
+    assert dataset["description"].startswith("User data from a pandas DataFrame: 40 rows")
