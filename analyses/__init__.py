@@ -4,10 +4,18 @@ Layering: ``analyses`` reads ``models`` (families, closed forms) and never the r
 Flow: Dataset -> estimators (per prior) -> agreement rows -> CaseResult -> results.json,
 saved posterior, one HTML template for every family.
 
-The Python API (``analyses.api``): ``from analyses import fit, run`` (it loads PyMC only when it
-fits, so the command line's ``--help`` and its one-line errors stay fast).
+The Python API (``analyses.api``): ``from analyses import fit, run``, loaded on first use.
 """
 
-from analyses.api import Result, fit, run
-
 __all__ = ["Result", "fit", "run"]
+
+
+def __getattr__(name: str):
+    """``fit``, ``run`` and ``Result`` load ``analyses.api`` on first use: importing a light
+    module of the package (``analyses.threads``, which must run before NumPy loads; the
+    CLI's parser) loads nothing else."""
+    if name in __all__:
+        from analyses import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'analyses' has no attribute {name!r}")

@@ -27,7 +27,7 @@ from analyses.outputs import (
 )
 from analyses.problems import make_problem
 from analyses.profile import table
-from analyses.progress import Progress
+from analyses.progress import Progress, say
 from analyses.user_data import load_csv
 from models import FAMILIES, get_family
 from models.cost import nuts_note
@@ -67,6 +67,7 @@ def run_cases(
 
                 written.update(write_case(r, folder, rendered))
 
+            say(progress, f"{name} · report: " + ("writing" if rendered else "figures and page"))
             write_guarded(write, result, out / name)
             seconds["total"] = seconds["fit"] + time.perf_counter() - t0
             if rendered is not None:  # drawn in the worker, after fitting
@@ -87,7 +88,8 @@ def _fitted(cases, cfg: RunConfig, workers: int, quiet: bool, progress):
     another in this process (one ``ModelCache``), or in worker processes."""
     if workers > 1:
         names = [case.config.name for case in cases]
-        with contextlib.closing(pool.fit_cases(names, cfg, workers, quiet)) as results:
+        show = progress.show if not quiet else None
+        with contextlib.closing(pool.fit_cases(names, cfg, workers, quiet, show)) as results:
             for name, result, rendered, caught, info in results:
                 pool.rewarn(caught)
                 yield name, result, rendered, {"fit": info["fit"]}
@@ -144,6 +146,7 @@ def fit_csv(
     with writing_folders([out]), Progress(False if quiet else None) as progress:
         stage("fitting")
         result = run_case(data, case, cfg, progress=progress)
+        say(progress, f"{case.name} · report: figures and page")
         write_guarded(write_case, result, out)
         return _summarise(result, out, quiet)
 
@@ -336,6 +339,9 @@ def _summarise(result, out: Path, quiet: bool = False, progress=None) -> int:
     return 1 if bad or failed or translation_bad else 0
 
 
+CASE_ORDER = {name: i for i, name in enumerate(CASES)}  # the index tells them in this order
+
+
 def _write_index(out: Path) -> None:
     """Index every case folder under ``out`` that holds a results.json, with its thumbnail.png
     embedded (the index stays one self-contained file)."""
@@ -369,6 +375,7 @@ def _write_index(out: Path) -> None:
                 "n_warnings": len(r.get("warnings", [])),
                 "description": r.get("dataset", {}).get("description", ""),
                 "thumbnail": thumbnail,
+                "order": CASE_ORDER.get(res.parent.name, len(CASE_ORDER)),
             }
         )
     write_file_atomically(out / "index.html", render_index(entries))

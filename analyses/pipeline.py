@@ -18,6 +18,7 @@ from analyses.config import CaseConfig, RunConfig, child_seed
 from analyses.datasets import Dataset
 from analyses.find_map import find_map  # noqa: TID253
 from analyses.problems import make_problem
+from analyses.progress import say
 from analyses.results import AgreementRow, CaseResult, Estimate
 from analyses.translate import verify as verify_translations
 from models import get_family
@@ -110,11 +111,16 @@ def run_case(
                 continue
             if not family.supports(method, problem).offered:
                 continue  # not in the family's (estimator x prior) matrix
+            at = f"{case.name} · {prior} prior · "
             if method in refs:
+                say(progress, at + f"reference: {method}")
                 new = [timed("references", E.reference, ctx, method, computed)]
             elif method == "find_map":
+                say(progress, at + "find_MAP")
                 new = [e for e in timed("find_map", find_map, ctx) if e is not None]
             elif method == "nuts":
+                its = cfg.tune + cfg.draws
+                say(progress, at + f"NUTS: compiling, then {cfg.chains} chains × {its} iterations")
                 before = cache.compile_seconds
                 est, idata = timed("nuts", E.nuts, ctx)
                 compiled = cache.compile_seconds - before
@@ -134,6 +140,7 @@ def run_case(
         if est.status == "ok":
             est.objective = family.objective(problems[est.prior], est.mean, est.method)
 
+    say(progress, f"{case.name} · checks: agreement rows, loss ledger, translations")
     main = problems[priors[0]]
     kappa = family.conditioning(main)
     for prior, problem in problems.items():
@@ -196,6 +203,7 @@ def run_case(
         from analyses.sweeps import sweep_warnings
 
         t0, compiled = time.perf_counter(), cache.compile_seconds
+        say(progress, f"{case.name} · sweeps")
         try:
             result.sweeps = _sweeps(data, case, cfg, cache, sized, progress, estimates, problems)
         except Exception as exc:  # the case's own fits and report are kept, with the reason

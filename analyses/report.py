@@ -15,7 +15,7 @@ from analyses import (
 )
 from analyses.results import AgreementRow, CaseResult
 from analyses.tolerances import TIERS
-from models import get_family
+from models import FAMILIES, get_family
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("analyses", "templates"),
@@ -254,7 +254,31 @@ def render_case_page(
 
 
 def render_index(entries: list[dict]) -> str:
-    """The index of every case.  Each entry: name, href, family, description, n_obs, n_pairs_ok,
-    n_pairs (from ``agreement_pairs``), n_ok, n_rows, n_warnings and thumbnail (a PNG data URI
-    or None)."""
-    return _ENV.get_template("index.html").render(entries=entries, tiers=TIERS)
+    """The index of every case, told as a story: the families in the registry's order
+    (normal, bernoulli, categorical, then any later one), each with its claim and its cases.
+    Each entry: name, href, family, description, n_obs, n_pairs_ok, n_pairs (from
+    ``agreement_pairs``), n_ok, n_rows, n_warnings, thumbnail (a PNG data URI or None) and
+    optionally order (its place in the built-in case list; ``fit`` folders come after)."""
+    return _ENV.get_template("index.html").render(groups=index_groups(entries), tiers=TIERS)
+
+
+def index_groups(entries: list[dict]) -> list[dict]:
+    """The entries by family, in the registry's order (a family this version does not know
+    last): ``family``, ``claim`` (the family's summary), ``entries``, ``ok`` (every pair of
+    every case holds)."""
+    rank = {name: i for i, name in enumerate(FAMILIES)}
+    groups: dict[str, list[dict]] = {}
+    for e in sorted(
+        entries,
+        key=lambda e: (rank.get(e["family"], len(rank)), e.get("order", math.inf), e["name"]),
+    ):
+        groups.setdefault(e["family"], []).append(e)
+    return [
+        {
+            "family": family,
+            "claim": FAMILIES[family].summary if family in FAMILIES else "",
+            "entries": items,
+            "ok": all(e["n_pairs_ok"] == e["n_pairs"] for e in items),
+        }
+        for family, items in groups.items()
+    ]

@@ -35,6 +35,7 @@ from analyses import interrupts
 from analyses.cases import get_case
 from analyses.config import child_seed
 from analyses.interrupts import stage
+from analyses.progress import QueueStatus, drain, say
 
 # Wall seconds per case of a warm ``run --sweeps --quick`` (README's profile, 2026-11-30;
 # iris and softmax_synthetic are also the longest at full settings): only the order matters,
@@ -53,6 +54,7 @@ EXPECTED_SECONDS = {
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _cache = None  # the worker's ModelCache
+_status = None  # the worker's QueueStatus: what it is doing, for the parent's progress lines
 
 
 def default_workers() -> int:
@@ -67,7 +69,12 @@ def longest_first(names: list[str]) -> list[str]:
     return sorted(names, key=lambda n: -EXPECTED_SECONDS.get(n, 0))
 
 
-def _start_worker() -> None:
+def _start_worker(queue=None) -> None:
+    global _status
+    _status = None
+    if queue is not None:
+        queue.cancel_join_thread()  # exit even if the parent has not read every status line
+        _status = QueueStatus(queue, f"worker {os.getpid()}")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
@@ -89,9 +96,12 @@ def _fit(name: str, cfg, quiet: bool):
         data = case.load(child_seed(cfg.seed, name, "data"))
         stage(f"fitting {name}")
         t0 = time.perf_counter()
-        result = run_case(data, case.config, cfg, _cache, sized=case.sized if cfg.sweeps else None)
+        sized = case.sized if cfg.sweeps else None
+        result = run_case(data, case.config, cfg, _cache, sized=sized, progress=_status)
         fit_seconds = time.perf_counter() - t0
+        say(_status, f"{name} · report: figures and page")
         rendered = render_case(result)
+        say(_status, f"{name} · done")
     return result, rendered, _portable(caught), {"pid": os.getpid(), "fit": fit_seconds}
 
 
@@ -114,14 +124,18 @@ def rewarn(items: list[tuple]) -> None:
         warnings.warn_explicit(message, category, filename, lineno)
 
 
-def fit_cases(names: list[str], cfg, workers: int, quiet: bool) -> Iterator[tuple]:
+def fit_cases(names: list[str], cfg, workers: int, quiet: bool, show=None) -> Iterator[tuple]:
     """``(name, result, rendered, warnings, info)`` for every case, as each finishes, fitted
     in ``workers`` processes, longest cases first.  On an interrupt or error the workers are
-    terminated before it propagates."""
+    terminated before it propagates.  ``show``: called with the workers' status messages
+    (``Progress.show``) as they arrive."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue() if show is not None else None
     pool = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=context,
         initializer=_start_worker,
+        initargs=(queue,),
     )
     try:
         old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
@@ -132,6 +146,8 @@ def fit_cases(names: list[str], cfg, workers: int, quiet: bool) -> Iterator[tupl
         while pending:
             interrupts.check()
             done, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            if show is not None:
+                show(drain(queue))
             for future in done:
                 name = pending.pop(future)
                 yield (name, *future.result())
