@@ -12,7 +12,8 @@ notebook or a script, with the command line's checks, numbers and report.
 ``fit`` takes what ``python -m analyses fit`` takes, as keywords (``family_options`` for a
 family's own flags, e.g. ``{"hidden": 4}``); its arguments are checked by the same parser, so a
 bad one raises ``analyses.errors.InputError`` with the command line's one-line message.  The
-same seed gives the same numbers as the command line.
+same seed gives the same numbers as the command line (seeds derive from the case's name: the
+file's stem, "data" for a DataFrame; ``name`` only relabels the result).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from threadpoolctl import threadpool_limits
 
 from analyses import app, preflight
 from analyses.cases import get_case
@@ -63,8 +66,9 @@ def fit(
         path = Path(tmp) / "data.csv" if frame else Path(data)
         if frame:
             data.to_csv(path, index=False)
-        argv = ["fit", str(path), "--out", str(Path(tmp) / "unused")]
-        argv += _flags(
+        argv = ["fit", f"--out={Path(tmp) / 'unused'}"]
+        argv += _switches(no_intercept=not intercept, dropna=dropna, quick=quick, sweep=sweep)
+        argv += _values(
             target=target,
             family=family,
             features=",".join(features) if features is not None else None,
@@ -72,17 +76,14 @@ def fit(
             priors=",".join(priors) if priors is not None else None,
             estimators=",".join(estimators) if estimators is not None else None,
             prior_scale=prior_scale,
-            no_intercept=not intercept,
             intercept_prior_scale=intercept_prior_scale,
-            dropna=dropna,
             seed=seed,
             draws=draws,
             tune=tune,
             chains=chains,
-            quick=quick,
-            sweep=sweep,
-            **(family_options or {}),
+            **(family_options or {}),  # every family flag takes a value (False: "False")
         )
+        argv += ["--", str(path)]
         try:
             args = build_parser().parse_args(argv)
             preflight.check_numbers(args)
@@ -99,15 +100,18 @@ def fit(
     if frame:  # not the temporary file's name
         read = replace(
             read,
-            name=name or "data",
             source="a pandas DataFrame",
             description=read.description.replace(f"from {path.name}", "from a pandas DataFrame"),
         )
-    if name is not None or frame:
-        case = replace(case, name=name or "data")
     from analyses.pipeline import run_case  # PyMC: now
 
-    return Result(run_case(read, case, cfg))
+    # seeds derive from the case's name (the file's stem, "data" for a DataFrame) as on the
+    # command line; ``name`` only relabels the result
+    result = _fitted(run_case, read, case, cfg)
+    if name is not None:
+        result.case = name
+        result.dataset["name"] = name
+    return Result(result)
 
 
 def run(
@@ -122,9 +126,8 @@ def run(
 ) -> Result:
     """One built-in case (``python -m analyses list`` names them), as ``run CASE`` fits it:
     the same seed gives the same numbers."""
-    argv = ["run", case] + _flags(
-        seed=seed, quick=quick, sweeps=sweeps, draws=draws, tune=tune, chains=chains
-    )
+    argv = ["run", *_switches(quick=quick, sweeps=sweeps)]
+    argv += _values(seed=seed, draws=draws, tune=tune, chains=chains) + ["--", case]
     args = build_parser().parse_args(argv)
     preflight.check_numbers(args)
     cfg = run_config(args)
@@ -133,18 +136,25 @@ def run(
     from analyses.pipeline import run_case  # PyMC: now
 
     sized = built_in.sized if cfg.sweeps else None
-    return Result(run_case(data, built_in.config, cfg, sized=sized))
+    return Result(_fitted(run_case, data, built_in.config, cfg, sized=sized))
 
 
-def _flags(**values) -> list[str]:
-    """Command-line flags for the keywords given (None and False: not given)."""
-    argv = []
-    for key, value in values.items():
-        flag = "--" + key.replace("_", "-")
-        if value is None or value is False:
-            continue
-        argv += [flag] if value is True else [flag, str(value)]
-    return argv
+def _fitted(run_case, *args, **kw):
+    """``run_case`` with one BLAS / OpenMP thread, as ``python -m analyses`` runs it (the same
+    numbers to the last digit), the caller's thread settings restored afterwards."""
+    with threadpool_limits(limits=1):
+        return run_case(*args, **kw)
+
+
+def _switches(**given) -> list[str]:
+    """The flags that take no value, for the keywords that are true."""
+    return ["--" + key.replace("_", "-") for key, on in given.items() if on]
+
+
+def _values(**values) -> list[str]:
+    """``--flag=value`` for every keyword that is not None (a value starting with "-" stays a
+    value)."""
+    return [f"--{k.replace('_', '-')}={v}" for k, v in values.items() if v is not None]
 
 
 @dataclass
@@ -157,10 +167,13 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        """Every agreement row within its tolerance and no estimator failed."""
+        """What the command line's exit code 0 says: every agreement row within its tolerance,
+        no estimator failed and no translation row failed."""
         r = self.case_result
-        return all(row.ok for row in r.agreement) and all(
-            e.status != "failed" for e in r.estimates.values()
+        return (
+            all(row.ok for row in r.agreement)
+            and all(e.status != "failed" for e in r.estimates.values())
+            and all(t.get("ok") is not False for t in r.translation)
         )
 
     @property

@@ -60,6 +60,20 @@ def test_fit_gives_the_command_lines_numbers(tmp_path):
     assert api.agreement()["ok"].all() and api.ok
 
 
+def test_names_that_look_like_flags_and_a_relabelled_result():
+    """A column whose name starts with "-" is a name, not a flag; ``name`` relabels the result
+    without changing a number (seeds come from the data's own name, as on the command line)."""
+    df = _frame().rename(columns={"y": "-y"})
+    plain = fit(df, "-y", estimators=["closed_form", "find_map"])
+    named = fit(df, "-y", estimators=["closed_form", "find_map"], name="my <study>")
+    assert plain.case_result.case == "data" and named.case_result.case == "my <study>"
+    for key, estimate in plain.case_result.estimates.items():
+        assert named.case_result.estimates[key].mean == estimate.mean, key
+    assert "&lt;study&gt;" in named._repr_html_() and "<study>" not in named._repr_html_()
+    with pytest.raises(InputError, match="--help"):
+        fit(df, "--help")
+
+
 def test_bad_input_is_one_line_naming_the_dataframe():
     with pytest.raises(InputError) as caught:
         fit(_frame(), target="nope")
