@@ -350,6 +350,7 @@ def _provenance(cfg, case, family, seeds, estimates, timings, kappa) -> dict:
             "draws": cfg.draws,
             "tune": cfg.tune,
             "chains": cfg.chains,
+            "quick": cfg.is_quick,
         },
         "find_MAP": {
             "method": tolerances.FIND_MAP_METHOD,

@@ -4,16 +4,18 @@ names are escaped).  Pages are self-contained: figures are embedded PNG data URI
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from typing import Any
 
 import jinja2  # noqa: TID253
 
 from analyses import (
     figures,  # noqa: TID253
+    headline,
+    headline_figure,  # noqa: TID253
+    page_warnings,
     thinning,
 )
-from analyses.results import AgreementRow, CaseResult
+from analyses.pairs import LEDGER_NOTE, agreement_pairs  # noqa: F401 -- used by tests
+from analyses.results import CaseResult
 from analyses.tolerances import TIERS
 from models import FAMILIES, get_family
 
@@ -44,69 +46,6 @@ def _flatten(d, prefix=""):
             yield from _flatten(v, key + " · ")
         else:
             yield key, v
-
-
-LEDGER_NOTE = "loss ledger"  # the note of the loss-ledger rows (analyses.pipeline)
-
-
-def _field(row, key):
-    return row.get(key) if isinstance(row, Mapping) else getattr(row, key)
-
-
-def agreement_pairs(rows: Iterable[AgreementRow | Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Group agreement rows (``AgreementRow`` values or their results.json dicts) into the
-    declared pairs they came from, failing pairs first, otherwise in declared order.
-
-    A pair is (left, right, tier, note, kind); loss-ledger rows are one pair per (left, right)
-    over every point of the ledger.  Rows of one declared pair name each parameter once, so a
-    repeated parameter starts a new pair (two pairs with the same note, e.g. means and sds).
-    Each pair: ``left``, ``right``, ``tier``, ``note``, ``kind``, ``rows``, ``n_ok``, ``ok`` (every
-    row ok), ``worst`` (the largest |difference| / tolerance over rows with a finite, positive
-    tolerance; None when there is none) and ``worst_parameter``.
-    """
-    pairs: list[dict[str, Any]] = []
-    open_pairs: dict[tuple, list[dict[str, Any]]] = {}
-    for row in rows:
-        note = _field(row, "note") or ""
-        if note == LEDGER_NOTE:
-            key: tuple = (LEDGER_NOTE, _field(row, "left"), _field(row, "right"))
-        else:
-            key = tuple(_field(row, k) for k in ("left", "right", "tier", "kind")) + (note,)
-        parameter = _field(row, "parameter")
-        candidates = open_pairs.setdefault(key, [])
-        pair = next(
-            (p for p in candidates if note == LEDGER_NOTE or parameter not in p["_seen"]), None
-        )
-        if pair is None:
-            pair = {
-                "left": _field(row, "left"),
-                "right": _field(row, "right"),
-                "tier": _field(row, "tier"),
-                "note": note,
-                "kind": _field(row, "kind") or "agree",
-                "rows": [],
-                "_seen": set(),
-            }
-            candidates.append(pair)
-            pairs.append(pair)
-        pair["rows"].append(row)
-        pair["_seen"].add(parameter)
-    for pair in pairs:
-        del pair["_seen"]
-        pair["n_ok"] = sum(1 for row in pair["rows"] if _field(row, "ok"))
-        pair["ok"] = pair["n_ok"] == len(pair["rows"])
-        ratios = []
-        for row in pair["rows"]:
-            diff, tol = _field(row, "abs_diff"), _field(row, "tolerance")
-            if _finite(diff) and _finite(tol) and tol > 0:
-                ratios.append((diff / tol, _field(row, "parameter")))
-        worst = max(ratios, key=lambda t: t[0], default=(None, None))
-        pair["worst"], pair["worst_parameter"] = worst
-    return sorted(pairs, key=lambda p: p["ok"])  # stable: declared order within each
-
-
-def _finite(x) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def _figure(title: str, caption: str, make, warnings: list[str], where: str = "") -> dict:
@@ -229,12 +168,34 @@ def render_case_page(
                 result.n_obs,
             )
         )
+    try:
+        head = headline.claim(result)
+    except Exception as exc:  # the claim's sentences must not lose the report
+        head = headline.plain(result)
+        extra_warnings.append(f"the claim's summary unavailable: {type(exc).__name__}: {exc}")
+    top = None
+    if head["picture"]:
+        top = _figure(
+            "The claim in one picture",
+            head["picture"]["caption"],
+            lambda: headline_figure.headline(head["picture"]),
+            extra_warnings,
+        )
     ledger_columns = list(dict.fromkeys(k for row in result.ledger for k in row))
     n_ok = sum(1 for row in result.agreement if row.ok)
     pairs = agreement_pairs(result.agreement)
+    for p in pairs:
+        p["left_words"] = headline.estimator_words(p["left"], result)
+        p["right_words"] = headline.estimator_words(p["right"], result)
     html = _ENV.get_template("case.html").render(
         r=result,
-        warnings=list(result.warnings) + extra_warnings,
+        head=head,
+        headline=top,
+        index_link=True,
+        warning_groups=page_warnings.groups(
+            list(result.warnings) + extra_warnings, result.estimates, head["quick"]
+        ),
+        unavailable=_unavailable(result.estimates.values()),
         estimates=list(result.estimates.values()),
         n_ok=n_ok,
         n_bad=len(result.agreement) - n_ok,
@@ -249,8 +210,17 @@ def render_case_page(
         ledger_columns=ledger_columns,
         provenance=list(_flatten(result.provenance)),
     )
-    shown = [picture, landscape, *sweeps, *(f for s in posteriors for f in s["figures"])]
+    shown = [top, picture, landscape, *sweeps, *(f for s in posteriors for f in s["figures"])]
     return html, [f["uri"] for f in shown if f is not None and f["uri"]]
+
+
+def _unavailable(estimates) -> list[dict]:
+    """Estimates that are unavailable or failed, those with one reason on one line."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for e in estimates:
+        if e.status != "ok":
+            out.setdefault((e.status, e.reason), []).append(e.key)
+    return [{"status": st, "reason": why, "names": keys} for (st, why), keys in out.items()]
 
 
 def render_index(entries: list[dict]) -> str:

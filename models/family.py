@@ -358,6 +358,7 @@ class Family(Protocol):
 
     name: str
     summary: str  # one line for ``list`` and the index page
+    title: str  # a case page's plain title: the claim by loss ("MSE is the Gaussian NLL …")
     priors: tuple[str, ...]  # prior names it supports, e.g. ("flat", "gaussian")
     methods: tuple[str, ...]  # every estimator it offers, in run order
     sd_scale_methods: tuple[str, ...]  # estimators whose sd scales the optimiser tier

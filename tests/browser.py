@@ -113,3 +113,19 @@ def open_page(driver, page: Path, timeout: float = 60) -> Page:
         ours=[url for doc, url in logged if doc.startswith("file:")] + resources,
         network=[u for _, u in logged if urlparse(u).scheme in NETWORK_SCHEMES],
     )
+
+
+FIRST_SCREEN = (1400, 900)  # px: a laptop's browser window (issue 20: "the first screen")
+
+
+def first_screen(driver) -> dict[str, bool]:
+    """Whether the page's title, claim sentence and headline picture are wholly on the first
+    screen of a FIRST_SCREEN window, scrolled to the top (False: missing or below it)."""
+    driver.set_window_size(*FIRST_SCREEN)
+    driver.execute_script("window.scrollTo(0, 0);")
+    return driver.execute_script(
+        """const h = window.innerHeight;
+        const on = s => { const e = document.querySelector(s);
+                          return !!e && e.getBoundingClientRect().bottom <= h; };
+        return {title: on('h1'), claim: on('p.lead'), picture: on('figure.headline img')};"""
+    )

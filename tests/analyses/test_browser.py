@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from browser import chromium, needs_chromium, open_page
+from browser import chromium, first_screen, needs_chromium, open_page
 from handmade import EVIL, LAYOUT, fake_idata
 
 pytestmark = needs_chromium
@@ -76,7 +76,9 @@ def _cases():
         pictured, case="plain", agreement=rows[:2], idata=None, layout=None, picture=None
     )
     # folder -> (case, number of figures its page shows)
-    return {"pictured": (pictured, 1 + POSTERIOR_FIGURES), "plain": (plain, 0)}
+    # pictured: the headline picture (the loss ledger's points) first; plain has no ledger row
+    # and no find_MAP estimate, so neither a claim sentence nor a headline picture
+    return {"pictured": (pictured, 2 + POSTERIOR_FIGURES), "plain": (plain, 0)}
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +93,7 @@ def report(tmp_path_factory):
         expected[out / folder / "index.html"] = n_figures
     _write_index(out)
     n_thumbs = sum(1 for f in expected if (f.parent / "thumbnail.png").is_file())
-    assert n_thumbs == 1  # the case with figures has one, the other none
+    assert n_thumbs == 1  # the case with figures has one (its headline), the other none
     expected[out / "index.html"] = n_thumbs
     return expected
 
@@ -116,6 +118,8 @@ def test_pages_in_browser(report, browser):
         assert not seen.network, (page, seen.network)
 
         if page.parent.name in ("pictured", "plain"):
+            pictured = page.parent.name == "pictured"
+            assert first_screen(browser) == {"title": True, "claim": pictured, "picture": pictured}
             assert browser.execute_script("return document.querySelectorAll('figure').length;") == (
                 n_figures
             )

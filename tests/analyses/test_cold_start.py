@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from background import Runner
-from browser import chromium, needs_chromium, open_page
+from browser import chromium, first_screen, needs_chromium, open_page
 from conftest import compile_caches
 from matrix import check_estimator_matrix
 
@@ -218,3 +218,6 @@ def test_real_pages_open_in_browser(cold_and_warm, tmp_path_factory):
             assert seen.scripts == 0, page
             assert page.as_uri() in seen.ours and not seen.foreign, (page, seen.foreign)
             assert not seen.network, (page, seen.network)
+            if page.parent.name in COLD_CASES:  # a case page: its claim on the first screen
+                shown = first_screen(driver)
+                assert shown == {"title": True, "claim": True, "picture": True}, (page, shown)

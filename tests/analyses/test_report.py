@@ -7,6 +7,7 @@ from handmade import EVIL, LAYOUT, fake_idata
 from analyses.outputs import write_dir_atomically, write_file_atomically
 from analyses.report import render_case, render_index
 from analyses.results import AgreementRow, CaseResult, Estimate
+from models import get_family
 
 
 @pytest.fixture(scope="module")
@@ -186,17 +187,22 @@ def test_agreement_pairs(as_json):
 
 
 def test_case_page_summary_first(result):
-    """The agreement summary precedes the model text and the pictures come before the long
-    tables; failing pairs are listed first and open, passing ones closed."""
+    """The page leads with the family's claim as its title and the count of claims that hold;
+    the agreement summary precedes the model text, which is collapsed with the other long
+    sections; failing pairs are listed first and open, passing ones closed."""
     import re
     from dataclasses import replace
 
     html = render_case(replace(result, agreement=PAIR_ROWS, idata=None), {})
     details = re.findall(r'<details class="pair (ok|bad)"( open)?>', html)
     assert details == [("bad", " open")] * 2 + [("ok", "")] * 4
-    assert "4 of 6 pairs hold (9 of 11 rows within tolerance)" in html
+    title = get_family(result.family).title
+    assert html.index(f"<h1>{title}</h1>") < html.index("4 of 6 claims hold")
+    assert "(9 of 11 rows within their tolerance" in html
     order = [html.index(f'id="{i}"') for i in ("agreement", "model", "estimates", "ledger")]
     assert order == sorted(order) and html.index("Warnings") < order[0]
+    for section in ("model", "estimates", "ledger", "provenance"):  # collapsed
+        assert f'<details class="section" id="{section}">' in html
     assert html.count('<tr class="bad">') == 2  # the failing rows inside the open pairs
 
 

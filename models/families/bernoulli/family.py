@@ -52,6 +52,9 @@ class BernoulliFamily(LinearPredictorFamily):
     """Logistic regression through the family contract (``models.family.Family``)."""
 
     name = NAME
+    title = (
+        "Binary cross-entropy is the Bernoulli negative log-likelihood, and L2 is a Gaussian prior"
+    )
     summary = "logistic regression: binary cross-entropy is the Bernoulli NLL; Jeffreys = Firth"
     priors = ("flat", "gaussian", "jeffreys")
     methods = (

@@ -66,6 +66,10 @@ class CategoricalFamily:
     categorical model through the family contract (``models.family.Family``)."""
 
     name = NAME
+    title = (
+        "Cross-entropy is the categorical negative log-likelihood, and weight decay is a "
+        "Gaussian prior"
+    )
     summary = (
         "softmax regression and a one-hidden-layer network: cross-entropy is the categorical NLL"
     )

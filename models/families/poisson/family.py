@@ -56,6 +56,9 @@ class PoissonFamily(LinearPredictorFamily):
     """Poisson regression through the family contract (``models.family.Family``)."""
 
     name = NAME
+    title = (
+        "The Poisson deviance is the Poisson negative log-likelihood, and L2 is a Gaussian prior"
+    )
     summary = "Poisson regression: the mean Poisson deviance (PoissonNLLLoss) is the Poisson NLL"
     priors = ("flat", "gaussian", "gamma")
     methods = (

@@ -1,0 +1,271 @@
+"""What a case page says first: its claim as a plain title, the sentences that give the claim's
+numbers (the loss is the NLL to d digits, find_MAP is the library's fit to d digits, the prior is
+the library's penalty, NUTS agrees within Monte Carlo error), estimators named in words, and the
+data of the headline picture (analyses/headline_figure.py draws it).  Everything is read from the
+case's result: its estimates, agreement rows, translation rows and loss landscape."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from analyses.pairs import LEDGER_NOTE, agreement_pairs
+from analyses.results import CaseResult
+from models import get_family
+
+# the estimators every family fits with PyMC, in words; a family's references bring their own
+PYMC_WORDS = {
+    "find_map": "find_MAP",
+    "laplace": "the Laplace approximation",
+    "nuts": "NUTS",
+}
+PRIOR_WORDS = {
+    "flat": "flat prior",
+    "gaussian": "N(0, τ²) prior",
+    "jeffreys": "Jeffreys prior",
+    "dirichlet": "Dirichlet prior",
+    "gamma": "Gamma prior",
+}
+MAX_GRID_POINTS = 400  # of the landscape's grid, in the headline's left panel
+MAX_DIGITS = 15  # float64 carries 15-17 significant digits: "15+" beyond
+
+
+def prior_words(prior: str) -> str:
+    return PRIOR_WORDS.get(prior, f"{prior} prior")
+
+
+def method_words(key: str, result: CaseResult) -> str:
+    """The estimator of ``key`` without its prior: ``find_map_flat`` -> "find_MAP"; a family
+    reference by its description (``closed_form_flat`` -> "refined-QR least squares / ridge");
+    a key that is not an estimate (a ledger column, a formula) as it is."""
+    est = (result.estimates or {}).get(key)
+    if est is None:
+        return key
+    ref = get_family(result.family).references().get(est.method)
+    if ref is not None and ref.description:
+        return ref.description
+    return PYMC_WORDS.get(est.method, est.method.replace("_", " "))
+
+
+def estimator_words(key: str, result: CaseResult) -> str:
+    """``find_map_flat`` -> "find_MAP, flat prior" (``method_words`` and the prior)."""
+    est = (result.estimates or {}).get(key)
+    name = method_words(key, result)
+    return name if est is None else f"{name}, {prior_words(est.prior)}"
+
+
+def digits(rows) -> int | None:
+    """Significant digits two columns share: −log10(largest |left − right| / largest |value|),
+    floored; MAX_DIGITS when they are equal; None without a finite row."""
+    pairs = [
+        (r.left_value, r.right_value)
+        for r in rows
+        if _finite(r.left_value) and _finite(r.right_value)
+    ]
+    if not pairs:
+        return None
+    diff = max(abs(a - b) for a, b in pairs)
+    scale = max(max(abs(a), abs(b)) for a, b in pairs)
+    if diff == 0 or scale == 0:
+        return MAX_DIGITS
+    return max(0, min(MAX_DIGITS, math.floor(-math.log10(diff / scale))))
+
+
+def _finite(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _digits_words(d: int | None) -> str:
+    if d is None:
+        return ""
+    if d >= MAX_DIGITS:
+        return f"to {MAX_DIGITS}+ significant digits"
+    return f"to {d} significant digit{'s' if d != 1 else ''}"
+
+
+def _method(result: CaseResult, key: str) -> tuple[str, str] | None:
+    est = (result.estimates or {}).get(key)
+    return (est.method, est.prior) if est is not None else None
+
+
+def _reference_pair(result: CaseResult, pairs, prior_is) -> dict | None:
+    """The first declared pair "find_MAP vs a family reference" (a point estimate, same
+    prior) whose prior passes ``prior_is``, preferring the family's references in their
+    declared order."""
+    refs = list(get_family(result.family).references())
+    found = []
+    for p in pairs:
+        left, right = _method(result, p["left"]), _method(result, p["right"])
+        if left is None or right is None or p["kind"] != "agree" or "sd" in p["note"].split():
+            continue
+        if left[0] == "find_map" and right[0] in refs and prior_is(left[1]) and left[1] == right[1]:
+            found.append((refs.index(right[0]), p))
+    return min(found, key=lambda t: t[0])[1] if found else None
+
+
+def _translation(result: CaseResult) -> dict | None:
+    """The translation row to quote: weight decay when verified, else the first verified row."""
+    rows = [t for t in result.translation or [] if t.get("ok") is True]
+    decay = [t for t in rows if t.get("parameter") == "weight_decay"]
+    return (decay or rows or [None])[0]
+
+
+def _prior_scale(result: CaseResult):
+    settings = (result.provenance or {}).get("case settings", {})
+    for key, value in settings.items():
+        if key.startswith("prior scale") and _finite(value):
+            return value
+    return None
+
+
+def claim(result: CaseResult) -> dict[str, Any]:
+    """``title`` (the family's plain claim), ``subtitle`` (the case), ``sentences`` (each one
+    claim with its numbers, in the reader's words), ``quick`` (a quick run's settings), and
+    ``picture`` (the headline figure's data, or None)."""
+    family = get_family(result.family)
+    pairs = agreement_pairs(result.agreement)
+    sentences = []
+
+    ledger = [p for p in pairs if p["note"] == LEDGER_NOTE]
+    chosen = None
+    if ledger:
+        obs = family.observation
+        loss = (obs.loss_name.split()[-1], obs.loss_function.rsplit(".", 1)[-1])
+        chosen = p = next((p for p in ledger if any(w in p["right"] for w in loss)), ledger[0])
+        points = len({r.parameter for r in p["rows"]})
+        state = "equals" if p["ok"] else "does NOT equal"
+        sentences.append(
+            f"The negative log-likelihood, {p['left']}, {state} {p['right']} at {points} "
+            f"parameter values (the estimates and arbitrary points) "
+            f"{_digits_words(digits(p['rows']))}."
+        )
+
+    mle = _reference_pair(result, pairs, lambda prior: prior == "flat")
+    flat = (result.estimates or {}).get("find_map_flat")
+    if mle is not None:
+        ref = method_words(mle["right"], result)
+        verb = "equals" if mle["ok"] else "does NOT equal"
+        sentences.append(
+            f"Minimising it (find_MAP with a flat prior: the maximum-likelihood estimate) {verb} "
+            f"{ref} {_digits_words(digits(mle['rows']))}."
+        )
+    elif flat is not None and flat.status != "ok":
+        reason = flat.reason.split(". ")[0].split("; ")[0].rstrip(".")
+        sentences.append(f"The maximum-likelihood estimate is {flat.status} here: {reason}.")
+
+    map_ = _reference_pair(result, pairs, lambda prior: prior not in ("flat",))
+    if map_ is not None:
+        est = result.estimates[map_["left"]]
+        ref = method_words(map_["right"], result)
+        verb = "equals" if map_["ok"] else "does NOT equal"
+        tau = _prior_scale(result)
+        prior = prior_words(est.prior) + (
+            f" (τ = {tau:g})" if tau is not None and est.prior == "gaussian" else ""
+        )
+        text = f"With the {prior}, find_MAP {verb} {ref} {_digits_words(digits(map_['rows']))}"
+        row = _translation(result)
+        if row is not None:
+            text += (
+                f"; that prior is {row['library']}'s {row['parameter']} = {row['formula']} = "
+                f"{row['value']:.6g}"
+            )
+        sentences.append(text + ".")
+
+    mc = [
+        p
+        for p in pairs
+        if (_method(result, p["left"]) or ("",))[0] == "nuts"
+        and p["tier"] == "monte carlo"
+        and p["kind"] == "agree"
+    ]
+    if mc:
+        held = sum(p["ok"] for p in mc)
+        rights = list(dict.fromkeys(method_words(p["right"], result) for p in mc))
+        sentences.append(
+            f"NUTS' posterior agrees with {', '.join(rights)} within Monte Carlo error in "
+            f"{held} of {len(mc)} comparisons."
+        )
+
+    return plain(result) | {"sentences": sentences, "picture": picture(result, chosen, mle, map_)}
+
+
+def plain(result: CaseResult) -> dict[str, Any]:
+    """``claim`` without sentences or picture: the title alone."""
+    sampler = (result.provenance or {}).get("sampler", {})
+    return {
+        "title": get_family(result.family).title,
+        "subtitle": result.case,
+        "sentences": [],
+        "quick": sampler if sampler.get("quick") else None,
+        "picture": None,
+    }
+
+
+def picture(result: CaseResult, ledger: dict | None, *pairs) -> dict | None:
+    """The headline figure's data: ``identity`` (the NLL against the loss at arbitrary
+    parameters: the landscape's grid with its affine map, else the points of the ledger pair
+    ``ledger``), ``estimates`` (find_MAP against the references of ``pairs``, per parameter)
+    and ``caption``."""
+    identity = None
+    land = result.landscape
+    if land and "nll" in land and "loss" in land:
+        ok = np.asarray(land.get("comparable", np.ones(np.shape(land["nll"]), dtype=bool)))
+        nll, loss = np.asarray(land["nll"])[ok], np.asarray(land["loss"])[ok]
+        take = np.linspace(0, nll.size - 1, min(nll.size, MAX_GRID_POINTS)).round().astype(int)
+        identity = {
+            "x": loss[take].tolist(),
+            "y": nll[take].tolist(),
+            "a": float(land["a"]),
+            "c": float(land["c"]),
+            "xlabel": land["loss_name"],
+            "ylabel": "NLL = −log p(y | θ)",
+            "relation": land.get("relation", ""),
+        }
+    elif ledger is not None:
+        rows = ledger["rows"]
+        identity = {
+            "x": [r.right_value for r in rows],
+            "y": [r.left_value for r in rows],
+            "a": 1.0,
+            "c": 0.0,
+            "xlabel": ledger["right"],
+            "ylabel": ledger["left"],
+            "relation": "",
+        }
+    estimates = []
+    for p in pairs:
+        if p is None:
+            continue
+        est = result.estimates[p["left"]]
+        estimates.append(
+            {
+                "label": f"{prior_words(est.prior)}: {method_words(p['right'], result)}",
+                "x": [r.right_value for r in p["rows"]],
+                "y": [r.left_value for r in p["rows"]],
+            }
+        )
+    if identity is None and not estimates:
+        return None
+    caption = []
+    if identity is not None:
+        caption.append(
+            "the negative log-likelihood against the loss at arbitrary parameter values "
+            + (
+                "(a grid over a slice through the estimate): on the line NLL = a·loss + c"
+                if land and "nll" in land
+                else "(the loss ledger's points, the estimates and arbitrary parameters): "
+                "on the line y = x"
+            )
+            + " when the loss is the NLL"
+        )
+    if estimates:
+        caption.append(
+            "find_MAP's estimate of every parameter against the reference it is claimed to "
+            "equal (" + "; ".join(g["label"] for g in estimates) + "): on the line y = x when "
+            "they agree"
+        )
+    sides = ("Left: ", "Right: ") if len(caption) == 2 else ("",)
+    text = " ".join(f"{side}{c[0].upper()}{c[1:]}." for side, c in zip(sides, caption, strict=True))
+    return {"identity": identity, "estimates": estimates, "caption": text}
