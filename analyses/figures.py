@@ -18,6 +18,8 @@ import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402, TID253
 
 from analyses.fit_figures import (  # noqa: E402, F401, TID253
+    CHAR_PT,
+    class_ticks,
     decision_regions,
     fit_picture,
     loss_landscape,
@@ -44,12 +46,44 @@ def _axes_for(pc, param):
 
 
 def _layout(n_panels: int) -> dict:
+    # four columns of 3.1 in: 12.4 in, within the page's column (PAGE_WIDTH_IN) at full size
     cols = 3 if n_panels <= 9 else 4
+    width = 3.4 if cols == 3 else 3.1
     rows = -(-n_panels // cols)
     return {
         "col_wrap": cols,
-        "figure_kwargs": {"figsize": (3.4 * cols, 2.6 * rows + 0.6), "layout": "constrained"},
+        "figure_kwargs": {"figsize": (width * cols, 2.6 * rows + 0.6), "layout": "constrained"},
     }
+
+
+def _few_x_ticks(fig) -> None:
+    """As many x ticks a panel as its labels at 10 pt fit side by side: a panel 3 in wide holds
+    three labels like "−0.0025", not the seven matplotlib picks by default."""
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in fig.axes:
+        # the panel's width before the layout shrinks it for the labels: 80% of it
+        room = 0.8 * ax.get_position().width * fig.get_figwidth() * 72
+        lo, hi = sorted(ax.get_xlim())
+        for nbins in (5, 4, 3, 2, 1):
+            locator = MaxNLocator(nbins=nbins)
+            ticks = [t for t in locator.tick_values(lo, hi) if lo <= t <= hi]
+            labels = ax.xaxis.get_major_formatter().format_ticks(ticks)
+            if sum(len(lb) + 2 for lb in labels) * CHAR_PT <= room:
+                break
+        ax.xaxis.set_major_locator(locator)
+
+
+def wrap_name(name: str, width: int = 14) -> str:
+    """A long parameter name over lines of about ``width`` characters, broken after ":", ",",
+    "_", "/" or a space where it can be (else anywhere): axis labels of small panels."""
+    lines, rest = [], name
+    while len(rest) > width + 2:  # a last piece of one or two characters stays
+        cut = max((rest.rfind(c, 0, width + 1) for c in ":,_/ "), default=-1)
+        cut = cut + 1 if cut > 0 else width
+        lines.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return "\n".join([*lines, rest])
 
 
 def _n_panels(idata, var_names) -> int:
@@ -145,6 +179,7 @@ def posterior_densities(idata, layout, references: dict[str, dict[str, float]]):
             handles.append(Line2D([], [], color=colour, linestyle=style))
             labels.append(label)
     fig = _titled(pc, titles, note)
+    _few_x_ticks(fig)
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncol=len(handles))
     return fig
@@ -177,14 +212,15 @@ def pair_plot(idata, layout):
     pm_ = azp.plot_pair(
         tree,
         backend="matplotlib",
-        figure_kwargs={"figsize": (7.5, 7.5), "layout": "constrained"},
+        figure_kwargs={"figsize": (9.0, 9.0), "layout": "constrained"},
     )
     fig = _figure(pm_)
     for ax in fig.axes:
         for get, set_ in ((ax.get_xlabel, ax.set_xlabel), (ax.get_ylabel, ax.set_ylabel)):
             label = get()
-            if label in names:
-                set_(names[label])
+            if label in names:  # panels ~1.6 in wide: long names over two or three lines
+                set_(wrap_name(names[label]))
+    _few_x_ticks(fig)
     fig.suptitle(title)
     return fig
 
@@ -241,16 +277,20 @@ def _ppc_counts(idata):
         label="replicates: median, 89% interval",
     )
     if "class" in coords:
-        labels = [str(c) for c in coords["class"].values]
-    elif len(edges) - 1 == K - first:
-        labels = [str(v) for v in range(first, K)]
-    else:  # bins of values: label a few of them, "a–b" (b excluded)
-        labels = [
-            f"{a}–{b - 1}" if b - 1 > a else str(a) for a, b in zip(edges, edges[1:], strict=False)
-        ]
-        step = max(1, len(labels) // 8)
-        labels = [lab if i % step == 0 else "" for i, lab in enumerate(labels)]
-    ax.set_xticks(x, labels)
+        class_ticks(ax, x, coords["class"].values, fig.get_figwidth())
+    else:
+        if len(edges) - 1 == K - first:
+            labels = [str(v) for v in range(first, K)]
+        else:  # bins of values: "a–b" (b excluded)
+            labels = [
+                f"{a}–{b - 1}" if b - 1 > a else str(a)
+                for a, b in zip(edges, edges[1:], strict=False)
+            ]
+        # every step-th, as many as fit side by side at 10 pt in 80% of the figure's width
+        room = 0.8 * fig.get_figwidth() * 72
+        need = len(labels) * (max(len(lab) for lab in labels) + 2) * CHAR_PT
+        step = max(1, -(-int(need) // int(room)))
+        ax.set_xticks(x, [lab if i % step == 0 else "" for i, lab in enumerate(labels)])
     ax.set_xlabel("class" if "class" in coords else "y")
     ax.set_ylabel("count")
     ax.legend()
@@ -273,7 +313,27 @@ def _literal_text(fig) -> None:
             text.set_parse_math(False)
 
 
-def figure_to_data_uri(fig, dpi: int = 72) -> str:
+# The page shows a figure at CSS_PX_PER_INCH of its width (CSS's own inch: 10 pt text reads as
+# 13 CSS px, like the page's text), at most the COLUMN_PX of the page's column; the PNG has DPI
+# pixels per inch, 1.5 device pixels per CSS pixel: sharp on screens of up to 1.5 device pixels
+# per CSS pixel, and never upscaled on ordinary ones.
+DPI = 144
+CSS_PX_PER_INCH = 96
+COLUMN_PX = 1200  # case.html: body max-width
+
+
+def display_width(fig) -> int:
+    """The width in CSS pixels the page shows ``fig`` at (its height follows)."""
+    return round(min(fig.get_figwidth() * CSS_PX_PER_INCH, COLUMN_PX))
+
+
+def literal_text(fig) -> None:
+    """Draw user-provided names as written (``_literal_text``); idempotent, so the figure
+    check can lay the figure out as it will be saved."""
+    _literal_text(fig)
+
+
+def figure_to_data_uri(fig, dpi: int = DPI) -> str:
     """PNG as a ``data:`` URI (the page stays self-contained); closes the figure."""
     buf = io.BytesIO()
     try:

@@ -6,6 +6,8 @@ frequencies, and the NLL beside its loss.  ``analyses.figures`` re-exports ``fit
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib  # noqa: TID253
 
 matplotlib.use("Agg")
@@ -24,7 +26,7 @@ def decision_regions(picture: dict):
     curves = picture["curves"]
     K = len(classes)
     colours = [f"C{k}" for k in range(K)]
-    fig, axes = _panel_grid(len(curves), 4.4, 4.0)
+    fig, axes = _panel_grid(len(curves), 4.1, 4.0)
     g0, g1 = picture["grid"]
     for ax, (label, P) in zip(axes, curves.items(), strict=True):
         best = np.argmax(P, axis=-1)
@@ -53,13 +55,14 @@ def decision_regions(picture: dict):
         ax.set_title(label, fontsize=10)
         ax.set_xlabel(names[0])
         ax.set_ylabel(names[1])
+    handles, labels = axes[0].get_legend_handles_labels()
+    labels, ncol = legend_fit(labels, fig.get_figwidth(), min(K, 6))
     fig.legend(
-        *axes[0].get_legend_handles_labels(),
+        handles,
+        labels,
         loc="outside lower center",
-        ncol=min(K, 6),
-        fontsize=8,
+        ncol=ncol,
         title="class (contours: its probability is 0.5 dotted, 0.8 solid)",
-        title_fontsize=8,
         frameon=False,
     )
     return fig
@@ -82,7 +85,8 @@ def _styles(labels) -> dict:
     return out
 
 
-def _panel_grid(n: int, width: float = 4.4, height: float = 4.0, cols: int = 3):
+def _panel_grid(n: int, width: float = 4.1, height: float = 4.0, cols: int = 3):
+    # three columns of at most 4.1 in: within the page's 12.5 in column at full size
     cols = 2 if n == 4 else min(cols, n)
     rows = -(-n // cols)
     fig, axes = plt.subplots(
@@ -156,7 +160,7 @@ def _fit_surface(picture: dict):
     """Two features, binary outcome: P(y = 1 | x) over the plane, one panel per fit."""
     X, y, names = picture["X"], picture["y"], picture["features"]
     curves = picture["curves"]
-    fig, axes = _panel_grid(len(curves), 4.3, 4.0)
+    fig, axes = _panel_grid(len(curves), 3.9, 3.8)
     g0, g1 = picture["grid"]
     cs = None
     for ax, (label, values) in zip(axes, curves.items(), strict=True):
@@ -169,7 +173,7 @@ def _fit_surface(picture: dict):
         ax.set_title(label, fontsize=10)
         ax.set_xlabel(names[0])
         ax.set_ylabel(names[1])
-    axes[0].legend(loc="lower left", fontsize=8)
+    axes[0].legend(loc="lower left")
     fig.colorbar(cs, ax=axes, label=picture["ylabel"], shrink=0.9)
     return fig
 
@@ -235,10 +239,34 @@ def _fit_observed_vs_predicted(picture: dict):
     return fig
 
 
+CHAR_PT = 6.2  # the mean advance of a character of 10 pt DejaVu Sans, a little generous
+ENTRY_PT = 48  # a legend entry's handle, the gap to its text and the gap to the next column
+
+
+def legend_fit(labels, width_in: float, ncol: int) -> tuple[list[str], int]:
+    """Labels and a number of columns (at most ``ncol``) for a legend across a figure
+    ``width_in`` wide: as many columns as the longest label allows, and a label longer than
+    its column wrapped over lines (constrained layout then makes the legend taller, not
+    wider than the figure)."""
+    labels = [str(lb) for lb in labels]
+    room = width_in * 72 - 20  # the figure's margins
+    longest = max((len(lb) for lb in labels), default=1)
+    ncol = max(1, min(ncol, len(labels) or 1, int(room // (CHAR_PT * longest + ENTRY_PT))))
+    chars = max(12, int((room / ncol - ENTRY_PT) // CHAR_PT))
+    return [textwrap.fill(lb, chars) if len(lb) > chars else lb for lb in labels], ncol
+
+
 def _legend_below(fig, *handles_labels, ncol: int = 1):
-    """The figure's legend under its axes (constrained layout makes room), small, no frame;
-    with no handles given, every labelled artist of every axes."""
-    fig.legend(*handles_labels, loc="outside lower center", ncol=ncol, fontsize=8, frameon=False)
+    """The figure's legend under its axes (constrained layout makes room), no frame; with no
+    handles given, every labelled artist of every axes."""
+    if not handles_labels:
+        handles_labels = fig.axes[0].get_legend_handles_labels()
+        for ax in fig.axes[1:]:
+            h, lb = ax.get_legend_handles_labels()
+            handles_labels = (handles_labels[0] + h, handles_labels[1] + lb)
+    handles, labels = handles_labels
+    labels, ncol = legend_fit(labels, fig.get_figwidth(), ncol)
+    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, frameon=False)
 
 
 def _calibration_axes(ax, bins: dict, styles: dict, count_labels: bool = False):
@@ -259,18 +287,35 @@ def _calibration_axes(ax, bins: dict, styles: dict, count_labels: bool = False):
             label=label,
         )
         if count_labels and k == 0:
-            for px, py, m in zip(b["predicted"], b["observed"], b["count"], strict=True):
-                ax.annotate(
-                    str(int(m)),
-                    (px, py),
-                    textcoords="offset points",
-                    xytext=(4, -9),
-                    fontsize=7,
-                    color="0.3",
-                )
+            _count_labels(ax, b)
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
     ax.set_aspect("equal")
+
+
+COUNT_LABEL_PT_PER_UNIT = 170  # a calibration panel's axes: ≥ 2.4 in (170 pt) per unit of x, y
+
+
+def _count_labels(ax, b: dict):
+    """Each bin's row count beside its point, inside the axes (above the points near 0, left
+    of those near 1: not onto the tick labels); a count that would touch one already placed is
+    left out (bins of close mean predictions crowd at 10 pt)."""
+    placed = []  # boxes (x0, y0, x1, y1) in points, from COUNT_LABEL_PT_PER_UNIT (a lower bound)
+    for px, py, m in zip(b["predicted"], b["observed"], b["count"], strict=True):
+        text = str(int(m))
+        dx, ha = (-4, "right") if px > 0.85 else (4, "left")
+        dy, va = (4, "bottom") if py < 0.15 else (-4, "top")
+        # 10 pt digits ~5.6 pt wide, a line 12 pt high; and a space of 4 pt to the next count
+        w, h = 6.5 * len(text) + 4, 12.0
+        x0 = px * COUNT_LABEL_PT_PER_UNIT + dx - (w if ha == "right" else 0)
+        y0 = py * COUNT_LABEL_PT_PER_UNIT + dy - (h if va == "top" else 0)
+        box = (x0, y0, x0 + w, y0 + h)
+        if any(box[0] < q[2] and q[0] < box[2] and box[1] < q[3] and q[1] < box[3] for q in placed):
+            continue
+        placed.append(box)
+        ax.annotate(
+            text, (px, py), textcoords="offset points", xytext=(dx, dy), ha=ha, va=va, color="0.3"
+        )
 
 
 def _fit_calibration(picture: dict):
@@ -307,20 +352,31 @@ def _fit_class_calibration(picture: dict):
     """Categorical outcome: one reliability diagram per class, every fit in each."""
     per_class = picture["bins"]
     first = next(iter(picture["expected"]))
-    fig, axes = _panel_grid(len(per_class), 3.6, 3.7)
+    fig, axes = _panel_grid(len(per_class), 4.1, 4.0)
     styles = _styles(next(iter(per_class.values())))
     for ax, (cls, bins) in zip(axes, per_class.items(), strict=True):
         _calibration_axes(ax, bins, styles, count_labels=True)
         ax.set_title(
             f"{cls}: observed {picture['counts'][cls]}, expected "
             f"{picture['expected'][first][cls]:.1f}",
-            fontsize=9,
+            fontsize=10,
         )
-        ax.set_xlabel(f"predicted P({cls} | x)", fontsize=8)
-        ax.set_ylabel(f"observed frequency of {cls}", fontsize=8)
+        ax.set_xlabel(f"predicted P({cls} | x)")
+        ax.set_ylabel(f"observed frequency of {cls}")
     fig.suptitle(picture.get("title", ""), fontsize=10)
     _legend_below(fig, *axes[0].get_legend_handles_labels())
     return fig
+
+
+def class_ticks(ax, x, names, width_in: float) -> None:
+    """One tick label per class; names that do not fit side by side at 10 pt in 80% of the
+    figure's width lean at 30° (their ends under their ticks)."""
+    names = [str(c) for c in names]
+    ax.set_xticks(x, names)
+    if sum(len(c) + 2 for c in names) * CHAR_PT > 0.8 * width_in * 72:
+        ax.tick_params(axis="x", labelrotation=30)
+        for label in ax.get_xticklabels():
+            label.set(ha="right", rotation_mode="anchor")
 
 
 def _fit_frequencies(picture: dict):
@@ -328,10 +384,11 @@ def _fit_frequencies(picture: dict):
     classes, observed, counts = picture["classes"], picture["observed"], picture["counts"]
     K = len(classes)
     x = np.arange(K)
-    fig, ax = plt.subplots(figsize=(max(5.5, 1.2 * K + 2), 4.4), layout="constrained")
+    width = min(12.4, max(5.5, 1.2 * K + 2))  # within the page's 12.5 in column
+    fig, ax = plt.subplots(figsize=(width, 4.4), layout="constrained")
     ax.bar(x, observed, width=0.7, color="0.82", label="observed frequency p̂ (count in the bar)")
     for xk, count in zip(x, counts, strict=True):
-        ax.text(xk, 0.01, f"{count}", ha="center", va="bottom", fontsize=8, color="0.3")
+        ax.text(xk, 0.01, f"{count}", ha="center", va="bottom", color="0.3")
     curves = picture["curves"]
     styles = _styles(curves)
     m = len(curves)
@@ -350,7 +407,7 @@ def _fit_frequencies(picture: dict):
             capsize=3,
             label=label + (f", with its {iv['label']}" if iv else ""),
         )
-    ax.set_xticks(x, classes)
+    class_ticks(ax, x, classes, width)
     ax.set_xlabel("class")
     ax.set_ylabel("probability")
     ax.set_ylim(
@@ -410,12 +467,12 @@ def loss_landscape(data: dict):
     handles, labels = axes[0].get_legend_handles_labels()
     handles.append(Line2D([], [], marker="+", color="k", ms=10, mew=2, linestyle=""))
     labels.append("grid minimum")
+    labels, ncol = legend_fit(labels, fig.get_figwidth(), 1 if len(labels) > 4 else 2)
     fig.legend(
         handles,
         labels,
         loc="outside lower center",
-        ncol=1 if len(labels) > 4 else 2,
-        fontsize=8,
+        ncol=ncol,
         frameon=False,
     )
     return fig

@@ -381,7 +381,8 @@ def _class_calibration(family, X, y, fits, post) -> dict:
         f"(Jeffreys), for find_MAP's mode under each prior ({_fits_text(fits)}){caption_post}. "
         f"Panel titles: the observed count and the expected count Σᵢ pₖ(xᵢ) under {first}"
         + ("" if len(shown) == K else f"; the {len(shown)} most frequent of {K} classes")
-        + ". On the diagonal: calibrated."
+        + ". On the diagonal: calibrated. Numbers beside the first fit's points: the rows in "
+        "the bin (left out where they would crowd)."
     )
     return {
         "kind": "class_calibration",

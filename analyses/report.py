@@ -8,6 +8,7 @@ import math
 import jinja2  # noqa: TID253
 
 from analyses import (
+    figure_check,
     figures,  # noqa: TID253
     headline,
     headline_figure,  # noqa: TID253
@@ -48,15 +49,38 @@ def _flatten(d, prefix=""):
             yield key, v
 
 
+MAX_FIGURE_PROBLEMS = 5  # page warnings per figure; the rest counted in one more line
+
+
 def _figure(title: str, caption: str, make, warnings: list[str], where: str = "") -> dict:
-    """One figure as a data URI; a broken (or not yet existing) figure function becomes a
-    visible "figure unavailable" and a warning, never a lost report."""
-    fig = {"title": title, "caption": caption, "uri": None, "error": None}
+    """One figure as a data URI and the width the page shows it at; a broken (or not yet
+    existing) figure function becomes a visible "figure unavailable" and a warning, never a
+    lost report.  What ``figure_check`` finds hard to read (text outside the figure, too small
+    or overlapping) becomes page warnings too."""
+    fig = {"title": title, "caption": caption, "uri": None, "error": None, "width": None}
     try:
-        fig["uri"] = figures.figure_to_data_uri(make())
+        drawn = make()
     except Exception as exc:  # one broken figure must not lose the report
         fig["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
         warnings.append(f"figure '{title}'{where} unavailable: {fig['error']}")
+        return fig
+    try:
+        figures.literal_text(drawn)  # checked as it is saved: user names drawn literally
+        found = figure_check.problems(drawn)
+    except Exception as exc:  # a failing check must not lose the figure: say so
+        found = [f"the readability check failed ({type(exc).__name__}: {exc})".splitlines()[0]]
+    shown = found[:MAX_FIGURE_PROBLEMS]
+    if len(found) > len(shown):
+        shown.append(f"and {len(found) - len(shown)} more problems of its text")
+    warnings.extend(f"figure '{title}'{where}: {problem}" for problem in shown)
+    try:
+        fig["width"] = figures.display_width(drawn)
+        fig["uri"] = figures.figure_to_data_uri(drawn)
+    except Exception as exc:  # one broken figure must not lose the report
+        fig["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        warnings.append(f"figure '{title}'{where} unavailable: {fig['error']}")
+    finally:
+        figures.plt.close(drawn)
     return fig
 
 

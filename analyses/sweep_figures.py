@@ -34,9 +34,16 @@ def prior_sweep(data: dict):
     grid = np.asarray(data["grid"], dtype=float)
     groups = {g: names for g, names in data["groups"].items() if names}
     paths = data["paths"]
+    # one group a row, its legend of parameter names at its right: 12.4 in wide, the page's
+    # column at full size, however many groups and however long the names
     fig, axes = plt.subplots(
-        1, len(groups), figsize=(5.2 * len(groups), 4.2), squeeze=False, constrained_layout=True
+        len(groups),
+        1,
+        figsize=(PANEL_WIDTH_IN, 3.6 * len(groups) + 0.9),
+        squeeze=False,
+        constrained_layout=True,
     )
+    axes = axes.T
     posterior = next(
         (k for k in paths if "posterior" in k or k in ("nuts", "exact_posterior")), None
     )
@@ -68,14 +75,18 @@ def prior_sweep(data: dict):
     }
     for ax, (group, names) in zip(axes[0], groups.items(), strict=True):
         colour = _colours(names)
+        exact = []  # find_MAP's, the references' and the MLE's values: the y-axis is for them
+        spread = []  # the posterior's mean ± sd
         for nm in names:
             c = colour[nm]
             fm = _series(paths.get("find_MAP", {}), "mean", nm, len(grid))
+            exact.append(fm)
             ax.plot(grid, fm, "-", color=c, lw=1.8, label=nm if len(names) <= MAX_LEGEND else None)
             for ref, marker in ref_markers.items():
+                exact.append(_series(paths[ref], "mean", nm, len(grid)))
                 ax.plot(
                     grid,
-                    _series(paths[ref], "mean", nm, len(grid)),
+                    exact[-1],
                     marker,
                     color=c,
                     ms=5,
@@ -85,21 +96,24 @@ def prior_sweep(data: dict):
             if posterior:
                 m = _series(paths[posterior], "mean", nm, len(grid))
                 s = _series(paths[posterior], "sd", nm, len(grid))
+                spread += [m - s, m, m + s]
                 ax.fill_between(grid, m - s, m + s, color=c, alpha=0.15, lw=0)
                 ax.plot(grid, m, ":", color=c, lw=1.2)
                 for mk, filled, at in kinds.values():
                     ax.plot(grid[at], m[at], mk, color=c, ms=3.5, ls="none", **_fill(filled))
             mle = (data.get("mle") or {}).get(nm)
             if mle is not None:
+                exact.append(np.array([mle], dtype=float))
                 ax.axhline(mle, color=c, ls="--", lw=0.8, alpha=0.8)
         ax.axvline(data["case_value"], color="0.4", lw=0.8)
         ax.set_xscale("log")
         ax.set_xlabel(
             f"{data['symbol']} (prior {'scale' if data['symbol'] == 'τ' else 'concentration'})"
         )
-        ax.set_title(group)
+        ax.set_ylabel("estimate")
+        ax.set_title(group + _symlog_for_band(ax, exact, spread))
         if len(names) <= MAX_LEGEND:
-            ax.legend(fontsize=7, loc="best")
+            ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     # one legend of the line styles
     from matplotlib.lines import Line2D
 
@@ -119,13 +133,54 @@ def prior_sweep(data: dict):
     if data.get("mle"):
         styles.append(Line2D([], [], color="k", ls="--", lw=0.8, label="MLE"))
     styles.append(Line2D([], [], color="0.4", lw=0.8, label=f"case's {data['symbol']}"))
-    fig.legend(
-        handles=styles,
-        loc="outside lower center",
-        ncol=min(len(styles), 3 * len(groups)),
-        fontsize=8,
-    )
+    from analyses.fit_figures import legend_fit
+
+    labels, ncol = legend_fit([h.get_label() for h in styles], PANEL_WIDTH_IN, len(styles))
+    fig.legend(styles, labels, loc="outside lower center", ncol=ncol)
     return fig
+
+
+PANEL_WIDTH_IN = 12.4  # the page's column is 12.5 in (analyses.figures.display_width)
+BAND_SPREAD = 20  # the posterior band spans > this × the exact paths' range: symlog y-axis
+
+
+def _symlog_for_band(ax, exact: list, spread: list) -> str:
+    """A weak prior's posterior can run far beyond find_MAP's path (separable data: the
+    posterior mean and sd grow with τ while the MAP converges): on a linear axis the band
+    flattens the paths to a line at 0.  When the band's range is more than BAND_SPREAD times
+    the paths' range, the y-axis is linear over the paths (±L, L the 1-2-5 number at or above
+    their largest |value|) and logarithmic beyond, and the panel's title says so (returned)."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
+
+    paths = np.concatenate([np.ravel(a) for a in exact]) if exact else np.array([])
+    band = np.concatenate([np.ravel(a) for a in spread]) if spread else np.array([])
+    paths, band = paths[np.isfinite(paths)], band[np.isfinite(band)]
+    if paths.size == 0 or band.size == 0:
+        return ""
+    top = float(np.max(np.abs(paths)))
+    width = max(float(np.ptp(paths)), 1e-12 * max(top, 1.0))
+    if float(np.ptp(np.concatenate([paths, band]))) <= BAND_SPREAD * width or top == 0:
+        return ""
+    linthresh = _nice_ceil(top)
+    reach = float(np.max(np.abs(band)))
+    decades = max(np.log10(max(reach, linthresh) / linthresh), 0.0)
+    # the linear part about as tall as the logarithmic part: the paths keep half the axis
+    ax.set_yscale("symlog", linthresh=linthresh, linscale=max(1.0, decades / 2))
+    inner = MaxNLocator(nbins=4).tick_values(-linthresh, linthresh)
+    inner = inner[np.abs(inner) <= linthresh * (1 + 1e-9)]
+    # decades from 3 × L: closer, "50" and "100" would touch where the scale turns logarithmic
+    outer = 10.0 ** np.arange(np.ceil(np.log10(3 * linthresh)), np.ceil(np.log10(reach)) + 1)
+    ticks = np.unique(np.concatenate([inner, outer, -outer]))
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}".replace("-", "−")))
+    return f"   (y: linear within ±{linthresh:g}, logarithmic beyond)"
+
+
+def _nice_ceil(x: float) -> float:
+    """The smallest of 1, 2, 5 × 10ᵏ at or above x > 0."""
+    k = np.floor(np.log10(x))
+    return float(min(m * 10**k for m in (1, 2, 5, 10) if m * 10**k >= x * (1 - 1e-12)))
 
 
 def sample_size_sweep(data: dict):
@@ -170,12 +225,12 @@ def sample_size_sweep(data: dict):
         Line2D([], [], color="k", ls=styles[k][1:], marker=styles[k][0], label=k)
         for k in estimators
     ]
-    left.legend(handles=handles, fontsize=7, loc="best")
+    left.legend(handles=handles, loc="best")
     sd_handles = [
         Line2D([], [], color="k", ls=st[1:], marker=st[0], label=k)
         for k, st in zip(sd_sources, ("o-", "s--", "^:"), strict=False)
     ] + [Line2D([], [], color="k", lw=0.6, ls=(0, (1, 2)), label="∝ 1/√n")]
-    right.legend(handles=sd_handles, fontsize=7, loc="best")
+    right.legend(handles=sd_handles, loc="best")
     left.set_title("estimates (dashed: truth)")
     right.set_title("sd: Laplace and posterior")
     return fig

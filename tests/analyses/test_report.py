@@ -278,6 +278,7 @@ def test_placeholder_sections(result, monkeypatch):
     html = render_case(res, {})
     assert "figure unavailable" not in html
     assert html.count('src="data:image/png;base64,') == 3
+    assert html.count('width="192" src="data:') == 3  # 2 in at 96 CSS px an inch
     ids = [html.index(f'id="{i}"') for i in ("agreement", "landscape", "sweep-prior_strength")]
     assert ids == sorted(ids) and ids[-1] < html.index('id="sweep-sample_size"')
     assert html.index('id="sweep-sample_size"') < html.index('id="translation"')
