@@ -304,3 +304,29 @@ def test_the_report_warns_of_a_figure_hard_to_read():
         warnings[-1]
         == f"figure 'Crowded': and {n - report.MAX_FIGURE_PROBLEMS} more problems of its text"
     )
+
+
+@pytest.mark.parametrize("panels", [("identity",), ("estimates",), ("identity", "estimates")])
+def test_the_headline_picture_is_readable(panels):
+    """The case page's first picture (analyses/headline_figure.py), with the longest reference
+    names the families have and a ledger's long expressions as axis labels."""
+    from analyses.headline_figure import headline
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0.2, 2.0, 400)
+    data = {
+        "identity": {
+            "x": x.tolist(),
+            "y": (48 / (2 * 0.33) * x + 20.0).tolist(),
+            "a": 48 / 0.66,
+            "c": 20.0,
+            "xlabel": "n/2·log(2πσ²) + n·MSE/(2σ²) (sklearn.metrics.mean_squared_error)",
+            "ylabel": "−log p(y|θ) (Normal density)",
+        },
+        "estimates": [
+            {"label": f"{prior}: LogisticRegression / MLPClassifier", "x": v, "y": v}
+            for prior, v in (("flat prior", [1.0, -2.0, 30.0]), ("N(0, τ²) prior", [0.5, 1e-3]))
+        ],
+    }
+    data = {k: (v if k in panels else None) for k, v in data.items()}
+    assert figure_check.problems(headline(data)) == []
