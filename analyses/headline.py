@@ -191,6 +191,12 @@ def claim(result: CaseResult) -> dict[str, Any]:
     return plain(result) | {"sentences": sentences, "picture": picture(result, chosen, mle, map_)}
 
 
+def _capital(sentence: str) -> str:
+    """The sentence with a capital, unless it starts with a name written as it is
+    (find_MAP)."""
+    return sentence if sentence.startswith("find_MAP") else sentence[0].upper() + sentence[1:]
+
+
 def plain(result: CaseResult) -> dict[str, Any]:
     """``claim`` without sentences or picture: the title alone."""
     sampler = (result.provenance or {}).get("sampler", {})
@@ -267,5 +273,5 @@ def picture(result: CaseResult, ledger: dict | None, *pairs) -> dict | None:
             "they agree"
         )
     sides = ("Left: ", "Right: ") if len(caption) == 2 else ("",)
-    text = " ".join(f"{side}{c[0].upper()}{c[1:]}." for side, c in zip(sides, caption, strict=True))
+    text = " ".join(f"{side}{_capital(c)}." for side, c in zip(sides, caption, strict=True))
     return {"identity": identity, "estimates": estimates, "caption": text}
