@@ -137,9 +137,18 @@ def _name(text) -> str:
     return repr(s if len(s) <= 40 else s[:37] + "...")
 
 
-def problems(fig) -> list[str]:
-    """What makes the figure hard to read, one line each (empty: none found)."""
-    fig.draw_without_rendering()
+def problems(fig, drawn_at: float | None = None) -> list[str]:
+    """What makes the figure hard to read, one line each (empty: none found).  ``drawn_at``:
+    the dpi the figure was just drawn (saved) at; its layout is then measured as drawn, at that
+    dpi (legends place themselves in pixels when drawn), instead of being laid out again."""
+    if drawn_at is None:
+        fig.draw_without_rendering()
+    else:
+        fig.set_dpi(drawn_at)
+    if not hasattr(fig.canvas, "get_renderer"):  # closed by pyplot after saving: a bare canvas
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)  # becomes fig.canvas; the layout drawn is kept
     renderer = fig.canvas.get_renderer()
     canvas = fig.bbox
     slack = SLACK_PT * fig.dpi / 72  # in the layout's pixels

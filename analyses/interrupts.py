@@ -167,7 +167,10 @@ def stage(name: str) -> None:
     this stage, also wait there up to 60 s (so a test's signal lands inside it)."""
     check()
     if os.environ.get("NLL_LOSSES_STAGES"):
-        print(f"stage: {name}", file=sys.stderr, flush=True)
+        # one write of the whole line: two worker processes share the pipe, and a line
+        # written in parts (text, then its newline) can run into the other's
+        sys.stderr.write(f"stage: {name}\n")
+        sys.stderr.flush()
         if os.environ.get("NLL_LOSSES_PAUSE") == name:
             time.sleep(60)
 

@@ -65,22 +65,21 @@ def _figure(title: str, caption: str, make, warnings: list[str], where: str = ""
         warnings.append(f"figure '{title}'{where} unavailable: {fig['error']}")
         return fig
     try:
-        figures.literal_text(drawn)  # checked as it is saved: user names drawn literally
-        found = figure_check.problems(drawn)
+        fig["width"] = figures.display_width(drawn)
+        fig["uri"] = figures.figure_to_data_uri(drawn)  # user names drawn literally, saved
+    except Exception as exc:  # one broken figure must not lose the report
+        fig["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        warnings.append(f"figure '{title}'{where} unavailable: {fig['error']}")
+        figures.plt.close(drawn)
+        return fig
+    try:  # checked as it was saved: the layout savefig just drew, not a second drawing
+        found = figure_check.problems(drawn, drawn_at=figures.DPI)
     except Exception as exc:  # a failing check must not lose the figure: say so
         found = [f"the readability check failed ({type(exc).__name__}: {exc})".splitlines()[0]]
     shown = found[:MAX_FIGURE_PROBLEMS]
     if len(found) > len(shown):
         shown.append(f"and {len(found) - len(shown)} more problems of its text")
     warnings.extend(f"figure '{title}'{where}: {problem}" for problem in shown)
-    try:
-        fig["width"] = figures.display_width(drawn)
-        fig["uri"] = figures.figure_to_data_uri(drawn)
-    except Exception as exc:  # one broken figure must not lose the report
-        fig["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        warnings.append(f"figure '{title}'{where} unavailable: {fig['error']}")
-    finally:
-        figures.plt.close(drawn)
     return fig
 
 
