@@ -1,10 +1,12 @@
-"""``python -m analyses`` runs that a test only waits for, run on a background lane.
+"""Subprocess runs that a test only waits for, run on a background lane.
 
 The cold-start runs (tests/analyses/test_cold_start.py) take the second core for the first part of a
 session (about 300 s of 590 s on the CI machine's two cores) and leave it idle for the
 rest.  A test marked ``@pytest.mark.background("name")`` has its run (the module's
 ``BACKGROUND["name"]``: a function that writes its inputs into a given folder and returns the
-command line) started by conftest.py when collection ends, one after another after the
+command line: a list, the arguments after ``python -m analyses`` run from the repository's
+root, or a :class:`Command`, any arguments after the interpreter with its own working folder
+and environment) started by conftest.py when collection ends, one after another after the
 cold-start runs, and comes after the other tests (conftest.py sorts it there), which it then
 waits for with the ``background`` fixture: the same run and the same checks, on the core the
 session left idle.  A test run on its own (no cold start selected) starts its runs at once; a
@@ -20,15 +22,28 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 900  # s, each run (as tests/analyses/test_cli.py's cli)
 
-# name -> f(folder) -> the analyses command line (after ``python -m analyses``)
-Job = Callable[[Path], list]
+
+@dataclass
+class Command:
+    """A run: ``argv`` after the interpreter (``sys.executable``), in ``cwd`` (the repository's
+    root when None), with ``env`` added to the lane's environment."""
+
+    argv: list
+    cwd: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+
+# name -> f(folder) -> the analyses command line (after ``python -m analyses``), or a Command
+Job = Callable[[Path], "list | Command"]
 
 
 class Runner:
@@ -42,14 +57,17 @@ class Runner:
         self.running: subprocess.Popen | None = None
         atexit.register(self.stop)
 
-    def run(self, args: list, timeout: float) -> subprocess.CompletedProcess:
+    def run(
+        self, args: list, timeout: float, cwd: Path | None = None, env: dict | None = None
+    ) -> subprocess.CompletedProcess:
+        """``args`` in ``cwd`` (the repository's root when None), with ``env`` added."""
         with self.lock:
             if self.stopping:
                 raise RuntimeError("the session ended before this run")
             self.running = subprocess.Popen(
                 args,
-                cwd=ROOT,
-                env=self.env,
+                cwd=cwd or ROOT,
+                env={**self.env, **(env or {})},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -81,6 +99,8 @@ class Lane:
         self.jobs = dict(jobs)
         self.results = {name: Future() for name in jobs}
         self.after = after
+        self.ends: dict[str, float] = {}  # time.monotonic() when each run ended
+        self.ended: float | None = None  # ... and when the last one did
         self.thread = threading.Thread(target=self._all, daemon=True)
         self.thread.start()
 
@@ -95,12 +115,17 @@ class Lane:
                 self.results[name].set_result(self._run(name, job))
             except BaseException as e:  # raised by result()
                 self.results[name].set_exception(e)
+            self.ends[name] = time.monotonic()
+        self.ended = time.monotonic()
 
     def _run(self, name: str, job: Job) -> tuple[subprocess.CompletedProcess, Path]:
         folder = self.base / name.replace(" ", "_")
         folder.mkdir()
-        args = [sys.executable, "-m", "analyses", *map(str, job(folder))]
-        return self.runner.run(args, TIMEOUT), folder
+        command = job(folder)
+        if not isinstance(command, Command):
+            command = Command(["-m", "analyses", *command])
+        args = [sys.executable, *map(str, command.argv)]
+        return self.runner.run(args, TIMEOUT, command.cwd, command.env), folder
 
 
 _LANES: list[Lane] = []
@@ -118,3 +143,9 @@ def result(name: str, module) -> tuple[subprocess.CompletedProcess, Path]:
         return _LANES[0].results[name].result(timeout=4 * TIMEOUT)
     lane = Lane({name: module.BACKGROUND[name]})  # not started at collection: run it now
     return lane.results[name].result(timeout=TIMEOUT + 60)
+
+
+def ended() -> tuple[int, float | None] | None:
+    """The lane's number of runs and ``time.monotonic()`` when its last one ended (None: not
+    ended yet); None when no lane ran."""
+    return (len(_LANES[0].jobs), _LANES[0].ended) if _LANES else None

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from background import Command
 
 from analyses import fit
 from analyses.cli import main
@@ -26,13 +27,24 @@ def _session() -> str:
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
-def test_the_readme_session_runs_as_written(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    exec(compile(_session(), "README.md (Python API)", "exec"), {})
-    out = capsys.readouterr().out
-    assert re.search(r"<Result 'data': normal, n = 80, (\d+)/\1 agreement rows ok>", out)
+def _readme_session(folder: Path) -> Command:
+    """The README's block as a script in ``folder``, run there as a user would run it."""
+    (folder / "session.py").write_text(_session(), encoding="utf-8")
+    return Command(["session.py"], cwd=folder)
+
+
+# a self-contained fit of two cases (37-60 s): on the background lane (tests/background.py)
+BACKGROUND = {"README session": _readme_session}
+
+
+@pytest.mark.background("README session")
+def test_the_readme_session_runs_as_written(background_run):
+    res, folder = background_run("README session")
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = res.stdout
+    assert re.search(r"<Result 'data': normal, n = 80, (\d+)/\1 agreement rows ok>", out), out
     assert "Empty DataFrame" in out  # result.agreement().query("not ok")
-    assert (tmp_path / "score_report" / "index.html").is_file()
+    assert (folder / "score_report" / "index.html").is_file()
 
 
 def _frame(n=40, seed=3):

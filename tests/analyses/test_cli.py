@@ -28,6 +28,20 @@ def cli(*args, cwd=None):
     )
 
 
+def cli_in_process(capsys, *args) -> subprocess.CompletedProcess:
+    """``analyses.cli.main`` in this process, as :func:`cli` reports it (exit code, stdout,
+    stderr), for tests of a message and an exit code rather than of a process: they spare
+    the 1-2 s a new interpreter takes to import the package.  ``main`` is what
+    ``python -m analyses`` runs (analyses/__main__.py); an exception escaping it fails the test
+    as a traceback would."""
+    from analyses.cli import main
+
+    capsys.readouterr()  # what came before
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, captured.out, captured.err)
+
+
 def fit_json(csv, out, family: str, *args) -> dict:
     """``fit --family FAMILY`` on ``csv`` into ``out``; exit 0 and its results.json."""
     res = cli("fit", csv, "--family", family, *args, "--out", out)
@@ -190,11 +204,20 @@ def bad_files(tmp_path_factory):
     return d
 
 
-@pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_input_one_line_exit_2(case, bad_files, tmp_path):
+# checked as real processes too (exit status, nothing on stderr but the line): a file the
+# reader refuses, an argument the parser refuses, a bad number preflight refuses
+IN_A_PROCESS = ("non-numeric", "unknown prior", "prior scale 0")
+
+
+@pytest.mark.parametrize(
+    "case, process",
+    [(case, False) for case in sorted(BAD)] + [(case, True) for case in IN_A_PROCESS],
+)
+def test_bad_input_one_line_exit_2(case, process, bad_files, tmp_path, capsys):
     fname, args, mention = BAD[case]
     out = tmp_path / "out"
-    res = cli("fit", bad_files / fname, *args, "--out", out)
+    run = cli if process else lambda *a: cli_in_process(capsys, *a)
+    res = run("fit", bad_files / fname, *args, "--out", out)
     assert res.returncode == 2, (case, res.stderr)
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
@@ -223,11 +246,11 @@ def test_bad_input_keeps_earlier_report(tmp_path, good_csv, bad_files):
     assert [p.name for p in tmp_path.iterdir()] == ["keep"]  # no temporary folders left
 
 
-def test_refuses_to_replace_foreign_folder(tmp_path, bad_files):
+def test_refuses_to_replace_foreign_folder(tmp_path, bad_files, capsys):
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("precious")
-    res = cli("fit", bad_files / "ok.csv", "--target", "y", "--out", foreign)
+    res = cli_in_process(capsys, "fit", bad_files / "ok.csv", "--target", "y", "--out", foreign)
     assert res.returncode == 2 and "not empty" in res.stderr
     assert (foreign / "thesis.tex").read_text() == "precious"
 
@@ -249,7 +272,7 @@ def test_junk_results_json_does_not_make_a_report(tmp_path, bad_files):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
 
 
-def test_run_leaves_foreign_case_folder_and_files(tmp_path):
+def test_run_leaves_foreign_case_folder_and_files(tmp_path, capsys):
     """``run --out ROOT``: a case folder that is not a report is refused before anything runs;
     ROOT's other files are never touched."""
     root = tmp_path / "reports"
@@ -257,7 +280,7 @@ def test_run_leaves_foreign_case_folder_and_files(tmp_path):
     (root / "synthetic" / "results.json").write_text('{"case": "synthetic"}')
     (root / "notes.txt").write_text("mine")
     before = tree_digest(root)
-    res = cli("run", "synthetic", "--out", root, "--quick")
+    res = cli_in_process(capsys, "run", "synthetic", "--out", root, "--quick")
     assert res.returncode == 2 and "synthetic" in res.stderr, res.stderr
     assert tree_digest(root) == before
 

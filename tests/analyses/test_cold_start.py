@@ -20,6 +20,7 @@ import time
 from concurrent.futures import Future
 from pathlib import Path
 
+import background
 import pytest
 from background import Runner
 from browser import chromium, first_screen, needs_chromium, open_page
@@ -110,6 +111,12 @@ def timeline() -> str | None:
         return None
     runs = _RUNS[0]
     ends = ", ".join(f"{name} run ended at {t:.0f} s" for name, t in runs.seconds.items())
+    lane = background.ended()
+    if lane is not None:  # the background lane's runs, after these two (tests/background.py)
+        n, at = lane
+        ends += f"; the background lane's {n} runs " + (
+            f"ended at {at - runs.started:.0f} s" if at is not None else "had not ended"
+        )
     now = time.monotonic() - runs.started
     return f"cold-start runs: {ends or 'none ended'}; the session ended at {now:.0f} s"
 

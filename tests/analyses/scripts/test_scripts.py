@@ -3,12 +3,12 @@ and its identity checks (each within the arithmetic tier), and saves its figure.
 
 from __future__ import annotations
 
-import importlib
 import pkgutil
 import re
+from pathlib import Path
 
-import pytensor
 import pytest
+from background import Command
 from tolerances import ARITH_RTOL
 
 import analyses.scripts
@@ -29,16 +29,37 @@ def test_the_three_claims_have_scripts():
     ]
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
-def test_script_runs_and_its_identities_hold(name, tmp_path, capsys):
-    script = importlib.import_module(f"analyses.scripts.{name}")
-    figure = tmp_path / f"{name}.png"
-    # Python's linker: the models compile in a second (Numba's cold compile takes a minute
-    # each), and pm.sample then picks PyMC's own NUTS, as it does on any non-Numba linker
-    with pytensor.config.change_flags(mode="FAST_COMPILE"):
-        script.main(["--n", str(N), "--draws", "150", "--out", str(figure)])
-    out = capsys.readouterr().out
+def _script(name: str):
+    """``analyses.scripts.<name>.main`` with small settings, in a process of its own under
+    PyTensor's Python linker (the models compile in a second; Numba's cold compile takes a
+    minute each), so that pm.sample picks PyMC's own NUTS, as on any non-Numba linker."""
+
+    def job(folder: Path) -> Command:
+        launcher = (
+            "import sys, pytensor, importlib\n"
+            "script = importlib.import_module(f'analyses.scripts.{sys.argv[1]}')\n"
+            "with pytensor.config.change_flags(mode='FAST_COMPILE'):\n"
+            "    script.main(sys.argv[2:])\n"
+        )
+        figure = folder / f"{name}.png"
+        argv = ["-c", launcher, name, "--n", N, "--draws", "150", "--out", figure]
+        return Command(argv, cwd=folder, env={"MPLBACKEND": "Agg"})
+
+    return job
+
+
+# each script is a self-contained run of 12-60 s: on the background lane (tests/background.py)
+BACKGROUND = {f"script {name}": _script(name) for name in SCRIPTS}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.background(f"script {n}")) for n in SCRIPTS]
+)
+def test_script_runs_and_its_identities_hold(name, background_run):
+    res, folder = background_run(f"script {name}")
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = res.stdout
     assert "find_MAP" in out and "posterior" in out  # the comparison table
     gaps = [float(g) for g in re.findall(r"^max \|.*: (\S+)$", out, re.M)]
     assert gaps and all(g <= IDENTITY_ATOL for g in gaps), out
-    assert figure.stat().st_size > 10_000
+    assert (folder / f"{name}.png").stat().st_size > 10_000
