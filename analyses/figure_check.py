@@ -79,7 +79,8 @@ def legends(fig) -> list:
     """Every visible legend of the figure, its subfigures and its axes."""
     found = [lg for f in _all_figures(fig) for lg in f.legends]
     found += [ax.get_legend() for ax in _all_axes(fig) if ax.get_visible()]
-    return [lg for lg in found if lg is not None and lg.get_visible()]
+    unique = {id(lg): lg for lg in found if lg is not None and lg.get_visible()}
+    return list(unique.values())  # a subfigure's axes are also the root figure's: once each
 
 
 def _shown(text, renderer) -> bool:
@@ -125,7 +126,10 @@ def _overlap(a: np.ndarray, b: np.ndarray, slack: float) -> bool:
     for poly in (a, b):
         for i in range(4):
             edge = poly[(i + 1) % 4] - poly[i]
-            normal = np.array([-edge[1], edge[0]]) / np.hypot(*edge)
+            length = np.hypot(*edge)
+            if not length > 0:  # a text with no extent along this edge: no axis to test
+                continue
+            normal = np.array([-edge[1], edge[0]]) / length
             pa, pb = a @ normal, b @ normal
             if min(pa.max(), pb.max()) - max(pa.min(), pb.min()) <= slack:
                 return False

@@ -327,12 +327,6 @@ def display_width(fig) -> int:
     return round(min(fig.get_figwidth() * CSS_PX_PER_INCH, COLUMN_PX))
 
 
-def literal_text(fig) -> None:
-    """Draw user-provided names as written (``_literal_text``); idempotent, so the figure
-    check can lay the figure out as it will be saved."""
-    _literal_text(fig)
-
-
 def figure_to_data_uri(fig, dpi: int = DPI) -> str:
     """PNG as a ``data:`` URI (the page stays self-contained); closes the figure."""
     buf = io.BytesIO()

@@ -77,12 +77,19 @@ def _finite(x) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _digits_words(d: int | None) -> str:
+def _agreement_words(pair: dict) -> str:
+    """How closely a pair that holds agrees ("to 9 digits: …"), or how a failing one fails."""
+    if not pair["ok"]:
+        worst = pair.get("worst")
+        where = f" at {pair['worst_parameter']}" if pair.get("worst_parameter") else ""
+        ratio = f" (worst |difference| / tolerance {worst:.3g}{where})" if worst else ""
+        return f"differs by more than its tolerance{ratio}"
+    d = digits(pair["rows"])
     if d is None:
-        return ""
+        return "within its tolerance"
     if d >= MAX_DIGITS:
-        return f"to {MAX_DIGITS}+ significant digits"
-    return f"to {d} significant digit{'s' if d != 1 else ''}"
+        return f"to {MAX_DIGITS}+ digits (relative to the largest value)"
+    return f"to {d} digit{'s' if d != 1 else ''} (relative to the largest value)"
 
 
 def _method(result: CaseResult, key: str) -> tuple[str, str] | None:
@@ -90,26 +97,48 @@ def _method(result: CaseResult, key: str) -> tuple[str, str] | None:
     return (est.method, est.prior) if est is not None else None
 
 
-def _reference_pair(result: CaseResult, pairs, prior_is) -> dict | None:
-    """The first declared pair "find_MAP vs a family reference" (a point estimate, same
-    prior) whose prior passes ``prior_is``, preferring the family's references in their
-    declared order."""
+def _reference_pair(result: CaseResult, pairs, priors) -> dict | None:
+    """The declared pair "find_MAP vs a family reference" (point estimates of the model's
+    parameters, both ok, the same prior) under the first of ``priors`` that has one,
+    preferring the family's references in their declared order and, among a reference's
+    pairs, a failing one (the sentence must not say "equals" while one fails)."""
     refs = list(get_family(result.family).references())
-    found = []
-    for p in pairs:
-        left, right = _method(result, p["left"]), _method(result, p["right"])
-        if left is None or right is None or p["kind"] != "agree" or "sd" in p["note"].split():
-            continue
-        if left[0] == "find_map" and right[0] in refs and prior_is(left[1]) and left[1] == right[1]:
-            found.append((refs.index(right[0]), p))
-    return min(found, key=lambda t: t[0])[1] if found else None
+    names = set(result.parameters)
+    for prior in priors:
+        found = []
+        for p in pairs:
+            left, right = _method(result, p["left"]), _method(result, p["right"])
+            if left is None or right is None or p["kind"] != "agree":
+                continue
+            if "sd" in p["note"].split() or not all(r.parameter in names for r in p["rows"]):
+                continue  # standard deviations, an objective value: not the estimates
+            if left == ("find_map", prior) and right[0] in refs and right[1] == prior:
+                found.append((refs.index(right[0]), p["ok"], p))
+        if found:
+            return min(found, key=lambda t: t[:2])[2]
+    return None
 
 
-def _translation(result: CaseResult) -> dict | None:
-    """The translation row to quote: weight decay when verified, else the first verified row."""
-    rows = [t for t in result.translation or [] if t.get("ok") is True]
+def _translation(result: CaseResult, prior: str) -> dict | None:
+    """The translation row of ``prior`` to quote: weight decay when verified, else the first
+    verified row."""
+    rows = [
+        t
+        for t in result.translation or []
+        if t.get("ok") is True and t.get("prior") == prior and _finite(t.get("value"))
+    ]
     decay = [t for t in rows if t.get("parameter") == "weight_decay"]
     return (decay or rows or [None])[0]
+
+
+def _failed(result: CaseResult, pair: dict) -> str | None:
+    """Why a pair's find_MAP or reference estimate is not ok (None: both are)."""
+    for key in (pair["left"], pair["right"]):
+        est = result.estimates[key]
+        if est.status != "ok":
+            reason = est.reason.split(". ")[0].split("; ")[0].rstrip(".")
+            return f"{method_words(key, result)} {est.status}: {reason}"
+    return None
 
 
 def _prior_scale(result: CaseResult):
@@ -135,43 +164,60 @@ def claim(result: CaseResult) -> dict[str, Any]:
         loss = (obs.loss_name.split()[-1], obs.loss_function.rsplit(".", 1)[-1])
         chosen = p = next((p for p in ledger if any(w in p["right"] for w in loss)), ledger[0])
         points = len({r.parameter for r in p["rows"]})
-        state = "equals" if p["ok"] else "does NOT equal"
-        sentences.append(
-            f"The negative log-likelihood, {p['left']}, {state} {p['right']} at {points} "
-            f"parameter values (the estimates and arbitrary points) "
-            f"{_digits_words(digits(p['rows']))}."
-        )
+        if p["ok"]:
+            sentences.append(
+                f"The negative log-likelihood, {p['left']}, equals {p['right']} at {points} "
+                f"parameter values (estimates and arbitrary points) {_agreement_words(p)}."
+            )
+        else:
+            sentences.append(
+                f"The negative log-likelihood, {p['left']}, against {p['right']} at {points} "
+                f"parameter values: {_agreement_words(p)}."
+            )
 
-    mle = _reference_pair(result, pairs, lambda prior: prior == "flat")
+    priors = list(dict.fromkeys(e.prior for e in (result.estimates or {}).values()))
+    mle = _reference_pair(result, pairs, ["flat"])
     flat = (result.estimates or {}).get("find_map_flat")
-    if mle is not None:
+    if mle is not None and _failed(result, mle) is None:
+        fit = "find_MAP with flat priors: the maximum-likelihood estimate where every prior is flat"
         ref = method_words(mle["right"], result)
-        verb = "equals" if mle["ok"] else "does NOT equal"
-        sentences.append(
-            f"Minimising it (find_MAP with a flat prior: the maximum-likelihood estimate) {verb} "
-            f"{ref} {_digits_words(digits(mle['rows']))}."
-        )
+        if mle["ok"]:
+            sentences.append(f"Minimising it ({fit}) equals {ref} {_agreement_words(mle)}.")
+        else:
+            sentences.append(f"Minimising it ({fit}) against {ref}: {_agreement_words(mle)}.")
+    elif mle is not None:
+        sentences.append(f"With flat priors, {_failed(result, mle)}.")
     elif flat is not None and flat.status != "ok":
         reason = flat.reason.split(". ")[0].split("; ")[0].rstrip(".")
         sentences.append(f"The maximum-likelihood estimate is {flat.status} here: {reason}.")
+    mle = mle if mle is not None and _failed(result, mle) is None else None
 
-    map_ = _reference_pair(result, pairs, lambda prior: prior not in ("flat",))
-    if map_ is not None:
+    # the Gaussian prior first (the claim "weight decay is a Gaussian prior"), else another
+    # proper prior the family fits (Dirichlet, Gamma, Jeffreys)
+    others = ["gaussian"] + [p for p in priors if p not in ("flat", "gaussian")]
+    map_ = _reference_pair(result, pairs, others)
+    if map_ is not None and _failed(result, map_) is None:
         est = result.estimates[map_["left"]]
         ref = method_words(map_["right"], result)
-        verb = "equals" if map_["ok"] else "does NOT equal"
         tau = _prior_scale(result)
         prior = prior_words(est.prior) + (
             f" (τ = {tau:g})" if tau is not None and est.prior == "gaussian" else ""
         )
-        text = f"With the {prior}, find_MAP {verb} {ref} {_digits_words(digits(map_['rows']))}"
-        row = _translation(result)
+        if map_["ok"]:
+            text = f"With the {prior}, find_MAP equals {ref} {_agreement_words(map_)}"
+        else:
+            text = f"With the {prior}, find_MAP against {ref}: {_agreement_words(map_)}"
+        row = _translation(result, est.prior)
         if row is not None:
             text += (
                 f"; that prior is {row['library']}'s {row['parameter']} = {row['formula']} = "
-                f"{row['value']:.6g}"
+                f"{row['value']:.6g}, verified by a fit"
             )
         sentences.append(text + ".")
+    elif map_ is not None:
+        est = result.estimates[map_["left"]]
+        sentences.append(f"With the {prior_words(est.prior)}, {_failed(result, map_)}.")
+    map_ = map_ if map_ is not None and _failed(result, map_) is None else None
 
     mc = [
         p
@@ -242,7 +288,9 @@ def picture(result: CaseResult, ledger: dict | None, *pairs) -> dict | None:
         }
     estimates = []
     for p in pairs:
-        if p is None:
+        if p is None or not any(
+            _finite(r.left_value) and _finite(r.right_value) for r in p["rows"]
+        ):
             continue
         est = result.estimates[p["left"]]
         estimates.append(

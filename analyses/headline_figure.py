@@ -34,7 +34,7 @@ def _identity(ax, d: dict) -> None:
     ax.plot(xs, a * xs + c, color="k", lw=1.2, label=line)
     ax.set_xlabel(d["xlabel"])
     ax.set_ylabel(d["ylabel"])
-    ax.set_title("The loss is the negative log-likelihood")
+    ax.set_title("The NLL against the loss")
     ax.legend(loc="upper left")
 
 
@@ -59,5 +59,5 @@ def _estimates(ax, groups: list[dict]) -> None:
         ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="k", lw=1.0, label="y = x")
     ax.set_xlabel("the reference's estimate")
     ax.set_ylabel("find_MAP's estimate")
-    ax.set_title("find_MAP = the library fits (one point per parameter)")
+    ax.set_title("find_MAP against its references (a point per parameter)")
     ax.legend(loc="upper left")

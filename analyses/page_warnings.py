@@ -15,7 +15,7 @@ ORDER = (
     "Agreement",
     "Estimates that failed",
     "Sampler and optimiser diagnostics",
-    "Estimates that do not exist for these data",
+    "Estimates not available",
     "Figures",
     "Other",
 )
@@ -44,11 +44,7 @@ def groups(warnings: list[str], estimate_keys, quick: dict | None = None) -> lis
             title = "Other"
         found[title][w] += 1
     for (status, reason), names in shared.items():
-        title = (
-            "Estimates that failed"
-            if status == "failed"
-            else ("Estimates that do not exist for these data")
-        )
+        title = "Estimates that failed" if status == "failed" else ("Estimates not available")
         found[title][f"{', '.join(dict.fromkeys(names))} {status}: {reason}"] += 1
     notes = {}
     if quick:

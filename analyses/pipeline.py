@@ -168,9 +168,12 @@ def run_case(
         sd = _scale_sd(family, computed, prior, priors)
         t_seed = child_seed(cfg.seed, case.name, "translation", prior)
         seeds_used.setdefault(prior, {})["translation"] = t_seed
-        translation += verify_translations(
-            family, problem, estimates.get(f"find_map_{prior}"), sd, t_seed
-        )
+        translation += [  # each row names the prior it translates (the page quotes it)
+            row | {"prior": prior}
+            for row in verify_translations(
+                family, problem, estimates.get(f"find_map_{prior}"), sd, t_seed
+            )
+        ]
     result = CaseResult(
         case=case.name,
         family=case.family,

@@ -36,21 +36,13 @@ def _result(flat_ok=True, mle_ok=True):
     if not flat_ok:
         rows = [r for r in rows if "flat" not in r.left]
     translation = [
-        {
-            "library": "scikit-learn",
-            "parameter": "alpha",
-            "formula": "σ²/τ²",
-            "value": 2.0,
-            "ok": True,
-        },
-        {
-            "library": "PyTorch",
-            "parameter": "weight_decay",
-            "formula": "σ²/(nτ²)",
-            "value": 0.125,
-            "ok": True,
-        },
+        {"library": "scikit-learn", "parameter": "alpha", "formula": "σ²/τ²", "value": 2.0},
+        {"library": "PyTorch", "parameter": "weight_decay", "formula": "σ²/(nτ²)", "value": 0.125},
+        # another prior's row: never quoted for the Gaussian prior
+        {"library": "Firth", "parameter": "weight_decay", "formula": "-", "value": 9.0},
     ]
+    for row, prior in zip(translation, ("gaussian", "gaussian", "jeffreys"), strict=True):
+        row |= {"ok": True, "prior": prior}
     return CaseResult(
         case="c", family="normal", target="y", n_obs=16, parameters=["b", "w"],
         estimates=estimates, agreement=rows, warnings=[], model={}, ledger=[],
@@ -64,11 +56,13 @@ def test_the_claim_in_numbers():
     text = " ".join(head["sentences"])
     assert head["title"] == get_family("normal").title
     # the ledger: 4.1e-12 / 90 -> 13 digits, over both points
-    assert f"{LEDGER[1]} at 2 parameter values" in text and "to 13 significant digits" in text
-    assert "equals refined-QR least squares / ridge to 9 significant digits" in text  # 1.5e-9 / 2
+    assert f"{LEDGER[1]} at 2 parameter values" in text and "to 13 digits (relative" in text
+    assert "equals refined-QR least squares / ridge to 9 digits" in text  # 1.5e-9 / 2
     assert "With the N(0, τ²) prior (τ = 2), find_MAP equals" in text
-    assert "to 15+ significant digits" in text  # equal values
-    assert "PyTorch's weight_decay = σ²/(nτ²) = 0.125" in text  # weight decay preferred
+    assert "to 15+ digits" in text  # equal values
+    # weight decay preferred, and only a row of the Gaussian prior's
+    assert "PyTorch's weight_decay = σ²/(nτ²) = 0.125, verified by a fit" in text
+    assert "Firth" not in text
     assert "within Monte Carlo error in 1 of 2 comparisons" in text
     assert head["quick"] is None
     picture = head["picture"]
@@ -77,9 +71,36 @@ def test_the_claim_in_numbers():
 
 
 def test_a_failing_claim_says_so_and_a_missing_mle_says_why():
-    assert "does NOT equal" in headline.claim(_result(mle_ok=False))["sentences"][1]
+    failing = headline.claim(_result(mle_ok=False))["sentences"][1]
+    assert "equals" not in failing and "differs by more than its tolerance" in failing
     text = " ".join(headline.claim(_result(flat_ok=False))["sentences"])
     assert "The maximum-likelihood estimate is unavailable here: the MLE does not exist." in text
+
+
+def test_a_failed_estimate_and_an_objective_row_are_not_read_as_agreement():
+    result = _result()
+    result.estimates["closed_form_flat"] = Estimate(
+        "closed_form", "flat", status="failed", reason="singular design. more"
+    )
+    # a pair on a quantity that is not a parameter (an objective value), failing: not the claim
+    result.agreement.append(
+        _row(
+            "find_map_gaussian",
+            "closed_form_gaussian",
+            "objective",
+            3.0,
+            4.0,
+            ok=False,
+            note="same objective value",
+        )
+    )
+    head = headline.claim(result)
+    text = " ".join(head["sentences"])
+    assert "With flat priors, refined-QR least squares / ridge failed: singular design." in text
+    assert "find_MAP equals refined-QR least squares / ridge to 15+ digits" in text
+    assert [g["label"] for g in head["picture"]["estimates"]] == [
+        "N(0, τ²) prior: refined-QR least squares / ridge"
+    ]
 
 
 def test_digits():
@@ -104,7 +125,7 @@ def test_warnings_grouped_once_each_and_quick_runs_said():
     by_title = {g["title"]: g for g in groups}
     assert [g["title"] for g in groups] == [
         "Sampler and optimiser diagnostics",
-        "Estimates that do not exist for these data",
+        "Estimates not available",
         "Figures",
         "Other",
     ]
@@ -112,7 +133,7 @@ def test_warnings_grouped_once_each_and_quick_runs_said():
         {"text": "nuts_flat: r_hat up to 1.02 (> 1.01)", "count": 2}
     ]
     assert "quick run (400 draws" in by_title["Sampler and optimiser diagnostics"]["note"]
-    assert by_title["Estimates that do not exist for these data"]["lines"] == [
+    assert by_title["Estimates not available"]["lines"] == [
         {"text": f"find_map_flat, laplace_flat unavailable: {reason}", "count": 1}
     ]
     assert page_warnings.groups(warnings, keys)[0]["note"] == ""  # not a quick run
