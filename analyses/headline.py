@@ -88,8 +88,8 @@ def _agreement_words(pair: dict) -> str:
     if d is None:
         return "within its tolerance"
     if d >= MAX_DIGITS:
-        return f"to {MAX_DIGITS}+ digits (relative to the largest value)"
-    return f"to {d} digit{'s' if d != 1 else ''} (relative to the largest value)"
+        return f"to {MAX_DIGITS}+ digits of the largest value"
+    return f"to {d} digit{'s' if d != 1 else ''} of the largest value"
 
 
 def _method(result: CaseResult, key: str) -> tuple[str, str] | None:
@@ -167,7 +167,7 @@ def claim(result: CaseResult) -> dict[str, Any]:
         if p["ok"]:
             sentences.append(
                 f"The negative log-likelihood, {p['left']}, equals {p['right']} at {points} "
-                f"parameter values (estimates and arbitrary points) {_agreement_words(p)}."
+                f"parameter values {_agreement_words(p)}."
             )
         else:
             sentences.append(
@@ -179,7 +179,7 @@ def claim(result: CaseResult) -> dict[str, Any]:
     mle = _reference_pair(result, pairs, ["flat"])
     flat = (result.estimates or {}).get("find_map_flat")
     if mle is not None and _failed(result, mle) is None:
-        fit = "find_MAP with flat priors: the maximum-likelihood estimate where every prior is flat"
+        fit = "find_MAP with flat priors: the MLE where every prior is flat"
         ref = method_words(mle["right"], result)
         if mle["ok"]:
             sentences.append(f"Minimising it ({fit}) equals {ref} {_agreement_words(mle)}.")

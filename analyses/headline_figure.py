@@ -18,7 +18,7 @@ MARKERS = ("o", "s", "^", "D")
 def headline(data: dict):
     panels = [k for k in ("identity", "estimates") if data.get(k)]
     fig, axes = plt.subplots(
-        1, len(panels), figsize=(5.6 * len(panels), 4.2), layout="constrained", squeeze=False
+        1, len(panels), figsize=(5.6 * len(panels), 3.6), layout="constrained", squeeze=False
     )
     for ax, key in zip(axes[0], panels, strict=True):
         (_identity if key == "identity" else _estimates)(ax, data[key])

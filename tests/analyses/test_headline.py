@@ -56,7 +56,8 @@ def test_the_claim_in_numbers():
     text = " ".join(head["sentences"])
     assert head["title"] == get_family("normal").title
     # the ledger: 4.1e-12 / 90 -> 13 digits, over both points
-    assert f"{LEDGER[1]} at 2 parameter values" in text and "to 13 digits (relative" in text
+    assert f"{LEDGER[1]} at 2 parameter values" in text
+    assert "to 13 digits of the largest value" in text
     assert "equals refined-QR least squares / ridge to 9 digits" in text  # 1.5e-9 / 2
     assert "With the N(0, τ²) prior (τ = 2), find_MAP equals" in text
     assert "to 15+ digits" in text  # equal values

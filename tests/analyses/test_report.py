@@ -197,7 +197,7 @@ def test_case_page_summary_first(result):
     details = re.findall(r'<details class="pair (ok|bad)"( open)?>', html)
     assert details == [("bad", " open")] * 2 + [("ok", "")] * 4
     title = get_family(result.family).title
-    assert html.index(f"<h1>{title}</h1>") < html.index("4 of 6 claims hold")
+    assert html.index(f'<h1 class="claim">{title}</h1>') < html.index("4 of 6 claims hold")
     assert "(9 of 11 rows within their tolerance" in html
     order = [html.index(f'id="{i}"') for i in ("agreement", "model", "estimates", "ledger")]
     assert order == sorted(order) and html.index("Warnings") < order[0]
