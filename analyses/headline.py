@@ -150,7 +150,7 @@ def _prior_scale(result: CaseResult):
 
 
 def claim(result: CaseResult) -> dict[str, Any]:
-    """``title`` (the family's plain claim), ``subtitle`` (the case), ``sentences`` (each one
+    """``title`` (the family's plain claim), ``sentences`` (each one
     claim with its numbers, in the reader's words), ``quick`` (a quick run's settings), and
     ``picture`` (the headline figure's data, or None)."""
     family = get_family(result.family)
@@ -248,7 +248,6 @@ def plain(result: CaseResult) -> dict[str, Any]:
     sampler = (result.provenance or {}).get("sampler", {})
     return {
         "title": get_family(result.family).title,
-        "subtitle": result.case,
         "sentences": [],
         "quick": sampler if sampler.get("quick") else None,
         "picture": None,

@@ -7,9 +7,9 @@ no sampling)."""
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from test_figures import PICTURES, _data, _fake_posterior, _fit
+from test_figures import PICTURES, _data, _fit, fit_picture_data
 
-from analyses import figure_check, figures, landscape, pictures
+from analyses import figure_check, figures, landscape
 from analyses.datasets import Dataset
 from models.family import Param, ParamLayout
 
@@ -109,10 +109,7 @@ def test_fit_pictures_are_readable(family_name, k, priors, kind):
         test_figures.REFERENCE.setdefault("poisson", "newton")
     else:
         data = _data(family_name, k, 120, seed=k)
-    family, problems, estimates = _fit(family_name, data, priors)
-    first = priors[0]
-    idata = _fake_posterior(family, problems[first], estimates[f"find_map_{first}"].mean, k)
-    pic = pictures.picture(family, problems, estimates, {first: idata})
+    pic = fit_picture_data(family_name, data, priors, k)
     assert pic["kind"] == kind
     assert figure_check.problems(figures.fit_picture(pic)) == []
 

@@ -121,16 +121,22 @@ PICTURES = [
 ]
 
 
+def fit_picture_data(family_name, data, priors, k):
+    """The fit picture's data for ``data`` fitted under ``priors`` (find_MAP and the family's
+    references) with a fake posterior about the first prior's mode."""
+    family, problems, estimates = _fit(family_name, data, priors)
+    first = priors[0]
+    idata = _fake_posterior(family, problems[first], estimates[f"find_map_{first}"].mean, k)
+    return pictures.picture(family, problems, estimates, {first: idata})
+
+
 @pytest.mark.parametrize("family_name,k,priors,kind", PICTURES)
 def test_fit_picture_every_kind(family_name, k, priors, kind):
     """Each kind of picture has a curve per fit (every prior's mode, the posterior mean), says
     what it draws, and draws as a matplotlib figure."""
-    data = _data(family_name, k, 120, seed=k)
-    family, problems, estimates = _fit(family_name, data, priors)
-    first = priors[0]
-    idata = _fake_posterior(family, problems[first], estimates[f"find_map_{first}"].mean, k)
-    pic = pictures.picture(family, problems, estimates, {first: idata})
+    pic = fit_picture_data(family_name, _data(family_name, k, 120, seed=k), priors, k)
     assert pic["kind"] == kind
+    first = priors[0]
     modes = {picture_inputs.mode_label(p) for p in priors}
     if kind == "observed_vs_predicted":  # the posterior: predictive intervals at its mean
         assert set(pic["curves"]) == modes and f"({first} prior, NUTS)" in pic["interval"]["label"]
