@@ -9,17 +9,17 @@ STAMP  := $(VENV)/.installed
 setup: $(STAMP)
 
 # Re-install when pyproject.toml changes; idempotent otherwise.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
 reports: setup
-	$(BIN)/python -m analyses run --out reports --sweeps
+	$(BIN)/python -m nll_losses.analyses run --out reports --sweeps
 
 quick-reports: setup
-	$(BIN)/python -m analyses run --out reports --quick --sweeps
+	$(BIN)/python -m nll_losses.analyses run --out reports --quick --sweeps
 
 test: setup
 	$(BIN)/python -m pytest

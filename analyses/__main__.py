@@ -1,9 +1,9 @@
 import sys
 
-from analyses.threads import one_thread_per_process
+from nll_losses.analyses.threads import one_thread_per_process
 
 one_thread_per_process()  # before anything imports NumPy (analyses/threads.py)
 
-from analyses.cli import main  # noqa: E402
+from nll_losses.analyses.cli import main  # noqa: E402
 
 sys.exit(main(exiting=True))

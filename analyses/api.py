@@ -1,7 +1,7 @@
 """The Python API: the analysis of a user's data (``fit``) or of a built-in case (``run``) from a
 notebook or a script, with the command line's checks, numbers and report.
 
-    from analyses import fit, run
+    from nll_losses.analyses import fit, run
 
     result = fit("visits.csv", target="visits", quick=True)
     result.summary()        # every estimate: pandas DataFrame, one row per parameter
@@ -9,10 +9,10 @@ notebook or a script, with the command line's checks, numbers and report.
     result.posterior        # {prior: the NUTS posterior as an ArviZ DataTree}
     result.to_html("visits_report")   # the report folder `fit --out` writes
 
-``fit`` takes what ``python -m analyses fit`` takes, as keywords (``family_options`` for a
-family's own flags, e.g. ``{"hidden": 4}``); its arguments are checked by the same parser, so a
-bad one raises ``analyses.errors.InputError`` with the command line's one-line message.  The
-same seed gives the same numbers as the command line (seeds derive from the case's name: the
+``fit`` takes what ``python -m nll_losses.analyses fit`` takes, as keywords (``family_options`` for
+a family's own flags, e.g. ``{"hidden": 4}``); its arguments are checked by the same parser, so a
+bad one raises ``nll_losses.analyses.errors.InputError`` with the command line's one-line message.
+The same seed gives the same numbers as the command line (seeds derive from the case's name: the
 file's stem, "data" for a DataFrame; ``name`` only relabels the result).
 """
 
@@ -26,11 +26,11 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
-from analyses import app, preflight
-from analyses.cases import get_case
-from analyses.cli import build_parser, case_from_args, run_config
-from analyses.config import child_seed
-from analyses.errors import InputError
+from nll_losses.analyses import app, preflight
+from nll_losses.analyses.cases import get_case
+from nll_losses.analyses.cli import build_parser, case_from_args, run_config
+from nll_losses.analyses.config import child_seed
+from nll_losses.analyses.errors import InputError
 
 
 def fit(
@@ -56,7 +56,8 @@ def fit(
     quiet: bool = True,
     name: str | None = None,
 ) -> Result:
-    """Fit ``data`` (a CSV path or a pandas DataFrame) as ``python -m analyses fit`` does.
+    """Fit ``data`` (a CSV path or a pandas DataFrame) as ``python -m nll_losses.analyses fit``
+    does.
 
     A DataFrame is read as the CSV it writes (``DataFrame.to_csv(index=False)``: the same
     reading, checks and dummy coding as a file); ``name`` names it in the report (default
@@ -103,7 +104,7 @@ def fit(
             source="a pandas DataFrame",
             description=read.description.replace(f"from {path.name}", "from a pandas DataFrame"),
         )
-    from analyses.pipeline import run_case  # PyMC: now
+    from nll_losses.analyses.pipeline import run_case  # PyMC: now
 
     # seeds derive from the case's name (the file's stem, "data" for a DataFrame) as on the
     # command line; ``name`` only relabels the result
@@ -124,8 +125,8 @@ def run(
     tune: int | None = None,
     chains: int | None = None,
 ) -> Result:
-    """One built-in case (``python -m analyses list`` names them), as ``run CASE`` fits it:
-    the same seed gives the same numbers."""
+    """One built-in case (``python -m nll_losses.analyses list`` names them), as ``run CASE`` fits
+    it: the same seed gives the same numbers."""
     argv = ["run", *_switches(quick=quick, sweeps=sweeps)]
     argv += _values(seed=seed, draws=draws, tune=tune, chains=chains) + ["--", case]
     args = build_parser().parse_args(argv)
@@ -133,15 +134,15 @@ def run(
     cfg = run_config(args)
     built_in = get_case(case)
     data = built_in.load(child_seed(cfg.seed, case, "data"))
-    from analyses.pipeline import run_case  # PyMC: now
+    from nll_losses.analyses.pipeline import run_case  # PyMC: now
 
     sized = built_in.sized if cfg.sweeps else None
     return Result(_fitted(run_case, data, built_in.config, cfg, sized=sized))
 
 
 def _fitted(run_case, *args, **kw):
-    """``run_case`` with one BLAS / OpenMP thread, as ``python -m analyses`` runs it (the same
-    numbers to the last digit), the caller's thread settings restored afterwards."""
+    """``run_case`` with one BLAS / OpenMP thread, as ``python -m nll_losses.analyses`` runs it (the
+    same numbers to the last digit), the caller's thread settings restored afterwards."""
     with threadpool_limits(limits=1):
         return run_case(*args, **kw)
 
@@ -210,7 +211,7 @@ class Result:
         """Write the report folder (index.html, results.json, the posteriors) as ``fit --out``
         does: only into a new or empty folder or an earlier report of this project, atomically.
         Returns the page's path."""
-        from analyses.pipeline import write_case
+        from nll_losses.analyses.pipeline import write_case
 
         out = Path(folder)
         preflight.check_out(out, [out])
@@ -230,7 +231,7 @@ class Result:
     def _repr_html_(self) -> str:
         """A notebook's view: the case, the agreement pairs (each with its rows held) and the
         warnings; names from the data are escaped."""
-        from analyses.report import agreement_pairs
+        from nll_losses.analyses.report import agreement_pairs
 
         r = self.case_result
         e = html.escape

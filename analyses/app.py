@@ -12,25 +12,25 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from analyses import interrupts, preflight
-from analyses import workers as pool
-from analyses.cases import CASES, get_case
-from analyses.config import CaseConfig, RunConfig, child_seed
-from analyses.errors import InputError
-from analyses.interrupts import stage
-from analyses.outputs import (
+from nll_losses.analyses import interrupts, preflight
+from nll_losses.analyses import workers as pool
+from nll_losses.analyses.cases import CASES, get_case
+from nll_losses.analyses.config import CaseConfig, RunConfig, child_seed
+from nll_losses.analyses.errors import InputError
+from nll_losses.analyses.interrupts import stage
+from nll_losses.analyses.outputs import (
     GENERATOR,
     report_problem,
     sweep_stale,
     sweep_stale_files,
     write_file_atomically,
 )
-from analyses.problems import make_problem
-from analyses.profile import table
-from analyses.progress import Progress, say
-from analyses.user_data import load_csv
-from models import FAMILIES, get_family
-from models.cost import nuts_note
+from nll_losses.analyses.problems import make_problem
+from nll_losses.analyses.profile import table
+from nll_losses.analyses.progress import Progress, say
+from nll_losses.analyses.user_data import load_csv
+from nll_losses.models import FAMILIES, get_family
+from nll_losses.models.cost import nuts_note
 
 
 def run_cases(
@@ -63,7 +63,7 @@ def run_cases(
             written: dict[str, float] = {}  # seconds per part of writing the report
 
             def write(r, folder, rendered=rendered, written=written):
-                from analyses.pipeline import write_case  # not before the workers start
+                from nll_losses.analyses.pipeline import write_case  # not before the workers start
 
                 written.update(write_case(r, folder, rendered))
 
@@ -94,8 +94,8 @@ def _fitted(cases, cfg: RunConfig, workers: int, quiet: bool, progress):
                 pool.rewarn(caught)
                 yield name, result, rendered, {"fit": info["fit"]}
         return
-    from analyses.estimators import ModelCache
-    from analyses.pipeline import run_case
+    from nll_losses.analyses.estimators import ModelCache
+    from nll_losses.analyses.pipeline import run_case
 
     cache = ModelCache()
     for case in cases:
@@ -141,7 +141,7 @@ def fit_csv(
     preflight.check_out(out, [out], data=path)
     check_out_dir(out)
     data, case = read_user_data(path, case, target, features, cfg, quiet, formula, dropna)
-    from analyses.pipeline import run_case, write_case  # xarray, PyMC: now
+    from nll_losses.analyses.pipeline import run_case, write_case  # xarray, PyMC: now
 
     with writing_folders([out]), Progress(False if quiet else None) as progress:
         stage("fitting")
@@ -345,7 +345,7 @@ CASE_ORDER = {name: i for i, name in enumerate(CASES)}  # the index tells them i
 def _write_index(out: Path) -> None:
     """Index every case folder under ``out`` that holds a results.json, with its thumbnail.png
     embedded (the index stays one self-contained file)."""
-    from analyses.report import agreement_pairs, render_index
+    from nll_losses.analyses.report import agreement_pairs, render_index
 
     entries = []
     for res in sorted(out.glob("*/results.json")):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from analyses import datasets
-from analyses.config import CaseConfig
-from analyses.errors import InputError
-from models.families.categorical.spec import CategoricalOptions
-from models.families.poisson.spec import PoissonOptions
-from models.family import Settings
+from nll_losses.analyses import datasets
+from nll_losses.analyses.config import CaseConfig
+from nll_losses.analyses.errors import InputError
+from nll_losses.models.families.categorical.spec import CategoricalOptions
+from nll_losses.models.families.poisson.spec import PoissonOptions
+from nll_losses.models.family import Settings
 
 
 @dataclass(frozen=True)

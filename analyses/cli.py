@@ -1,4 +1,5 @@
-"""Command line: ``python -m analyses {list, run, fit}``.  Thin: parse into config, call ``main``.
+"""Command line: ``python -m nll_losses.analyses {list, run, fit}``.  Thin: parse into config, call
+``main``.
 
 Exit codes: 0 all estimators ran and every agreement row is within tolerance; 1 the report was
 written but an estimator failed or a row is outside tolerance (the report says which);
@@ -14,15 +15,15 @@ import sys
 import warnings
 from pathlib import Path
 
-from analyses import interrupts, preflight
-from analyses.app import fit_csv, run_cases
-from analyses.cases import CASES
-from analyses.config import CaseConfig, RunConfig
-from analyses.errors import InputError
-from analyses.workers import default_workers
-from models import FAMILIES
-from models.family import Settings
-from models.options import Flag
+from nll_losses.analyses import interrupts, preflight
+from nll_losses.analyses.app import fit_csv, run_cases
+from nll_losses.analyses.cases import CASES
+from nll_losses.analyses.config import CaseConfig, RunConfig
+from nll_losses.analyses.errors import InputError
+from nll_losses.analyses.workers import default_workers
+from nll_losses.models import FAMILIES
+from nll_losses.models.family import Settings
+from nll_losses.models.options import Flag
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
-        prog="python -m analyses",
+        prog="python -m nll_losses.analyses",
         description="Deep-learning losses as likelihoods: MLE/MAP/NUTS vs closed forms.",
     )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -202,8 +203,8 @@ def _csv_list(text):
 def main(argv: list[str] | None = None, exiting: bool = False) -> int:
     """Run the command; Python warnings are held until it ends, then shown when a report was
     written (exit 0 or 1) and dropped when the run ends with its one line (exit 2, 130, 143).
-    ``exiting`` (``python -m analyses``): the process ends next, and a signal arriving after
-    the run is over is ignored rather than interrupting the interpreter's shutdown."""
+    ``exiting`` (``python -m nll_losses.analyses``): the process ends next, and a signal arriving
+    after the run is over is ignored rather than interrupting the interpreter's shutdown."""
     with warnings.catch_warnings(record=True) as caught:
         code = _main(argv, exiting)
     if code in (0, 1):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from analyses import tolerances as tol
-from analyses.results import AgreementRow, Estimate
-from models.family import ParamLayout
-from models.pairs import Pair
+from nll_losses.analyses import tolerances as tol
+from nll_losses.analyses.results import AgreementRow, Estimate
+from nll_losses.models.family import ParamLayout
+from nll_losses.models.pairs import Pair
 
 __all__ = ["Pair", "agreement", "check", "ledger_rows", "tier_tolerance"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from models.family import Settings
+from nll_losses.models.family import Settings
 
 
 @dataclass(frozen=True)

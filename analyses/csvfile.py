@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from analyses.errors import InputError
+from nll_losses.analyses.errors import InputError
 
 # Cells read as missing, compared after stripping spaces and lower-casing (models.family).
-from models.targets import MISSING
+from nll_losses.models.targets import MISSING
 
 # The memory a file needs, estimated before reading it: BYTES_PER_CELL for the numbers
 # (benchmarks/bench_csv.py measures about 24 bytes a cell for load_csv on all-numeric files,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import softmax
 
-from models.families.categorical.spec import class_info
+from nll_losses.models.families.categorical.spec import class_info
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def synthetic_normal(seed: int | np.random.Generator, n: int = 48) -> Dataset:
         description=f"Simulated: 6 distinct x values with about {n // 6} replicates each and a "
         "continuous z; y = 1.5 + 2.0·x − 0.7·z + N(0, 0.5²).",
         truth=truth,
-        source="analyses.datasets.synthetic_normal",
+        source="nll_losses.analyses.datasets.synthetic_normal",
     )
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyses import csvfile
-from analyses.errors import InputError
+from nll_losses.analyses import csvfile
+from nll_losses.analyses.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import xarray as xr  # noqa: TID253
 
-from analyses import interrupts, thinning
-from analyses.config import child_seed
-from analyses.results import Estimate
-from analyses.sampling import compile_nutpie_route
-from models.family import Built, Problem, Unavailable
+from nll_losses.analyses import interrupts, thinning
+from nll_losses.analyses.config import child_seed
+from nll_losses.analyses.results import Estimate
+from nll_losses.analyses.sampling import compile_nutpie_route
+from nll_losses.models.family import Built, Problem, Unavailable
 
 PPC_DRAWS = 400  # posterior predictive replicates kept per fit
 

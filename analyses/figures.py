@@ -17,14 +17,14 @@ import matplotlib.pyplot as plt  # noqa: E402, TID253
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402, TID253
 
-from analyses.fit_figures import (  # noqa: E402, F401, TID253
+from nll_losses.analyses.fit_figures import (  # noqa: E402, F401, TID253
     CHAR_PT,
     class_ticks,
     decision_regions,
     fit_picture,
     loss_landscape,
 )
-from analyses.sweep_figures import prior_sweep, sample_size_sweep  # noqa: E402, F401
+from nll_losses.analyses.sweep_figures import prior_sweep, sample_size_sweep  # noqa: E402, F401
 
 REF_STYLES = [("C3", "-"), ("C2", "--"), ("k", ":"), ("C4", "-.")]  # in reference order
 MAX_PAIR = 5

@@ -17,18 +17,18 @@ import numpy as np
 import xarray as xr  # noqa: TID253
 from scipy import optimize
 
-from analyses import tolerances
-from analyses.config import child_seed
-from analyses.estimators import Context, ModelCache, python_mode  # noqa: TID253
-from analyses.map_functions import (  # noqa: TID253
+from nll_losses.analyses import tolerances
+from nll_losses.analyses.config import child_seed
+from nll_losses.analyses.estimators import Context, ModelCache, python_mode  # noqa: TID253
+from nll_losses.analyses.map_functions import (  # noqa: TID253
     compile_hessian,
     compiled_functions,
     jittered_start,
     log_density,
     point_map,
 )
-from analyses.results import Estimate
-from models.family import Built, Start, Support
+from nll_losses.analyses.results import Estimate
+from nll_losses.models.family import Built, Start, Support
 
 
 # ------------------------------------------------------------------------------ find_MAP

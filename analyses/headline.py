@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from analyses.pairs import LEDGER_NOTE, agreement_pairs
-from analyses.results import CaseResult
-from models import get_family
+from nll_losses.analyses.pairs import LEDGER_NOTE, agreement_pairs
+from nll_losses.analyses.results import CaseResult
+from nll_losses.models import get_family
 
 # the estimators every family fits with PyMC, in words; a family's references bring their own
 PYMC_WORDS = {

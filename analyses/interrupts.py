@@ -29,7 +29,7 @@ import threading
 import time
 from pathlib import Path
 
-from analyses.errors import InputError
+from nll_losses.analyses.errors import InputError
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

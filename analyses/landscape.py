@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analyses.picture_inputs import FLAT, mode_label
+from nll_losses.analyses.picture_inputs import FLAT, mode_label
 
 # points per axis of the loss landscape (scikit-learn's log_loss costs ~1-10 ms a call)
 LANDSCAPE_GRID = 31

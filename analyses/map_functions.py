@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analyses.estimators import ModelCache, python_mode  # noqa: TID253
-from models.family import Start
+from nll_losses.analyses.estimators import ModelCache, python_mode  # noqa: TID253
+from nll_losses.models.family import Start
 
 JITTER_RETRIES = 10  # pm.find_MAP's jitter_max_retries
 

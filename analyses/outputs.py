@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from analyses import interrupts
+from nll_losses.analyses import interrupts
 
 Content = bytes | str | Callable[[Path], None]
 

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from analyses.results import AgreementRow
+from nll_losses.analyses.results import AgreementRow
 
 LEDGER_NOTE = "loss ledger"  # the note of the loss-ledger rows (analyses.pipeline)
 

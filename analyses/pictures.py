@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analyses import thinning
-from analyses.picture_inputs import FLAT, first_posterior, mode_fits
+from nll_losses.analyses import thinning
+from nll_losses.analyses.picture_inputs import FLAT, first_posterior, mode_fits
 
 INTERVAL = 0.89  # credible / predictive intervals (McElreath's default: not a test level)
 NOISE_ROWS = 25  # replicated rows whose noise is reused per draw for the predictive band

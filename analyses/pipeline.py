@@ -11,17 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-from analyses import estimators as E  # noqa: TID253
-from analyses import landscape, outputs, pictures, tolerances
-from analyses.compare import agreement, ledger_rows
-from analyses.config import CaseConfig, RunConfig, child_seed
-from analyses.datasets import Dataset
-from analyses.find_map import find_map  # noqa: TID253
-from analyses.problems import make_problem
-from analyses.progress import say
-from analyses.results import AgreementRow, CaseResult, Estimate
-from analyses.translate import verify as verify_translations
-from models import get_family
+from nll_losses.analyses import estimators as E  # noqa: TID253
+from nll_losses.analyses import landscape, outputs, pictures, tolerances
+from nll_losses.analyses.compare import agreement, ledger_rows
+from nll_losses.analyses.config import CaseConfig, RunConfig, child_seed
+from nll_losses.analyses.datasets import Dataset
+from nll_losses.analyses.find_map import find_map  # noqa: TID253
+from nll_losses.analyses.problems import make_problem
+from nll_losses.analyses.progress import say
+from nll_losses.analyses.results import AgreementRow, CaseResult, Estimate
+from nll_losses.analyses.translate import verify as verify_translations
+from nll_losses.models import get_family
 
 PACKAGES = (
     "pymc",
@@ -203,7 +203,7 @@ def run_case(
         translation=translation,
     )
     if cfg.sweeps:
-        from analyses.sweeps import sweep_warnings
+        from nll_losses.analyses.sweeps import sweep_warnings
 
         t0, compiled = time.perf_counter(), cache.compile_seconds
         say(progress, f"{case.name} · sweeps")
@@ -224,7 +224,7 @@ def run_case(
 def _sweeps(data, case, cfg, cache, sized, progress, estimates, problems) -> dict:
     """The case's sweeps; the MLE of the main fit (find_MAP, flat) marks the τ → ∞ limit,
     re-expressed in the swept prior's parameters (``Family.reexpress``)."""
-    from analyses import sweeps
+    from nll_losses.analyses import sweeps
 
     out = {}
     mle = estimates.get("find_map_flat")
@@ -391,7 +391,7 @@ def render_case(result: CaseResult) -> tuple[dict[str, str | bytes], dict[str, f
     """The report's page and thumbnail (its figures drawn): ``({"index.html": ...,
     "thumbnail.png": ...}, seconds per part)``; what ``write_case`` writes besides the
     posteriors and results.json.  Picklable, so a worker process can draw them."""
-    from analyses import figures, report
+    from nll_losses.analyses import figures, report
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

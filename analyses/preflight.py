@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from analyses.errors import InputError
+from nll_losses.analyses.errors import InputError
 
 SEED_MAX = 2**32 - 1  # numpy SeedSequence / nutpie take unsigned 32-bit seeds
 # The sampler keeps draws x chains x parameters values in memory and nutpie runs chains one

@@ -4,8 +4,8 @@ problems here)."""
 
 from __future__ import annotations
 
-from analyses.datasets import Dataset
-from models.family import Problem, new_problem
+from nll_losses.analyses.datasets import Dataset
+from nll_losses.models.family import Problem, new_problem
 
 
 def make_problem(family, data: Dataset, settings, prior: str) -> Problem:

@@ -7,7 +7,7 @@ import math
 
 import jinja2  # noqa: TID253
 
-from analyses import (
+from nll_losses.analyses import (
     figure_check,
     figures,  # noqa: TID253
     headline,
@@ -15,13 +15,13 @@ from analyses import (
     page_warnings,
     thinning,
 )
-from analyses.pairs import LEDGER_NOTE, agreement_pairs  # noqa: F401 -- used by tests
-from analyses.results import CaseResult
-from analyses.tolerances import TIERS
-from models import FAMILIES, get_family
+from nll_losses.analyses.pairs import LEDGER_NOTE, agreement_pairs  # noqa: F401 -- used by tests
+from nll_losses.analyses.results import CaseResult
+from nll_losses.analyses.tolerances import TIERS
+from nll_losses.models import FAMILIES, get_family
 
 _ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("analyses", "templates"),
+    loader=jinja2.PackageLoader("nll_losses.analyses", "templates"),
     autoescape=jinja2.select_autoescape(["html"], default=True),
     undefined=jinja2.StrictUndefined,
 )

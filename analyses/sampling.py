@@ -183,7 +183,7 @@ def _cfunc_model(
 ):
     from nutpie.compile_pymc import _prepare_dims_and_coords
 
-    from analyses.cfunc import CFuncModel, expand_cfunc, logp_cfunc
+    from nll_losses.analyses.cfunc import CFuncModel, expand_cfunc, logp_cfunc
 
     data = {}
     for name, var in shared.items():

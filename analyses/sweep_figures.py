@@ -133,7 +133,7 @@ def prior_sweep(data: dict):
     if data.get("mle"):
         styles.append(Line2D([], [], color="k", ls="--", lw=0.8, label="MLE"))
     styles.append(Line2D([], [], color="0.4", lw=0.8, label=f"case's {data['symbol']}"))
-    from analyses.fit_figures import legend_fit
+    from nll_losses.analyses.fit_figures import legend_fit
 
     labels, ncol = legend_fit([h.get_label() for h in styles], PANEL_WIDTH_IN, len(styles))
     fig.legend(styles, labels, loc="outside lower center", ncol=ncol)

@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from analyses import estimators as E  # noqa: TID253
-from analyses import reweight as R
-from analyses.config import child_seed
+from nll_losses.analyses import estimators as E  # noqa: TID253
+from nll_losses.analyses import reweight as R
+from nll_losses.analyses.config import child_seed
 
 # an anchor's draws are reweighted only if NUTS had no divergence and R̂ ≤ 1.01 for what the
 # sweep shows and for the log prior (Vehtari et al. 2021's threshold, as estimators.nuts uses)

@@ -23,19 +23,19 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from analyses import estimators as E  # noqa: TID253
-from analyses import reweight as R
-from analyses.config import CaseConfig, RunConfig, child_seed
-from analyses.datasets import Dataset
-from analyses.find_map import find_map  # noqa: TID253
-from analyses.problems import make_problem
-from analyses.sweep_posterior import (  # noqa: TID253
+from nll_losses.analyses import estimators as E  # noqa: TID253
+from nll_losses.analyses import reweight as R
+from nll_losses.analyses.config import CaseConfig, RunConfig, child_seed
+from nll_losses.analyses.datasets import Dataset
+from nll_losses.analyses.find_map import find_map  # noqa: TID253
+from nll_losses.analyses.problems import make_problem
+from nll_losses.analyses.sweep_posterior import (  # noqa: TID253
     LAPLACE_METHOD,
     LOW_RANK_TARGET_ACCEPT,
     Anchored,
     laplace_or_nuts,
 )
-from models import get_family
+from nll_losses.models import get_family
 
 TAU_UNITS = np.logspace(-3, 3, 21)  # the grid, in units of the case's τ (α − 1 for α)
 N_MAX = 3000

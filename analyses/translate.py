@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import math
 
-from analyses.compare import check
-from models.family import Unavailable
+from nll_losses.analyses.compare import check
+from nll_losses.models.family import Unavailable
 
 KEYS = (
     "id",

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from analyses import csvfile, design
-from analyses.datasets import DEFAULT_FAMILY, Dataset
-from analyses.errors import InputError
-from models import FAMILIES, get_family
-from models.targets import TargetValues
+from nll_losses.analyses import csvfile, design
+from nll_losses.analyses.datasets import DEFAULT_FAMILY, Dataset
+from nll_losses.analyses.errors import InputError
+from nll_losses.models import FAMILIES, get_family
+from nll_losses.models.targets import TargetValues
 
 # A text feature column with more different values than this is refused by the default coding
 # (an identifier or free text, not a category); a --formula may still use it.

@@ -31,11 +31,11 @@ import warnings
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from analyses import interrupts
-from analyses.cases import get_case
-from analyses.config import child_seed
-from analyses.interrupts import stage
-from analyses.progress import QueueStatus, drain, say
+from nll_losses.analyses import interrupts
+from nll_losses.analyses.cases import get_case
+from nll_losses.analyses.config import child_seed
+from nll_losses.analyses.interrupts import stage
+from nll_losses.analyses.progress import QueueStatus, drain, say
 
 # Wall seconds per case of a warm ``run --sweeps --quick`` (README's profile, 2026-11-30;
 # iris and softmax_synthetic are also the longest at full settings): only the order matters,
@@ -83,8 +83,8 @@ def _start_worker(queue=None) -> None:
 def _fit(name: str, cfg, quiet: bool):
     """In a worker: the case's result and its drawn page, with the Python warnings raised."""
     global _cache
-    from analyses.estimators import ModelCache
-    from analyses.pipeline import render_case, run_case
+    from nll_losses.analyses.estimators import ModelCache
+    from nll_losses.analyses.pipeline import render_case, run_case
 
     if _cache is None:
         _cache = ModelCache()

@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def _models(cases, method):
     """(case, prior, PyMC model) for every case and prior where ``method`` runs."""
     sys.path.insert(0, str(ROOT))
-    from analyses.cases import CASES
-    from analyses.config import child_seed
-    from analyses.problems import make_problem
-    from models import get_family
+    from nll_losses.analyses.cases import CASES
+    from nll_losses.analyses.config import child_seed
+    from nll_losses.analyses.problems import make_problem
+    from nll_losses.models import get_family
 
     for name in cases:
         case = CASES[name]
@@ -47,7 +47,7 @@ def _models(cases, method):
 def find_map_times(cases, backend) -> list:
     import pymc as pm
 
-    from analyses.estimators import configure_pytensor
+    from nll_losses.analyses.estimators import configure_pytensor
 
     configure_pytensor()
     rows = []
@@ -70,8 +70,8 @@ def find_map_times(cases, backend) -> list:
 def nutpie_times(cases, route) -> list:
     import nutpie
 
-    from analyses.estimators import configure_pytensor
-    from analyses.sampling import compile_nutpie
+    from nll_losses.analyses.estimators import configure_pytensor
+    from nll_losses.analyses.sampling import compile_nutpie
 
     configure_pytensor()
     rows = []

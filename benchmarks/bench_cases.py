@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def one_run(out: Path, quick: bool, families: list[str]) -> dict:
     sys.path.insert(0, str(ROOT))
     t0 = time.perf_counter()
-    from analyses.cases import CASES
-    from analyses.config import RunConfig, child_seed
-    from analyses.estimators import ModelCache
-    from analyses.pipeline import run_case, write_case
+    from nll_losses.analyses.cases import CASES
+    from nll_losses.analyses.config import RunConfig, child_seed
+    from nll_losses.analyses.estimators import ModelCache
+    from nll_losses.analyses.pipeline import run_case, write_case
 
     t_import = time.perf_counter() - t0
     cfg = RunConfig(seed=0)

@@ -25,7 +25,7 @@ CHILD = """
 import resource, sys, time
 import numpy as np
 t0 = time.perf_counter()
-from analyses.user_data import load_csv
+from nll_losses.analyses.user_data import load_csv
 t1 = time.perf_counter()
 c1 = time.process_time()
 d = load_csv(sys.argv[1], 'y', family=None)

@@ -39,10 +39,10 @@ NUTS = dict(draws=300, tune=300, chains=2, cores=1, seed=3, progress_bar=False)
 
 def _models(cases, priors):
     sys.path.insert(0, str(ROOT))
-    from analyses.cases import CASES as ALL
-    from analyses.config import child_seed
-    from analyses.problems import make_problem
-    from models import get_family
+    from nll_losses.analyses.cases import CASES as ALL
+    from nll_losses.analyses.config import child_seed
+    from nll_losses.analyses.problems import make_problem
+    from nll_losses.models import get_family
 
     for name in cases:
         case = ALL[name]
@@ -63,8 +63,8 @@ def one_process(route: str, cases, priors) -> list:
     import numpy as np
     import nutpie
 
-    from analyses.estimators import configure_pytensor
-    from analyses.sampling import compile_nutpie
+    from nll_losses.analyses.estimators import configure_pytensor
+    from nll_losses.analyses.sampling import compile_nutpie
 
     configure_pytensor()
     rows = []

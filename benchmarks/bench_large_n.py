@@ -37,8 +37,8 @@ def dataset(family: str, n: int, p: int, seed: int = 0):
     """A seeded dataset of the family with n rows and p standard-normal features."""
     import numpy as np
 
-    from analyses.datasets import Dataset
-    from models import get_family
+    from nll_losses.analyses.datasets import Dataset
+    from nll_losses.models import get_family
 
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, p))
@@ -92,9 +92,9 @@ def du(path: Path) -> int:
 def child_fit(spec: str, quick: bool) -> dict:
     """One ``fit`` run in this process; returns its figures."""
     sys.path.insert(0, str(ROOT))
-    from analyses.config import CaseConfig, RunConfig
-    from analyses.pipeline import run_case, write_case
-    from models.family import Settings
+    from nll_losses.analyses.config import CaseConfig, RunConfig
+    from nll_losses.analyses.pipeline import run_case, write_case
+    from nll_losses.models.family import Settings
 
     family, n, p = spec.split(":")
     t0 = time.perf_counter()
@@ -142,8 +142,8 @@ def child_csv(spec: str) -> dict:
     sys.path.insert(0, str(ROOT))
     import numpy as np
 
-    from analyses.user_data import load_csv
-    from models import get_family
+    from nll_losses.analyses.user_data import load_csv
+    from nll_losses.models import get_family
 
     family, n, p = spec.split(":")
     data, names = dataset(family, int(n), int(p))

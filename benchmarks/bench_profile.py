@@ -6,9 +6,9 @@
     python benchmarks/bench_profile.py --workers 2         # the run with two worker processes
     python benchmarks/bench_profile.py --readme            # also replace README's profile table
 
-Each run is ``python -m analyses run --sweeps --profile`` in a subprocess (analyses/profile.py
-says what each column holds).  With one worker the per-case columns add up to the run's wall
-time; with more they overlap.  Prints figures only; it asserts nothing.
+Each run is ``python -m nll_losses.analyses run --sweeps --profile`` in a subprocess
+(analyses/profile.py says what each column holds).  With one worker the per-case columns add up to
+the run's wall time; with more they overlap.  Prints figures only; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def one_run(caches: Path, out: Path, args, workers=None) -> tuple[dict, str, flo
         NUMBA_CACHE_DIR=f"{caches}/numba",
         PYTHONPATH=str(ROOT),
     )
-    cmd = [sys.executable, "-m", "analyses", "run", *args.cases, "--sweeps", "--profile"]
+    cmd = [sys.executable, "-m", "nll_losses.analyses", "run", *args.cases, "--sweeps", "--profile"]
     cmd += ["--quiet", "--workers", str(workers or args.workers), "--out", str(out)]
     cmd += ["--quick"] if args.quick else []
     t0 = time.perf_counter()
@@ -102,7 +102,7 @@ def main() -> None:
     )
     load = os.getloadavg()[0]
     notes = [
-        f"`python -m analyses {settings}`, {time.strftime('%Y-%m-%d')}, "
+        f"`python -m nll_losses.analyses {settings}`, {time.strftime('%Y-%m-%d')}, "
         f"{len(os.sched_getaffinity(0))} cores, load average {load:.1f} at the end. "
         f"Cold: {cold_note[len('Whole run: ') :]} Warm: {warm_note[len('Whole run: ') :]}",
     ]

@@ -55,10 +55,10 @@ def _importance(data, case, cfg, cache) -> list[dict] | None:
     """The other candidate, where the family has it (Bernoulli's ``importance`` reference:
     self-normalised importance sampling from a multivariate t(5) at the Newton mode, with no
     MCMC): per grid point its estimate, ESS and seconds (None: the family has none)."""
-    from analyses import estimators as E
-    from analyses.config import child_seed
-    from analyses.problems import make_problem
-    from models import get_family
+    from nll_losses.analyses import estimators as E
+    from nll_losses.analyses.config import child_seed
+    from nll_losses.analyses.problems import make_problem
+    from nll_losses.models import get_family
 
     family = get_family(case.family)
     if "importance" not in family.references():
@@ -82,7 +82,7 @@ def _importance(data, case, cfg, cache) -> list[dict] | None:
 
 
 def sweeps_units(cfg):
-    from analyses.sweeps import SweepConfig
+    from nll_losses.analyses.sweeps import SweepConfig
 
     return SweepConfig.for_run(cfg).tau_units
 
@@ -92,11 +92,11 @@ def main() -> None:
     ap.add_argument("cases", nargs="*", default=list(CASES))
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
-    from analyses import sweeps
-    from analyses.cases import get_case
-    from analyses.config import RunConfig, child_seed
-    from analyses.estimators import ModelCache
-    from analyses.pipeline import run_case
+    from nll_losses.analyses import sweeps
+    from nll_losses.analyses.cases import get_case
+    from nll_losses.analyses.config import RunConfig, child_seed
+    from nll_losses.analyses.estimators import ModelCache
+    from nll_losses.analyses.pipeline import run_case
 
     print(f"load average before: {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})")
     cache = ModelCache()

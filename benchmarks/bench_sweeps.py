@@ -27,11 +27,11 @@ def main() -> None:
     ap.add_argument("cases", nargs="*", default=list(CASES))
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
-    from analyses import sweeps
-    from analyses.cases import get_case
-    from analyses.config import RunConfig, child_seed
-    from analyses.estimators import ModelCache
-    from analyses.pipeline import run_case
+    from nll_losses.analyses import sweeps
+    from nll_losses.analyses.cases import get_case
+    from nll_losses.analyses.config import RunConfig, child_seed
+    from nll_losses.analyses.estimators import ModelCache
+    from nll_losses.analyses.pipeline import run_case
 
     cfg = RunConfig(seed=0)
     cfg = cfg.quick() if args.quick else cfg

@@ -10,7 +10,7 @@ exposing ``FAMILY`` (an object satisfying ``models.family.Family``); ``FAMILIES`
 name to it, so adding a family is one folder plus one line here.
 """
 
-from models.families import bernoulli, categorical, normal, poisson
+from nll_losses.models.families import bernoulli, categorical, normal, poisson
 
 FAMILIES = {
     f.name: f for f in (normal.FAMILY, bernoulli.FAMILY, categorical.FAMILY, poisson.FAMILY)

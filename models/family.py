@@ -22,9 +22,9 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-from models.observation import Observation
-from models.pairs import Pair
-from models.targets import Claim, TargetValues
+from nll_losses.models.observation import Observation
+from nll_losses.models.pairs import Pair
+from nll_losses.models.targets import Claim, TargetValues
 
 # The estimators PyMC provides for every family (run generically by analyses.estimators);
 # everything else a family offers is a Reference it declares itself.

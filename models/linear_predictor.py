@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.family import Problem, Start, basis_laplace, same_parametrisation, tau_sweep
-from models.numerics import linalg as la
+from nll_losses.models.family import Problem, Start, basis_laplace, same_parametrisation, tau_sweep
+from nll_losses.models.numerics import linalg as la
 
 
 def basis_data(

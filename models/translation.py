@@ -40,9 +40,9 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import minimize
 
-from models.family import Problem
-from models.numerics import linalg as la
-from models.priors import Gaussian
+from nll_losses.models.family import Problem
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.priors import Gaussian
 
 SKLEARN = "scikit-learn"
 STATSMODELS = "statsmodels"

@@ -4,9 +4,9 @@ The cold-start runs (tests/analyses/test_cold_start.py) take the second core for
 session (about 300 s of 590 s on the CI machine's two cores) and leave it idle for the
 rest.  A test marked ``@pytest.mark.background("name")`` has its run (the module's
 ``BACKGROUND["name"]``: a function that writes its inputs into a given folder and returns the
-command line: a list, the arguments after ``python -m analyses`` run from the repository's
-root, or a :class:`Command`, any arguments after the interpreter with its own working folder
-and environment) started by conftest.py when collection ends, one after another after the
+command line: a list, the arguments after ``python -m nll_losses.analyses`` run from the
+repository's root, or a :class:`Command`, any arguments after the interpreter with its own working
+folder and environment) started by conftest.py when collection ends, one after another after the
 cold-start runs, and comes after the other tests (conftest.py sorts it there), which it then
 waits for with the ``background`` fixture: the same run and the same checks, on the core the
 session left idle.  A test run on its own (no cold start selected) starts its runs at once; a
@@ -42,7 +42,8 @@ class Command:
     env: dict[str, str] = field(default_factory=dict)
 
 
-# name -> f(folder) -> the analyses command line (after ``python -m analyses``), or a Command
+# name -> f(folder) -> the analyses command line (after ``python -m nll_losses.analyses``), or a
+# Command
 Job = Callable[[Path], "list | Command"]
 
 
@@ -123,7 +124,7 @@ class Lane:
         folder.mkdir()
         command = job(folder)
         if not isinstance(command, Command):
-            command = Command(["-m", "analyses", *command])
+            command = Command(["-m", "nll_losses.analyses", *command])
         args = [sys.executable, *map(str, command.argv)]
         return self.runner.run(args, TIMEOUT, command.cwd, command.env), folder
 

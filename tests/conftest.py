@@ -20,10 +20,23 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/reference.py, tests/tolerances.py
 
-from analyses.threads import one_thread_per_process  # noqa: E402
+import nll_losses.analyses  # noqa: E402
+from nll_losses.analyses.threads import one_thread_per_process  # noqa: E402
 
-# one BLAS / OpenMP thread in this process and its subprocesses, as ``python -m analyses``
-# (analyses/threads.py): the session runs beside its background runs on two cores
+ROOT = Path(__file__).resolve().parents[1]
+# nll_losses is found through its install (setup.py maps it to a checkout's root): tests of this
+# checkout run against another one's code when that one was installed last
+_INSTALLED = Path(nll_losses.analyses.__file__).resolve().parents[1]
+if _INSTALLED != ROOT:
+    pytest.exit(
+        f"nll_losses is installed from {_INSTALLED}, not from this checkout ({ROOT}): "
+        "run `make setup` here",
+        returncode=2,
+    )
+
+# one BLAS / OpenMP thread in this process and its subprocesses, as ``python -m
+# nll_losses.analyses`` (analyses/threads.py): the session runs beside its background runs on two
+# cores
 one_thread_per_process()
 
 # the user's PyTensor flags, less any compile folder (ours replace it)
@@ -101,6 +114,6 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture(scope="session")
 def model_cache():
-    from analyses.estimators import ModelCache
+    from nll_losses.analyses.estimators import ModelCache
 
     return ModelCache()

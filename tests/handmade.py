@@ -4,7 +4,7 @@ tests/analyses/test_browser.py: a feature name that is an HTML script, a layout 
 
 import numpy as np
 
-from models.family import Param, ParamLayout
+from nll_losses.models.family import Param, ParamLayout
 
 EVIL = "<script>alert(1)</script>"
 FEATS = [EVIL, "z"]

@@ -1,8 +1,8 @@
 """The family's declared (estimator x prior) matrix, checked against the estimates a run
 produced (``Estimate`` objects in-process, or the dicts of results.json)."""
 
-from analyses.problems import make_problem
-from models import get_family
+from nll_losses.analyses.problems import make_problem
+from nll_losses.models import get_family
 
 
 def _get(est, field):

@@ -9,8 +9,8 @@ import functools
 
 import numpy as np
 
-from models import FAMILIES
-from models.family import Problem, Settings, new_problem
+from nll_losses.models import FAMILIES
+from nll_losses.models.family import Problem, Settings, new_problem
 
 N = 30
 FEATURES = ("x1", "x2")  # not "a"/"b": those are candidate class labels below

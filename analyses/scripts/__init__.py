@@ -1,9 +1,9 @@
 """One short script per claim, to read, run and change; each uses only the public APIs of PyMC,
 ArviZ, scikit-learn and statsmodels (none of this project's internals), so it can be copied out:
 
-    python -m analyses.scripts.mse_is_gaussian_nll
-    python -m analyses.scripts.bce_is_bernoulli_nll
-    python -m analyses.scripts.cross_entropy_is_categorical_nll
+    python -m nll_losses.analyses.scripts.mse_is_gaussian_nll
+    python -m nll_losses.analyses.scripts.bce_is_bernoulli_nll
+    python -m nll_losses.analyses.scripts.cross_entropy_is_categorical_nll
 
 Each builds the PyMC model, finds its mode with flat priors (maximum likelihood) and with a
 N(0, τ²) prior on the weights (MAP), samples the latter with NUTS, compares them with the

@@ -1,6 +1,6 @@
 """Binary cross-entropy is the Bernoulli negative log-likelihood; weight decay is a Gaussian prior.
 
-    python -m analyses.scripts.bce_is_bernoulli_nll [--n 200] [--tau 0.5] [--draws 1000]
+    python -m nll_losses.analyses.scripts.bce_is_bernoulli_nll [--n 200] [--tau 0.5] [--draws 1000]
 
 Flat priors: find_MAP is the MLE (statsmodels Logit).  w ~ N(0, τ²) with a flat intercept:
 find_MAP is LogisticRegression(C = τ²).  At any (b, w): NLL = n · log_loss(y, sigmoid(z))."""

@@ -1,7 +1,8 @@
 """Cross-entropy is the categorical negative log-likelihood (softmax regression), and minimising
 it is minimising KL(data ‖ model).
 
-    python -m analyses.scripts.cross_entropy_is_categorical_nll [--n 300] [--tau 1] [--draws 1000]
+    python -m nll_losses.analyses.scripts.cross_entropy_is_categorical_nll [--n 300] [--tau 1]
+    [--draws 1000]
 
 Flat priors fix the baseline class's logits at 0: find_MAP is the MLE (statsmodels MNLogit).
 N(0, τ²) on all K weight vectors: find_MAP is LogisticRegression(C = τ²).  At any logits:

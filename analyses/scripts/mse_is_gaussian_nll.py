@@ -1,6 +1,6 @@
 """MSE is the Gaussian negative log-likelihood; weight decay is a Gaussian prior (ridge).
 
-    python -m analyses.scripts.mse_is_gaussian_nll [--n 100] [--tau 0.5] [--draws 1000]
+    python -m nll_losses.analyses.scripts.mse_is_gaussian_nll [--n 100] [--tau 0.5] [--draws 1000]
 
 Flat priors: find_MAP is least squares.  w ~ N(0, τ²): find_MAP is ridge regression with
 alpha = σ²/τ² (σ at the MAP).  At any (b, w, σ): NLL = n/(2σ²)·MSE + (n/2)·log(2πσ²)."""

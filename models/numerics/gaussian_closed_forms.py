@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from models.numerics.linalg import (
+from nll_losses.models.numerics.linalg import (
     EPS,
     lstsq_factor,
     penalised_lstsq,

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg as sla
 
-from models.content_cache import ContentCache, digest
+from nll_losses.models.content_cache import ContentCache, digest
 
 EPS = np.finfo(np.float64).eps
 _EXT = np.longdouble

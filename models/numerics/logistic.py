@@ -21,9 +21,9 @@ from scipy import linalg as sla
 from scipy.optimize import linprog
 from scipy.special import expit
 
-from models.numerics import linalg as la
-from models.numerics.newton_steps import newton_iterate
-from models.numerics.recession import FEASIBILITY_TOL, recession_direction
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.numerics.newton_steps import newton_iterate
+from nll_losses.models.numerics.recession import FEASIBILITY_TOL, recession_direction
 
 EPS = np.finfo(np.float64).eps
 NEWTON_STEP_TOL = 1e-10  # accept when the Newton step still to go is <= this many sds

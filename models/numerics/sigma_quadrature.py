@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg as sla
 
-from models.content_cache import ContentCache, digest
-from models.numerics.linalg import EPS, lstsq_factor, penalised_lstsq
+from nll_losses.models.content_cache import ContentCache, digest
+from nll_losses.models.numerics.linalg import EPS, lstsq_factor, penalised_lstsq
 
 # Trapezoid convergence check: the moments on every other grid point (step 2h) must agree with
 # those on the full grid (step h) to this fraction of the sd.  For an integrand analytic in a

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import logsumexp, softmax
 
-from models.numerics.logistic import NEWTON_MAX_ITER, NEWTON_STEP_TOL
-from models.numerics.newton_steps import newton_iterate
+from nll_losses.models.numerics.logistic import NEWTON_MAX_ITER, NEWTON_STEP_TOL
+from nll_losses.models.numerics.newton_steps import newton_iterate
 
 
 # ----------------------------------------------------------------------------- losses

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from background import Command
 
-from analyses import fit
-from analyses.cli import main
-from analyses.errors import InputError
+from nll_losses.analyses import fit
+from nll_losses.analyses.cli import main
+from nll_losses.analyses.errors import InputError
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -20,7 +20,7 @@ POSTERIOR_FIGURES = 4  # densities, rank plot, pair plot, posterior predictive c
 def _cases():
     """Two hand-made cases (no fitting): one with a fit picture, a NUTS posterior and a
     failing pair; one with neither, every row ok."""
-    from analyses.results import AgreementRow, CaseResult, Estimate
+    from nll_losses.analyses.results import AgreementRow, CaseResult, Estimate
 
     layout = LAYOUT
     rng = np.random.default_rng(0)
@@ -83,8 +83,8 @@ def _cases():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    from analyses.app import _write_index
-    from analyses.pipeline import write_case
+    from nll_losses.analyses.app import _write_index
+    from nll_losses.analyses.pipeline import write_case
 
     out = tmp_path_factory.mktemp("report")
     expected = {}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from test_cli import cli, fit_json, write_csv
 
-from models.families.categorical.spec import (
+from nll_losses.models.families.categorical.spec import (
     MAP_STARTS,
     SKLEARN_RESTARTS,
 )

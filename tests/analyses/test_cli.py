@@ -19,7 +19,7 @@ FLAT_FIND_MAP = ["--priors", "flat", "--estimators", "closed_form,find_map"]
 def cli(*args, cwd=None):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run(
-        [sys.executable, "-m", "analyses", *map(str, args)],
+        [sys.executable, "-m", "nll_losses.analyses", *map(str, args)],
         cwd=cwd or ROOT,
         capture_output=True,
         text=True,
@@ -32,9 +32,9 @@ def cli_in_process(capsys, *args) -> subprocess.CompletedProcess:
     """``analyses.cli.main`` in this process, as :func:`cli` reports it (exit code, stdout,
     stderr), for tests of a message and an exit code rather than of a process: they spare
     the 1-2 s a new interpreter takes to import the package.  ``main`` is what
-    ``python -m analyses`` runs (analyses/__main__.py); an exception escaping it fails the test
-    as a traceback would."""
-    from analyses.cli import main
+    ``python -m nll_losses.analyses`` runs (analyses/__main__.py); an exception escaping it fails
+    the test as a traceback would."""
+    from nll_losses.analyses.cli import main
 
     capsys.readouterr()  # what came before
     code = main([str(a) for a in args])

@@ -1,4 +1,4 @@
-"""What a new machine sees: ``python -m analyses run --quick`` of one built-in case per
+"""What a new machine sees: ``python -m nll_losses.analyses run --quick`` of one built-in case per
 compiled graph type in a subprocess with empty PyTensor and Numba compile caches (two new
 folders of its own, see conftest.py), then the same run again with those caches now warm,
 with ``--sweeps``.  Both must exit 0 with every agreement row ok, and give identical
@@ -27,8 +27,8 @@ from browser import chromium, first_screen, needs_chromium, open_page
 from conftest import compile_caches
 from matrix import check_estimator_matrix
 
-from analyses.cases import CASES
-from analyses.config import child_seed
+from nll_losses.analyses.cases import CASES
+from nll_losses.analyses.config import child_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,7 +87,16 @@ class Runs:
             self.done.set_exception(e)
 
     def _run(self, out: Path, cases, extra=()) -> subprocess.CompletedProcess:
-        args = [sys.executable, "-m", "analyses", "run", *cases, "--quick", "--seed", "5"]
+        args = [
+            sys.executable,
+            "-m",
+            "nll_losses.analyses",
+            "run",
+            *cases,
+            "--quick",
+            "--seed",
+            "5",
+        ]
         args += [*extra, "--out", str(out)]
         result = self.runner.run(args, RUN_TIMEOUT)
         self.seconds[out.name] = time.monotonic() - self.started

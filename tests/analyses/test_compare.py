@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from analyses import tolerances
-from analyses.compare import check, ledger_rows
-from models.family import LedgerRow
+from nll_losses.analyses import tolerances
+from nll_losses.analyses.compare import check, ledger_rows
+from nll_losses.models.family import LedgerRow
 
 CASES = {
     "optimiser": (dict(sd=0.3), tolerances.optimiser(2.0, 0.3)),

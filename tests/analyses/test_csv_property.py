@@ -14,8 +14,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import analyses.pipeline
-from analyses import cli
+from nll_losses.analyses import cli, pipeline
 
 
 class Reached(Exception):
@@ -29,7 +28,7 @@ def _stub(*args, **kwargs):
 @pytest.fixture(scope="module")
 def stubbed():
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(analyses.pipeline, "run_case", _stub)
+        mp.setattr(pipeline, "run_case", _stub)
         yield
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from tiny import FEATURES, tiny_problems
 
-from analyses import tolerances
-from models import FAMILIES
+from nll_losses.analyses import tolerances
+from nll_losses.models import FAMILIES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,7 +38,7 @@ def test_models_do_not_import_analyses():
         f"{path.relative_to(ROOT)}:{line}: {module}"
         for path in sorted((ROOT / "models").rglob("*.py"))
         for line, module in _imported_modules(path)
-        if module == "analyses" or module.startswith("analyses.")
+        if module.removeprefix("nll_losses.").partition(".")[0] == "analyses"
     ]
     assert not bad, "\n".join(bad)
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from test_figures import PICTURES, _data, _fit, fit_picture_data
 
-from analyses import figure_check, figures, landscape
-from analyses.datasets import Dataset
-from models.family import Param, ParamLayout
+from nll_losses.analyses import figure_check, figures, landscape
+from nll_losses.analyses.datasets import Dataset
+from nll_losses.models.family import Param, ParamLayout
 
 
 @pytest.fixture(autouse=True)
@@ -273,7 +273,7 @@ def test_the_report_warns_of_a_figure_hard_to_read():
 
     from PIL import Image
 
-    from analyses import report
+    from nll_losses.analyses import report
 
     def bad():
         fig, ax = _clean()
@@ -307,7 +307,7 @@ def test_the_report_warns_of_a_figure_hard_to_read():
 def test_the_headline_picture_is_readable(panels):
     """The case page's first picture (analyses/headline_figure.py), with the longest reference
     names the families have and a ledger's long expressions as axis labels."""
-    from analyses.headline_figure import headline
+    from nll_losses.analyses.headline_figure import headline
 
     rng = np.random.default_rng(1)
     x = rng.uniform(0.2, 2.0, 400)

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from analyses import figures, landscape, picture_inputs, pictures
-from analyses.datasets import Dataset
-from analyses.problems import make_problem
-from analyses.results import Estimate
-from models import get_family
-from models.families.categorical.spec import CategoricalOptions, class_info
-from models.family import Settings
+from nll_losses.analyses import figures, landscape, picture_inputs, pictures
+from nll_losses.analyses.datasets import Dataset
+from nll_losses.analyses.problems import make_problem
+from nll_losses.analyses.results import Estimate
+from nll_losses.models import get_family
+from nll_losses.models.families.categorical.spec import CategoricalOptions, class_info
+from nll_losses.models.family import Settings
 
 # The landscape's grid in the tests: odd, so the centre (the MLE) is a grid point; small,
 # because scikit-learn's log_loss costs milliseconds a call.
@@ -292,7 +292,7 @@ def test_posterior_panels_beyond_arviz_limit_show_the_first_40():
     and the reference lines land on their own parameter's panel."""
     import arviz as az
 
-    from models.family import Param, ParamLayout
+    from nll_losses.models.family import Param, ParamLayout
 
     feats = [f"x/{j}" for j in range(44)]
     layout = ParamLayout(
@@ -324,7 +324,7 @@ def test_user_names_with_dollar_signs_are_drawn_literally():
     no mathtext error at savefig, no name rendered as maths."""
     import arviz as az
 
-    from models.family import Param, ParamLayout
+    from nll_losses.models.family import Param, ParamLayout
 
     feats = ["cost $\\q$ usd", "a$b$"]
     layout = ParamLayout(tuple(Param(f, "w", (("feature", f),)) for f in feats))

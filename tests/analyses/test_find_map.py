@@ -6,16 +6,16 @@ import pytest
 from reference import design_matrices, mp_lstsq, mp_ridge_rss
 from tolerances import FIND_MAP_RTOL
 
-from analyses import estimators as E
-from analyses.config import child_seed
-from analyses.find_map import find_map
-from analyses.map_functions import jittered_start
-from models.families.normal import FAMILY
-from models.families.normal.spec import NormalSpec
-from models.family import Problem, Settings
-from models.numerics import linalg as la
-from models.numerics import sigma_quadrature as sq
-from models.priors import Flat, Gaussian, HalfFlat, Known
+from nll_losses.analyses import estimators as E
+from nll_losses.analyses.config import child_seed
+from nll_losses.analyses.find_map import find_map
+from nll_losses.analyses.map_functions import jittered_start
+from nll_losses.models.families.normal import FAMILY
+from nll_losses.models.families.normal.spec import NormalSpec
+from nll_losses.models.family import Problem, Settings
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.numerics import sigma_quadrature as sq
+from nll_losses.models.priors import Flat, Gaussian, HalfFlat, Known
 
 DESIGNS = design_matrices()
 # One compile per design shape; keep the list short (each costs 6-60 s of Numba).
@@ -105,9 +105,9 @@ def test_exact_fit_has_no_sigma(model_cache):
     Every estimator ends with a status (no exception), find_MAP still gives the coefficients
     (at a fixed sigma, where their flat-prior mode does not depend on it), and the estimators
     that need sigma say "unavailable" with the reason."""
-    from analyses.config import CaseConfig, RunConfig
-    from analyses.datasets import Dataset
-    from analyses.pipeline import run_case
+    from nll_losses.analyses.config import CaseConfig, RunConfig
+    from nll_losses.analyses.datasets import Dataset
+    from nll_losses.analyses.pipeline import run_case
 
     x = np.arange(21.0)
     X = np.column_stack([x**k for k in range(1, 6)])
@@ -144,7 +144,7 @@ def test_laplace_exact_for_known_sigma(model_cache):
 def test_find_map_fails_loudly(model_cache, monkeypatch):
     """A point that does not pass the scaled-gradient check is reported as failed, never
     returned as an answer (here the check is made impossible: a step of 0 sds)."""
-    from analyses import tolerances
+    from nll_losses.analyses import tolerances
 
     monkeypatch.setattr(tolerances, "FIND_MAP_STEP_TOL", 0.0)
     ctx, _ = _ctx("longley", NormalSpec(), "flat", model_cache)
@@ -181,9 +181,9 @@ def test_find_map_reports_its_criterion(model_cache):
 def test_nuts_matches_exact_posterior_on_filip_like_design(model_cache):
     """NUTS in the whitened parametrisation on a degree-10 polynomial design (scaled condition
     number 2e9): posterior means and sds within the Monte Carlo tier of the exact posterior."""
-    from analyses.config import CaseConfig, RunConfig
-    from analyses.datasets import Dataset
-    from analyses.pipeline import run_case
+    from nll_losses.analyses.config import CaseConfig, RunConfig
+    from nll_losses.analyses.datasets import Dataset
+    from nll_losses.analyses.pipeline import run_case
 
     X, y, _ = DESIGNS["poly10_filip_like"]
     data = Dataset("filip_like", X, y, tuple(f"x{k}" for k in range(1, 11)), "y")
@@ -206,11 +206,11 @@ def test_compiled_route_starts_where_pm_find_map_starts(model_cache, monkeypatch
     import pymc as pm
     import pymc.tuning.starting as starting
 
-    from analyses.datasets import Dataset
-    from analyses.problems import make_problem
-    from models.families.categorical import FAMILY
-    from models.families.categorical.spec import CategoricalOptions, class_info
-    from models.family import Start
+    from nll_losses.analyses.datasets import Dataset
+    from nll_losses.analyses.problems import make_problem
+    from nll_losses.models.families.categorical import FAMILY
+    from nll_losses.models.families.categorical.spec import CategoricalOptions, class_info
+    from nll_losses.models.family import Start
 
     rng = np.random.default_rng(4)
     X = rng.normal(size=(40, 2))
@@ -247,9 +247,9 @@ def test_find_map_equals_pm_find_map(model_cache):
     (its functions compiled per call), each from its own jittered start, find the same mode."""
     import pymc as pm
 
-    from analyses import datasets, tolerances
-    from analyses.problems import make_problem
-    from models import get_family
+    from nll_losses.analyses import datasets, tolerances
+    from nll_losses.analyses.problems import make_problem
+    from nll_losses.models import get_family
 
     family = get_family("bernoulli")
     data = datasets.synthetic_logistic(11)

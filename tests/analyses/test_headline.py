@@ -4,9 +4,9 @@ translation row, the prior's scale), and the warnings grouped (analyses/page_war
 
 from __future__ import annotations
 
-from analyses import headline, page_warnings
-from analyses.results import AgreementRow, CaseResult, Estimate
-from models import get_family
+from nll_losses.analyses import headline, page_warnings
+from nll_losses.analyses.results import AgreementRow, CaseResult, Estimate
+from nll_losses.models import get_family
 
 LEDGER = ("−log p(y|θ) (Normal density)", "n/2·log(2πσ²) + n·MSE/(2σ²)")
 

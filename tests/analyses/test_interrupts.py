@@ -1,6 +1,6 @@
-"""Interrupted, killed, concurrent and disk-full runs: real signals sent to ``python -m analyses``
-subprocesses.  Each run announces its stages on stderr (NLL_LOSSES_STAGES) and, with
-NLL_LOSSES_PAUSE, waits inside one, so the signal lands where the test means it to."""
+"""Interrupted, killed, concurrent and disk-full runs: real signals sent to ``python -m
+nll_losses.analyses`` subprocesses.  Each run announces its stages on stderr (NLL_LOSSES_STAGES)
+and, with NLL_LOSSES_PAUSE, waits inside one, so the signal lands where the test means it to."""
 
 import errno
 import os
@@ -15,8 +15,8 @@ from types import SimpleNamespace
 import pytest
 from test_cli import ROOT, cli, tree_digest, write_csv
 
-from analyses import interrupts
-from analyses.errors import InputError
+from nll_losses.analyses import interrupts
+from nll_losses.analyses.errors import InputError
 
 FAST = ["--priors", "flat", "--estimators", "closed_form"]  # no compile, no sampling
 
@@ -53,7 +53,7 @@ def start(*args, pause=None):
     if pause:
         env["NLL_LOSSES_PAUSE"] = pause
     return subprocess.Popen(
-        [sys.executable, "-m", "analyses", *map(str, args)],
+        [sys.executable, "-m", "nll_losses.analyses", *map(str, args)],
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
@@ -201,7 +201,7 @@ def test_ctrl_c_with_workers_stops_them_and_writes_nothing(tmp_path):
     env["NLL_LOSSES_PAUSE"] = "loading synthetic"  # in a worker
     args = ["run", "synthetic", "categorical_frequencies", "--quick", "--workers", "2"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "analyses", *args, "--out", str(root)],
+        [sys.executable, "-m", "nll_losses.analyses", *args, "--out", str(root)],
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
@@ -262,7 +262,7 @@ def test_second_run_on_the_same_out_is_refused(data):
 
 def test_full_disk_is_one_line_and_keeps_earlier_report(data, monkeypatch):
     """In process: the report's last file fails with ENOSPC while the earlier report stands."""
-    from analyses import app, outputs
+    from nll_losses.analyses import app, outputs
 
     _, out = data
     before = tree_digest(out)

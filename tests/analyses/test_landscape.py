@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 from tolerances import ARITH_RTOL
 
-from analyses import landscape
-from analyses.results import Estimate
-from models import get_family
-from models.family import Settings, new_problem
+from nll_losses.analyses import landscape
+from nll_losses.analyses.results import Estimate
+from nll_losses.models import get_family
+from nll_losses.models.family import Settings, new_problem
 
 
 def _problem(n: int, k: int, seed: int):

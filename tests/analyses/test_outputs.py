@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from analyses import outputs
-from analyses.outputs import GENERATOR, report_problem, write_report_atomically
+from nll_losses.analyses import outputs
+from nll_losses.analyses.outputs import GENERATOR, report_problem, write_report_atomically
 
 
 def _report(folder, extra=None):
@@ -98,7 +98,7 @@ def test_interrupt_waits_for_a_callable_writing_from_threads(tmp_path):
     import threading
     import time
 
-    from analyses import interrupts
+    from nll_losses.analyses import interrupts
 
     def write(path):
         def chunks():

@@ -4,12 +4,12 @@ plus seeds: the same seed gives the same numbers."""
 import pytest
 from matrix import check_estimator_matrix
 
-from analyses import tolerances
-from analyses.cases import CASES
-from analyses.config import RunConfig, child_seed
-from analyses.pipeline import run_case
-from analyses.problems import make_problem
-from models import get_family
+from nll_losses.analyses import tolerances
+from nll_losses.analyses.cases import CASES
+from nll_losses.analyses.config import RunConfig, child_seed
+from nll_losses.analyses.pipeline import run_case
+from nll_losses.analyses.problems import make_problem
+from nll_losses.models import get_family
 
 pytestmark = pytest.mark.slow
 
@@ -117,7 +117,7 @@ def test_same_seed_same_numbers(model_cache):
 def test_a_failing_sweep_keeps_the_case_and_says_why(model_cache, monkeypatch):
     """An exception inside the sweeps (a bug, or a library failing) does not lose the case's
     own fits: the case comes back with a warning naming it."""
-    from analyses import sweeps
+    from nll_losses.analyses import sweeps
 
     def boom(*args, **kw):
         raise RuntimeError("boom\nsecond line")

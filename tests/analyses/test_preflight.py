@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from analyses import preflight
-from analyses.cli import build_parser
-from analyses.errors import InputError
+from nll_losses.analyses import preflight
+from nll_losses.analyses.cli import build_parser
+from nll_losses.analyses.errors import InputError
 
 FIT = ["fit", "d.csv", "--target", "y", "--out", "o"]
 
@@ -63,7 +63,7 @@ def test_workers_not_a_number_is_one_line():
 
 
 def test_workers_default_is_the_usable_cores():
-    from analyses.workers import default_workers
+    from nll_losses.analyses.workers import default_workers
 
     preflight.check_numbers(build_parser().parse_args(["run", "--workers", "64"]))
     assert build_parser().parse_args(["run"]).workers is None  # cli: default_workers()
@@ -127,7 +127,7 @@ def test_writable_out_in_a_read_only_parent(tmp_path):
     parent, so preflight refuses it, and so does the lock (one line, not an OSError)."""
     import subprocess
 
-    from analyses import interrupts
+    from nll_losses.analyses import interrupts
 
     ro = tmp_path / "ro"
     out = ro / "out"
@@ -168,7 +168,7 @@ def test_warnings_are_held_until_the_end(monkeypatch, capsys, fails):
     after a written report it is shown, unless --quiet."""
     import warnings
 
-    from analyses import cli
+    from nll_losses.analyses import cli
 
     def fit_csv(*args, **kw):
         warnings.warn("overflow somewhere", RuntimeWarning, stacklevel=1)
@@ -196,7 +196,7 @@ def test_auto_family_refuses_unknown_names_before_loading(
 ):
     """With --family auto the family is known only after reading the file; a name no family
     offers is refused before that (README: every option is checked before loading)."""
-    from analyses import app, cli
+    from nll_losses.analyses import app, cli
 
     def load_csv(*args, **kw):
         raise AssertionError("the file was loaded")

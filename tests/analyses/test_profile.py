@@ -1,7 +1,7 @@
 """``run --profile``'s table (analyses/profile.py) from hand-made stage timings, and the
 workers' schedule (analyses/workers.py): pure bookkeeping, no fitting."""
 
-from analyses import profile, workers
+from nll_losses.analyses import profile, workers
 
 
 def test_row_sums_the_stages_of_each_column_and_keeps_the_rest_as_other():

@@ -4,7 +4,7 @@ its status lines say what each process is doing (the case, the prior, the stage)
 import multiprocessing
 import time
 
-from analyses.progress import Progress
+from nll_losses.analyses.progress import Progress
 
 
 def test_summary_lines_stay_on_a_redirected_stdout(capsys, monkeypatch):
@@ -33,7 +33,7 @@ def test_the_status_line_says_what_is_being_done(capsys, monkeypatch):
 
 
 def test_a_worker_sends_its_status_and_sweep_points_through_a_queue():
-    from analyses.progress import QueueStatus, drain
+    from nll_losses.analyses.progress import QueueStatus, drain
 
     queue = multiprocessing.get_context("spawn").Queue()
     worker = QueueStatus(queue, "worker 7")
@@ -57,9 +57,9 @@ def test_a_worker_sends_its_status_and_sweep_points_through_a_queue():
 def test_a_fit_says_each_stage(model_cache):
     """run_case announces every estimator under every prior, NUTS with its chains, then the
     checks: what the terminal's status line shows."""
-    from analyses.cases import CASES
-    from analyses.config import RunConfig, child_seed
-    from analyses.pipeline import run_case
+    from nll_losses.analyses.cases import CASES
+    from nll_losses.analyses.config import RunConfig, child_seed
+    from nll_losses.analyses.pipeline import run_case
 
     said = []
 

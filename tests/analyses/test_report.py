@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from handmade import EVIL, LAYOUT, fake_idata
 
-from analyses.outputs import write_dir_atomically, write_file_atomically
-from analyses.report import render_case, render_index
-from analyses.results import AgreementRow, CaseResult, Estimate
-from models import get_family
+from nll_losses.analyses.outputs import write_dir_atomically, write_file_atomically
+from nll_losses.analyses.report import render_case, render_index
+from nll_losses.analyses.results import AgreementRow, CaseResult, Estimate
+from nll_losses.models import get_family
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_figures_follow_the_layout(idata):
     whatever variable and coordinate hold it); names outside the layout are skipped."""
     import matplotlib.pyplot as plt
 
-    from analyses import figures
+    from nll_losses.analyses import figures
 
     refs = {"ref": {EVIL: 0.123, "z": -0.456, "sigma": 0.789, "not a parameter": 9.0}}
     fig = figures.posterior_densities(idata, LAYOUT, refs)
@@ -104,7 +104,7 @@ def test_pair_plot_any_feature_name(idata):
     """Feature names come from CSV headers: any text (here with '/' and '<') must plot."""
     import matplotlib.pyplot as plt
 
-    from analyses import figures
+    from nll_losses.analyses import figures
 
     fig = figures.pair_plot(idata, LAYOUT)
     try:
@@ -165,7 +165,7 @@ def test_agreement_pairs(as_json):
     from AgreementRow values and from results.json dicts (NaN written as null)."""
     import json
 
-    from analyses.report import agreement_pairs
+    from nll_losses.analyses.report import agreement_pairs
 
     rows = PAIR_ROWS
     if as_json:
@@ -228,7 +228,7 @@ def test_placeholder_sections(result, monkeypatch):
 
     import matplotlib.pyplot as plt
 
-    from analyses import figures
+    from nll_losses.analyses import figures
 
     translation = [
         {
@@ -294,8 +294,8 @@ def test_write_case_thumbnail_and_index(result, tmp_path):
 
     from PIL import Image
 
-    from analyses.app import _write_index
-    from analyses.pipeline import write_case
+    from nll_losses.analyses.app import _write_index
+    from nll_losses.analyses.pipeline import write_case
 
     name = "<b>x</b>"
     with_pic = replace(result, case=name, idata=None, picture=_picture(), agreement=PAIR_ROWS)
@@ -346,7 +346,7 @@ def test_thinned_predictive_rows_are_said_on_the_page(result):
     many of how many rows it shows; with every row kept, no such sentence."""
     from dataclasses import replace
 
-    from analyses import thinning
+    from nll_losses.analyses import thinning
 
     rows = thinning.rows(5000, seed=3, limit=20)
     assert len(set(rows)) == 20 and np.all(np.diff(rows) > 0) and rows.max() < 5000

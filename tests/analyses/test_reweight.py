@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analyses import reweight as R
-from models.family import Param, ParamLayout, gaussian_log_prior
+from nll_losses.analyses import reweight as R
+from nll_losses.models.family import Param, ParamLayout, gaussian_log_prior
 from tests.tolerances import MCSE_Z
 
 # y-bar_j ~ N(w_j, s_j²) for three weights plus an unpenalised intercept-like parameter "b"
@@ -137,9 +137,9 @@ def test_anchored_sweep_reweights_towards_stronger_priors_and_reruns_nuts_where_
     following ones; every reweighted mean is within MCSE_Z × MCSE of the exact one."""
     import xarray as xr
 
-    from analyses import sweep_posterior
-    from analyses.results import Estimate
-    from models.family import Settings, tau_sweep
+    from nll_losses.analyses import sweep_posterior
+    from nll_losses.analyses.results import Estimate
+    from nll_losses.models.family import Settings, tau_sweep
 
     calls = []
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from tolerances import ARITH_RTOL
 
-from analyses.estimators import configure_pytensor
-from analyses.sampling import compile_nutpie
+from nll_losses.analyses.estimators import configure_pytensor
+from nll_losses.analyses.sampling import compile_nutpie
 
 pytestmark = pytest.mark.slow
 
@@ -78,7 +78,7 @@ def test_with_data_is_a_new_model(route):
 def test_diagnostic_extremes_skip_nan():
     """A deterministic whose draws are all equal has r_hat NaN; it must not hide another
     parameter's r_hat or ESS beyond its threshold (Python's max keeps a leading NaN)."""
-    from analyses.estimators import _finite
+    from nll_losses.analyses.estimators import _finite
 
     nan = float("nan")
     assert max([nan, 1.05]) != 1.05  # what the plain max would report

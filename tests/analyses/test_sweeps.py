@@ -4,16 +4,16 @@ ridge path at every grid point, and one compiled model per structure along a swe
 import numpy as np
 import pytest
 
-from analyses import datasets, tolerances
-from analyses import estimators as E
-from analyses.config import CaseConfig, RunConfig
-from analyses.find_map import find_map
-from analyses.problems import make_problem
-from analyses.results import Estimate
-from analyses.sweeps import _path as new_path
-from analyses.sweeps import _record, prior_strength, sample_size, sweep_warnings
-from models import get_family
-from models.family import Settings
+from nll_losses.analyses import datasets, tolerances
+from nll_losses.analyses import estimators as E
+from nll_losses.analyses.config import CaseConfig, RunConfig
+from nll_losses.analyses.find_map import find_map
+from nll_losses.analyses.problems import make_problem
+from nll_losses.analyses.results import Estimate
+from nll_losses.analyses.sweeps import _path as new_path
+from nll_losses.analyses.sweeps import _record, prior_strength, sample_size, sweep_warnings
+from nll_losses.models import get_family
+from nll_losses.models.family import Settings
 from tests.tolerances import MCSE_Z
 
 FULL = RunConfig(seed=3)  # the report's sweep: 21 grid points
@@ -145,8 +145,8 @@ def test_categorical_mle_reexpressed_is_the_weak_prior_limit(model_cache):
     not carried over (they mean different things), the intercepts' and probabilities' are."""
     from dataclasses import replace
 
-    from analyses.cases import CASES
-    from analyses.sweeps import _expressed
+    from nll_losses.analyses.cases import CASES
+    from nll_losses.analyses.sweeps import _expressed
 
     case = CASES["softmax_synthetic"].config
     family = get_family("categorical")
@@ -198,7 +198,7 @@ def test_categorical_sweep_is_shown_in_contrasts_with_its_limits(model_cache, mo
     is left out here to keep the test short; its draws map through the same ``reexpress``.)"""
     from dataclasses import replace
 
-    from analyses.cases import CASES
+    from nll_losses.analyses.cases import CASES
 
     case = CASES["softmax_synthetic"].config
     family = get_family("categorical")
@@ -234,8 +234,8 @@ def test_laplace_importance_sampling_matches_the_exact_posterior(model_cache):
     family, whose exact posterior (quadrature over σ; σ log-transformed, so the Jacobian counts) is
     known: the weighted means within MCSE_Z of their MCSE, the sds within MCSE_Z of theirs
     (delta method on the weighted variance), and the checks it reports are its own."""
-    from analyses import reweight as R
-    from analyses.sweep_posterior import LAPLACE_METHOD, laplace_weighted
+    from nll_losses.analyses import reweight as R
+    from nll_losses.analyses.sweep_posterior import LAPLACE_METHOD, laplace_weighted
 
     ctx, fm = _normal_find_map(model_cache)
     assert fm.status == "ok" and fm.unconstrained is not None
@@ -263,7 +263,7 @@ def test_laplace_importance_is_refused_where_the_posterior_is_not_near_gaussian(
     k̂ over its threshold, so the point is refused with the reason, and the sweep runs NUTS."""
     from dataclasses import replace
 
-    from analyses.sweep_posterior import laplace_importance, laplace_weighted
+    from nll_losses.analyses.sweep_posterior import laplace_importance, laplace_weighted
 
     ctx, fm = _normal_find_map(model_cache)
     mode, cov = fm.unconstrained

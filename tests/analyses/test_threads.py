@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from analyses.threads import VARIABLES
+from nll_losses.analyses.threads import VARIABLES
 
 REPORT = (
     "from threadpoolctl import threadpool_info; import json; "

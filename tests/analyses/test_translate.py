@@ -18,16 +18,16 @@ import functools
 import numpy as np
 import pytest
 
-from analyses import tolerances
-from analyses.datasets import Dataset
-from analyses.problems import make_problem
-from analyses.results import Estimate
-from analyses.translate import KEYS, verify
-from models import FAMILIES
-from models.families.categorical.spec import CategoricalOptions
-from models.families.normal.spec import NormalOptions
-from models.family import Settings
-from models.priors import Known
+from nll_losses.analyses import tolerances
+from nll_losses.analyses.datasets import Dataset
+from nll_losses.analyses.problems import make_problem
+from nll_losses.analyses.results import Estimate
+from nll_losses.analyses.translate import KEYS, verify
+from nll_losses.models import FAMILIES
+from nll_losses.models.families.categorical.spec import CategoricalOptions
+from nll_losses.models.families.normal.spec import NormalOptions
+from nll_losses.models.family import Settings
+from nll_losses.models.priors import Known
 
 N_NORMAL, SIGMA, TAU_NORMAL = 40, 0.7, 0.5
 N_BERN, TAU_BERN = 60, 1.5
@@ -249,8 +249,8 @@ def test_a_wrong_translation_fails():
     from sklearn.linear_model import Ridge
     from sklearn.neural_network import MLPClassifier
 
-    from models.families.categorical.network import network_params
-    from models.translation import Fitted
+    from nll_losses.models.families.categorical.network import network_params
+    from nll_losses.models.translation import Fitted
 
     key = "normal-known"
     _, pb = problem(key)

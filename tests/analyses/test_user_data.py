@@ -10,10 +10,10 @@ import pytest
 from reference import design_matrices
 from tolerances import ARITH_RTOL
 
-from analyses import csvfile
-from analyses.errors import InputError
-from analyses.user_data import check_design, load_csv
-from models import get_family
+from nll_losses.analyses import csvfile
+from nll_losses.analyses.errors import InputError
+from nll_losses.analyses.user_data import check_design, load_csv
+from nll_losses.models import get_family
 
 PEOPLE = """age,sex,smoker,y
 34,male,no,1.5
@@ -289,7 +289,7 @@ def test_rows_longer_than_a_block_are_read(tmp_path):
 def test_builtin_class_labels_are_plain_strings():
     """The iris page showed ``np.str_('setosa')``: scikit-learn's target_names are numpy
     strings, whose repr is what a page prints for a list or dict of them."""
-    from analyses.datasets import iris
+    from nll_losses.analyses.datasets import iris
 
     info = iris().target_info
     assert [type(c) for c in info["classes"]] == [str] * 3, info["classes"]
@@ -299,9 +299,9 @@ def test_builtin_class_labels_are_plain_strings():
 def test_family_auto_asks_every_registered_family(tmp_path, monkeypatch):
     """--family auto asks each family (Family.auto), so a new family's reading of whole
     numbers joins the choices without a line in analyses/: here a stand-in count family."""
-    from analyses import user_data
-    from models import FAMILIES
-    from models.targets import Claim
+    from nll_losses.analyses import user_data
+    from nll_losses.models import FAMILIES
+    from nll_losses.models.targets import Claim
 
     class Counts:
         def auto(self, values):

@@ -3,7 +3,7 @@ for the Gaussian family (sufficient statistics), and naming the estimators that 
 
 from __future__ import annotations
 
-from models import cost
+from nll_losses.models import cost
 
 
 def test_estimate_is_linear_in_rows_and_iterations():

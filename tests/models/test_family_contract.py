@@ -13,8 +13,8 @@ import pytest
 from tiny import FEATURES, tiny_problems
 from tolerances import ARITH_RTOL
 
-from models import FAMILIES
-from models.family import (
+from nll_losses.models import FAMILIES
+from nll_losses.models.family import (
     PYMC_METHODS,
     Built,
     Family,
@@ -24,9 +24,9 @@ from models.family import (
     Support,
     Unavailable,
 )
-from models.observation import Observation
-from models.options import Flag
-from models.pairs import Pair
+from nll_losses.models.observation import Observation
+from nll_losses.models.options import Flag
+from nll_losses.models.pairs import Pair
 
 
 @pytest.fixture(params=sorted(FAMILIES))

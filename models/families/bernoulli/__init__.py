@@ -25,6 +25,6 @@ The Jeffreys term is computed in the same basis: log det(Q'WQ) differs from log 
 constant.
 """
 
-from models.families.bernoulli.family import BernoulliFamily
+from nll_losses.models.families.bernoulli.family import BernoulliFamily
 
 FAMILY = BernoulliFamily()

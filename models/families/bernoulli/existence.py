@@ -7,12 +7,12 @@ import hashlib
 
 import numpy as np
 
-from models.families.bernoulli.spec import _design, coef_names
-from models.family import (
+from nll_losses.models.families.bernoulli.spec import _design, coef_names
+from nll_losses.models.family import (
     Problem,
 )
-from models.linear_predictor import diverging
-from models.numerics import logistic as lg
+from nll_losses.models.linear_predictor import diverging
+from nll_losses.models.numerics import logistic as lg
 
 # ----------------------------------------------------------------------------- separation
 _SEPARATION: dict[str, lg.Separation] = {}

@@ -5,18 +5,18 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from models.families.bernoulli import target
-from models.families.bernoulli.existence import separation, separation_reason
-from models.families.bernoulli.model import build_model
-from models.families.bernoulli.observation import BernoulliObservation
-from models.families.bernoulli.references import (
+from nll_losses.models.families.bernoulli import target
+from nll_losses.models.families.bernoulli.existence import separation, separation_reason
+from nll_losses.models.families.bernoulli.model import build_model
+from nll_losses.models.families.bernoulli.observation import BernoulliObservation
+from nll_losses.models.families.bernoulli.references import (
     firth_library_fit,
     importance_fit,
     newton_fit,
     sklearn_fit,
     statsmodels_fit,
 )
-from models.families.bernoulli.spec import (
+from nll_losses.models.families.bernoulli.spec import (
     LOGLOSS_MAX_LOGIT,
     NAME,
     NLL_BCE,
@@ -28,9 +28,9 @@ from models.families.bernoulli.spec import (
     _vector,
     coef_names,
 )
-from models.families.bernoulli.theory import agreement_pairs
-from models.families.bernoulli.translations import bernoulli_rows, penalty_text
-from models.family import (
+from nll_losses.models.families.bernoulli.theory import agreement_pairs
+from nll_losses.models.families.bernoulli.translations import bernoulli_rows, penalty_text
+from nll_losses.models.family import (
     Built,
     LedgerRow,
     Param,
@@ -40,11 +40,11 @@ from models.family import (
     Settings,
     Support,
 )
-from models.linear_predictor import LinearPredictorFamily, ledger_points
-from models.numerics import linalg as la
-from models.numerics import logistic as lg
-from models.pairs import Pair
-from models.priors import Flat, Gaussian, Jeffreys
+from nll_losses.models.linear_predictor import LinearPredictorFamily, ledger_points
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.numerics import logistic as lg
+from nll_losses.models.pairs import Pair
+from nll_losses.models.priors import Flat, Gaussian, Jeffreys
 
 
 # ----------------------------------------------------------------------------- the family

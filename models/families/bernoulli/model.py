@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.families.bernoulli.spec import NAME, _design
-from models.family import (
+from nll_losses.models.families.bernoulli.spec import NAME, _design
+from nll_losses.models.family import (
     Built,
     Problem,
 )
-from models.linear_predictor import basis_data, coords, linear_block
-from models.numerics import linalg as la
+from nll_losses.models.linear_predictor import basis_data, coords, linear_block
+from nll_losses.models.numerics import linalg as la
 
 
 # ----------------------------------------------------------------------------- PyMC model

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.observation import LogLoss
+from nll_losses.models.observation import LogLoss
 
 
 class BernoulliObservation(LogLoss):

@@ -7,20 +7,20 @@ import warnings
 
 import numpy as np
 
-from models.families.bernoulli.spec import (
+from nll_losses.models.families.bernoulli.spec import (
     IMPORTANCE_DRAWS,
     IMPORTANCE_FLOPS,
     IMPORTANCE_MIN_ESS,
     _design,
     _params,
 )
-from models.family import (
+from nll_losses.models.family import (
     Problem,
     Unavailable,
 )
-from models.libraries import library_warnings, sklearn_logistic
-from models.numerics import logistic as lg
-from models.priors import Gaussian
+from nll_losses.models.libraries import library_warnings, sklearn_logistic
+from nll_losses.models.numerics import logistic as lg
+from nll_losses.models.priors import Gaussian
 
 
 # ----------------------------------------------------------------------------- references

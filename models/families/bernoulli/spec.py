@@ -7,12 +7,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from models.family import (
+from nll_losses.models.family import (
     Problem,
 )
-from models.numerics import linalg as la
-from models.options import Flag
-from models.priors import Flat, Gaussian, Jeffreys
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.options import Flag
+from nll_losses.models.priors import Flat, Gaussian, Jeffreys
 
 NAME = "bernoulli"
 NLL_PMF = "−log p(y|θ) (Bernoulli pmf)"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from models.families.bernoulli.existence import separation
-from models.family import (
+from nll_losses.models.families.bernoulli.existence import separation
+from nll_losses.models.family import (
     Problem,
 )
-from models.pairs import Pair, importance_gap
+from nll_losses.models.pairs import Pair, importance_gap
 
 
 # ----------------------------------------------------------------------------- agreement

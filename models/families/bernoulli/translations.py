@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from models.families.bernoulli.spec import coef_names
-from models.family import (
+from nll_losses.models.families.bernoulli.spec import coef_names
+from nll_losses.models.family import (
     Problem,
 )
-from models.libraries import SKLEARN_TOL, library_warnings, sklearn_logistic
-from models.priors import Gaussian
-from models.translation import (
+from nll_losses.models.libraries import SKLEARN_TOL, library_warnings, sklearn_logistic
+from nll_losses.models.priors import Gaussian
+from nll_losses.models.translation import (
     SGD,
     SKLEARN,
     STATSMODELS,

@@ -40,6 +40,6 @@ Reparametrisation (regression): as the Bernoulli family, the model optimises and
 ``B = M0 + M Phi C`` with C = diag(1/sqrt(p_k (1 - p_k))) (``models.numerics.linalg.precondition``).
 """
 
-from models.families.categorical.family import CategoricalFamily
+from nll_losses.models.families.categorical.family import CategoricalFamily
 
 FAMILY = CategoricalFamily()

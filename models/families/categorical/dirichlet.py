@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.families.categorical.params import class_codes, classes_and_baseline
-from models.families.categorical.spec import NAME, CategoricalSpec
-from models.family import Built, Param, Problem
+from nll_losses.models.families.categorical.params import class_codes, classes_and_baseline
+from nll_losses.models.families.categorical.spec import NAME, CategoricalSpec
+from nll_losses.models.family import Built, Param, Problem
 
 
 def layout_params(features, classes: list[str], base: int, spec: CategoricalSpec) -> list[Param]:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.families.categorical.params import class_codes, classes_and_baseline
-from models.family import (
+from nll_losses.models.families.categorical.params import class_codes, classes_and_baseline
+from nll_losses.models.family import (
     Problem,
 )
-from models.numerics import linalg as la
-from models.numerics.recession import recession_direction
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.numerics.recession import recession_direction
 
 
 # ----------------------------------------------------------------------------- separation

@@ -6,24 +6,24 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp, softmax
 
-from models.families.categorical import target
-from models.families.categorical.existence import separation, separation_reason
-from models.families.categorical.observation import CategoricalObservation
-from models.families.categorical.params import (
+from nll_losses.models.families.categorical import target
+from nll_losses.models.families.categorical.existence import separation, separation_reason
+from nll_losses.models.families.categorical.observation import CategoricalObservation
+from nll_losses.models.families.categorical.params import (
     class_codes,
     classes_and_baseline,
     intercept_only,
     model_param_names,
     probability_params,
 )
-from models.families.categorical.references import (
+from nll_losses.models.families.categorical.references import (
     closed_form_fit,
     exact_posterior_fit,
     newton_fit,
     statsmodels_fit,
 )
-from models.families.categorical.regression import reexpress as regression_reexpress
-from models.families.categorical.spec import (
+from nll_losses.models.families.categorical.regression import reexpress as regression_reexpress
+from nll_losses.models.families.categorical.spec import (
     EXTREME_LOGIT,
     IDENTITY,
     LOGLOSS_MAX_LOGIT,
@@ -35,8 +35,8 @@ from models.families.categorical.spec import (
     CategoricalOptions,
     CategoricalSpec,
 )
-from models.families.categorical.translations import penalty_text
-from models.families.categorical.variants import (
+from nll_losses.models.families.categorical.translations import penalty_text
+from nll_losses.models.families.categorical.variants import (
     DIRICHLET,
     NETWORK,
     REGRESSION,
@@ -44,7 +44,7 @@ from models.families.categorical.variants import (
     variant_for,
     variant_of,
 )
-from models.family import (
+from nll_losses.models.family import (
     Built,
     LedgerRow,
     ParamLayout,
@@ -55,9 +55,9 @@ from models.family import (
     Support,
     basis_laplace,
 )
-from models.numerics import linalg as la
-from models.numerics import softmax as sm_
-from models.pairs import Pair
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.numerics import softmax as sm_
+from nll_losses.models.pairs import Pair
 
 
 # ----------------------------------------------------------------------------- the family

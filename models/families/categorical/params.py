@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import softmax
 
-from models.family import Param, Problem
+from nll_losses.models.family import Param, Problem
 
 
 def classes_and_baseline(problem: Problem) -> tuple[list[str], int]:

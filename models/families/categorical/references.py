@@ -8,17 +8,21 @@ import warnings
 import numpy as np
 from scipy.special import digamma, polygamma
 
-from models.families.categorical import network, regression
-from models.families.categorical.params import class_codes, classes_and_baseline, probabilities
-from models.families.categorical.regression import regression_params, row_precision
-from models.families.categorical.spec import SKLEARN_RESTARTS
-from models.family import (
+from nll_losses.models.families.categorical import network, regression
+from nll_losses.models.families.categorical.params import (
+    class_codes,
+    classes_and_baseline,
+    probabilities,
+)
+from nll_losses.models.families.categorical.regression import regression_params, row_precision
+from nll_losses.models.families.categorical.spec import SKLEARN_RESTARTS
+from nll_losses.models.family import (
     Problem,
     Unavailable,
 )
-from models.libraries import SKLEARN_TOL, library_warnings, sklearn_logistic
-from models.numerics import linalg as la
-from models.numerics import softmax as sm_
+from nll_losses.models.libraries import SKLEARN_TOL, library_warnings, sklearn_logistic
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.numerics import softmax as sm_
 
 
 # ----------------------------------------------------------------------------- references

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.families.categorical.params import (
+from nll_losses.models.families.categorical.params import (
     class_codes,
     classes_and_baseline,
     eval_points,
 )
-from models.families.categorical.spec import NAME, CategoricalSpec
-from models.family import Built, Param, Problem
-from models.numerics import linalg as la
-from models.numerics import softmax as sm_
+from nll_losses.models.families.categorical.spec import NAME, CategoricalSpec
+from nll_losses.models.family import Built, Param, Problem
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.numerics import softmax as sm_
 
 
 def weight_classes(spec: CategoricalSpec, classes: list[str], base: int) -> list[str]:

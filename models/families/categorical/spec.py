@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from models.options import Flag
+from nll_losses.models.options import Flag
 
 NAME = "categorical"
 HIDDEN_BIAS_SCALE = 10.0  # b1 ~ N(0, 10^2) for NUTS: proper, and wide for standardised inputs

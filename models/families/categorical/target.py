@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.families.categorical.spec import CategoricalOptions, class_info
-from models.targets import Claim, TargetValues, match_label, parse_labels
+from nll_losses.models.families.categorical.spec import CategoricalOptions, class_info
+from nll_losses.models.targets import Claim, TargetValues, match_label, parse_labels
 
 
 def encode_target(cells, column: str, options) -> tuple[np.ndarray, dict]:

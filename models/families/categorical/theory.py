@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from models.families.categorical.existence import separation
-from models.families.categorical.params import intercept_only
-from models.family import Problem
-from models.pairs import Pair
+from nll_losses.models.families.categorical.existence import separation
+from nll_losses.models.families.categorical.params import intercept_only
+from nll_losses.models.family import Problem
+from nll_losses.models.pairs import Pair
 
 
 def network_pairs(problem: Problem) -> list[Pair]:

@@ -7,16 +7,16 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp, softmax
 
-from models.families.categorical.network import network_params
-from models.families.categorical.params import class_codes, classes_and_baseline
-from models.families.categorical.references import sklearn_mlp
-from models.families.categorical.regression import regression_params
-from models.family import (
+from nll_losses.models.families.categorical.network import network_params
+from nll_losses.models.families.categorical.params import class_codes, classes_and_baseline
+from nll_losses.models.families.categorical.references import sklearn_mlp
+from nll_losses.models.families.categorical.regression import regression_params
+from nll_losses.models.family import (
     Problem,
 )
-from models.libraries import SKLEARN_TOL, sklearn_logistic
-from models.numerics import linalg as la
-from models.translation import (
+from nll_losses.models.libraries import SKLEARN_TOL, sklearn_logistic
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.translation import (
     LBFGS_OPTIONS,
     SGD,
     SKLEARN,

@@ -12,9 +12,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from models.families.categorical import dirichlet, network, regression
-from models.families.categorical.references import mlp_fit, sklearn_fit
-from models.families.categorical.spec import (
+from nll_losses.models.families.categorical import dirichlet, network, regression
+from nll_losses.models.families.categorical.references import mlp_fit, sklearn_fit
+from nll_losses.models.families.categorical.spec import (
     HIDDEN_BIAS_SCALE,
     MAP_STARTS,
     SKLEARN_RESTARTS,
@@ -22,9 +22,17 @@ from models.families.categorical.spec import (
     CategoricalOptions,
     CategoricalSpec,
 )
-from models.families.categorical.theory import intercept_pairs, network_pairs, regression_pairs
-from models.families.categorical.translations import dirichlet_rows, network_rows, softmax_rows
-from models.family import Problem, Settings, Start, Support, Sweep, tau_sweep
+from nll_losses.models.families.categorical.theory import (
+    intercept_pairs,
+    network_pairs,
+    regression_pairs,
+)
+from nll_losses.models.families.categorical.translations import (
+    dirichlet_rows,
+    network_rows,
+    softmax_rows,
+)
+from nll_losses.models.family import Problem, Settings, Start, Support, Sweep, tau_sweep
 
 INTERCEPT_LIKELIHOOD = "y_i ~ Categorical(q), q = softmax(b) with b_baseline = 0"
 # what only softmax regression offers (the other two models refuse these)

@@ -26,6 +26,6 @@ compiled graph; sigma is ``s_y * sigma_std`` with a HalfFlat ``sigma_std`` and a
 potential ``-sigma^2 / (2 S^2)`` (1/S^2 = 0 = HalfFlat).
 """
 
-from models.families.normal.family import NormalFamily
+from nll_losses.models.families.normal.family import NormalFamily
 
 FAMILY = NormalFamily()

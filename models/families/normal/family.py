@@ -6,16 +6,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from models.families.normal import target
-from models.families.normal.model import build_model, laplace_sd
-from models.families.normal.observation import NormalObservation
-from models.families.normal.references import (
+from nll_losses.models.families.normal import target
+from nll_losses.models.families.normal.model import build_model, laplace_sd
+from nll_losses.models.families.normal.observation import NormalObservation
+from nll_losses.models.families.normal.references import (
     closed_form,
     exact_posterior,
     sklearn_fit,
     statsmodels_fit,
 )
-from models.families.normal.spec import (
+from nll_losses.models.families.normal.spec import (
     LIKELIHOOD,
     LOSS,
     NAME,
@@ -26,9 +26,9 @@ from models.families.normal.spec import (
     _exact_fit,
     coef_names,
 )
-from models.families.normal.theory import agreement_pairs, nll, nll_from_mse
-from models.families.normal.translations import normal_rows, penalty_text
-from models.family import (
+from nll_losses.models.families.normal.theory import agreement_pairs, nll, nll_from_mse
+from nll_losses.models.families.normal.translations import normal_rows, penalty_text
+from nll_losses.models.family import (
     Built,
     LedgerRow,
     Param,
@@ -41,9 +41,9 @@ from models.family import (
     same_parametrisation,
     tau_sweep,
 )
-from models.numerics import linalg as la
-from models.pairs import Pair
-from models.priors import Flat, Gaussian, HalfFlat, Known
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.pairs import Pair
+from nll_losses.models.priors import Flat, Gaussian, HalfFlat, Known
 
 
 # ----------------------------------------------------------------------------- the family

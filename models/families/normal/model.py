@@ -7,14 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
-from models.content_cache import ContentCache, digest
-from models.families.normal.spec import NAME, NormalSpec, _to_params
-from models.family import (
+from nll_losses.models.content_cache import ContentCache, digest
+from nll_losses.models.families.normal.spec import NAME, NormalSpec, _to_params
+from nll_losses.models.family import (
     Built,
     Problem,
     basis_laplace,
 )
-from models.numerics import linalg as la
+from nll_losses.models.numerics import linalg as la
 
 
 # ----------------------------------------------------------------------------- PyMC model

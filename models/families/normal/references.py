@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.families.normal.spec import _to_params, coef_names
-from models.family import (
+from nll_losses.models.families.normal.spec import _to_params, coef_names
+from nll_losses.models.family import (
     Problem,
     Unavailable,
 )
-from models.libraries import library_warnings
-from models.numerics import gaussian_closed_forms as gcf
-from models.numerics import linalg as la
-from models.numerics import sigma_quadrature as sq
-from models.priors import Flat, HalfFlat, HalfNormal
+from nll_losses.models.libraries import library_warnings
+from nll_losses.models.numerics import gaussian_closed_forms as gcf
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.numerics import sigma_quadrature as sq
+from nll_losses.models.priors import Flat, HalfFlat, HalfNormal
 
 
 # ----------------------------------------------------------------------------- closed forms

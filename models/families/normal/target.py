@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.targets import Claim, TargetValues, parse_numeric
+from nll_losses.models.targets import Claim, TargetValues, parse_numeric
 
 
 def encode_target(cells, column: str, options) -> tuple[np.ndarray, dict]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.family import (
+from nll_losses.models.family import (
     Problem,
 )
-from models.pairs import Pair
-from models.priors import HalfFlat
+from nll_losses.models.pairs import Pair
+from nll_losses.models.priors import HalfFlat
 
 
 def nll(X, y, intercept, w, sigma) -> float:

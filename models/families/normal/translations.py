@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from models.families.normal.spec import NormalSpec, coef_names
-from models.family import (
+from nll_losses.models.families.normal.spec import NormalSpec, coef_names
+from nll_losses.models.family import (
     Problem,
 )
-from models.libraries import library_warnings
-from models.priors import Gaussian
-from models.translation import (
+from nll_losses.models.libraries import library_warnings
+from nll_losses.models.priors import Gaussian
+from nll_losses.models.translation import (
     SGD,
     SKLEARN,
     STATSMODELS,

@@ -22,6 +22,6 @@ row's information near the data), and m0 the weighted least-squares fit of log(y
 offset (``model.model_data``; ``models.linear_predictor``).
 """
 
-from models.families.poisson.family import PoissonFamily
+from nll_losses.models.families.poisson.family import PoissonFamily
 
 FAMILY = PoissonFamily()

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.families.poisson.spec import _design, coef_names
-from models.family import Problem
-from models.linear_predictor import diverging
-from models.numerics.recession import FEASIBILITY_TOL, recession_direction
+from nll_losses.models.families.poisson.spec import _design, coef_names
+from nll_losses.models.family import Problem
+from nll_losses.models.linear_predictor import diverging
+from nll_losses.models.numerics.recession import FEASIBILITY_TOL, recession_direction
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln, xlogy
 
-from models.families.poisson import target
-from models.families.poisson.existence import existence, existence_reason
-from models.families.poisson.model import build_gamma, build_model
-from models.families.poisson.observation import PoissonObservation
-from models.families.poisson.references import (
+from nll_losses.models.families.poisson import target
+from nll_losses.models.families.poisson.existence import existence, existence_reason
+from nll_losses.models.families.poisson.model import build_gamma, build_model
+from nll_losses.models.families.poisson.observation import PoissonObservation
+from nll_losses.models.families.poisson.references import (
     closed_form_fit,
     exact_posterior_fit,
     importance_fit,
@@ -18,7 +18,7 @@ from models.families.poisson.references import (
     sklearn_fit,
     statsmodels_fit,
 )
-from models.families.poisson.spec import (
+from nll_losses.models.families.poisson.spec import (
     DEVIANCE_MAX_ETA,
     EXTREME_ETA,
     NAME,
@@ -34,9 +34,9 @@ from models.families.poisson.spec import (
     coef_names,
     intercept_only,
 )
-from models.families.poisson.theory import agreement_pairs
-from models.families.poisson.translations import penalty_text, poisson_rows
-from models.family import (
+from nll_losses.models.families.poisson.theory import agreement_pairs
+from nll_losses.models.families.poisson.translations import penalty_text, poisson_rows
+from nll_losses.models.family import (
     Built,
     LedgerRow,
     Param,
@@ -46,10 +46,10 @@ from models.family import (
     Settings,
     Support,
 )
-from models.linear_predictor import LinearPredictorFamily, ledger_points
-from models.numerics import linalg as la
-from models.pairs import Pair
-from models.priors import Flat, Gaussian
+from nll_losses.models.linear_predictor import LinearPredictorFamily, ledger_points
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.pairs import Pair
+from nll_losses.models.priors import Flat, Gaussian
 
 
 class PoissonFamily(LinearPredictorFamily):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.families.poisson.spec import NAME, _design, _offset
-from models.family import Built, Problem
-from models.linear_predictor import basis_data, coords, linear_block
-from models.numerics import linalg as la
+from nll_losses.models.families.poisson.spec import NAME, _design, _offset
+from nll_losses.models.family import Built, Problem
+from nll_losses.models.linear_predictor import basis_data, coords, linear_block
+from nll_losses.models.numerics import linalg as la
 
 
 def model_data(problem: Problem) -> tuple[dict, la.Preconditioner]:

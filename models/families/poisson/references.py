@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
-from models.families.poisson.spec import (
+from nll_losses.models.families.poisson.spec import (
     IMPORTANCE_BLOCK,
     IMPORTANCE_DRAWS,
     IMPORTANCE_FLOPS,
@@ -17,10 +17,10 @@ from models.families.poisson.spec import (
     _params,
     exposure_total,
 )
-from models.family import Problem, Unavailable
-from models.libraries import library_warnings
-from models.numerics.newton_steps import newton_iterate
-from models.priors import Gaussian
+from nll_losses.models.family import Problem, Unavailable
+from nll_losses.models.libraries import library_warnings
+from nll_losses.models.numerics.newton_steps import newton_iterate
+from nll_losses.models.priors import Gaussian
 
 NEWTON_STEP_TOL = 1e-10  # the Newton step still to go, in sds (as the logistic solver)
 NEWTON_MAX_ITER = 200

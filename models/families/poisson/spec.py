@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import logsumexp
 
-from models.family import Problem
-from models.numerics import linalg as la
-from models.options import Flag
-from models.priors import Flat, Gaussian
+from nll_losses.models.family import Problem
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.options import Flag
+from nll_losses.models.priors import Flat, Gaussian
 
 NAME = "poisson"
 NLL_PMF = "−log p(y|θ) (Poisson pmf)"

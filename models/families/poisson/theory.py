@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from models.families.poisson.existence import existence
-from models.families.poisson.spec import intercept_only
-from models.family import Problem
-from models.pairs import Pair
-from models.priors import Gaussian
+from nll_losses.models.families.poisson.existence import existence
+from nll_losses.models.families.poisson.spec import intercept_only
+from nll_losses.models.family import Problem
+from nll_losses.models.pairs import Pair
+from nll_losses.models.priors import Gaussian
 
 
 def agreement_pairs(problem: Problem) -> list[Pair]:

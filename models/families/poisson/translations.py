@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.families.poisson.references import sklearn_alpha, sklearn_call, sklearn_poisson
-from models.families.poisson.spec import _offset, coef_names
-from models.family import Problem
-from models.libraries import library_warnings
-from models.priors import Gaussian
-from models.translation import (
+from nll_losses.models.families.poisson.references import (
+    sklearn_alpha,
+    sklearn_call,
+    sklearn_poisson,
+)
+from nll_losses.models.families.poisson.spec import _offset, coef_names
+from nll_losses.models.family import Problem
+from nll_losses.models.libraries import library_warnings
+from nll_losses.models.priors import Gaussian
+from nll_losses.models.translation import (
     SGD,
     SKLEARN,
     STATSMODELS,

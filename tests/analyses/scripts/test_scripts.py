@@ -11,9 +11,9 @@ import pytest
 from background import Command
 from tolerances import ARITH_RTOL
 
-import analyses.scripts
+import nll_losses.analyses.scripts as scripts
 
-SCRIPTS = sorted(m.name for m in pkgutil.iter_modules(analyses.scripts.__path__))
+SCRIPTS = sorted(m.name for m in pkgutil.iter_modules(scripts.__path__))
 N = 60
 # the NLLs compared are sums of n terms of size below 1e2 (|logits| and log-densities of
 # standard-normal-scale data), so two float64 routes to one differ by at most
@@ -37,7 +37,7 @@ def _script(name: str):
     def job(folder: Path) -> Command:
         launcher = (
             "import sys, pytensor, importlib\n"
-            "script = importlib.import_module(f'analyses.scripts.{sys.argv[1]}')\n"
+            "script = importlib.import_module(f'nll_losses.analyses.scripts.{sys.argv[1]}')\n"
             "with pytensor.config.change_flags(mode='FAST_COMPILE'):\n"
             "    script.main(sys.argv[2:])\n"
         )

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from tolerances import CURVATURE_SCALE_RTOL, MPMATH_REFERENCE_RTOL, QUADRATURE_RTOL
 
-from models.numerics import gaussian_closed_forms as gcf
-from models.numerics import linalg as la
-from models.numerics import sigma_quadrature as sq
+from nll_losses.models.numerics import gaussian_closed_forms as gcf
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.numerics import sigma_quadrature as sq
 
 P = 5
 

@@ -11,9 +11,9 @@ from tolerances import (
     QUADRATURE_RTOL,
 )
 
-from models.numerics import gaussian_closed_forms as gcf
-from models.numerics import linalg as la
-from models.numerics import sigma_quadrature as sq
+from nll_losses.models.numerics import gaussian_closed_forms as gcf
+from nll_losses.models.numerics import linalg as la
+from nll_losses.models.numerics import sigma_quadrature as sq
 
 DESIGNS = design_matrices()
 

@@ -4,7 +4,7 @@ forms."""
 
 import numpy as np
 
-from models.numerics.recession import recession_direction
+from nll_losses.models.numerics.recession import recession_direction
 
 
 def _poisson(A, y):

@@ -8,7 +8,7 @@ from scipy import optimize
 from scipy.special import softmax
 from tolerances import ARITH_RTOL, FIND_MAP_RTOL
 
-from models.numerics import softmax as sm_
+from nll_losses.models.numerics import softmax as sm_
 
 # statsmodels' and scikit-learn's own stopping rules are the weak side of these comparisons:
 # MNLogit Newton stops at |step| <= 1e-10-ish, lbfgs at gtol 1e-12 on a mean loss; measured

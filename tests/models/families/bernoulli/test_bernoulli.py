@@ -11,10 +11,10 @@ from scipy.optimize import minimize
 from scipy.special import expit
 from tolerances import ARITH_RTOL, FIND_MAP_RTOL, MCSE_Z
 
-from models.families.bernoulli import FAMILY
-from models.families.bernoulli.spec import NLL_LOGLOSS, BernoulliOptions
-from models.family import Settings, new_problem
-from models.numerics import logistic as lg
+from nll_losses.models.families.bernoulli import FAMILY
+from nll_losses.models.families.bernoulli.spec import NLL_LOGLOSS, BernoulliOptions
+from nll_losses.models.family import Settings, new_problem
+from nll_losses.models.numerics import logistic as lg
 
 FAMILY = FAMILY
 

@@ -8,10 +8,14 @@ import numpy as np
 import pytest
 from tolerances import MCSE_Z
 
-from models.families.categorical import FAMILY
-from models.families.categorical.references import closed_form_fit, exact_posterior_fit, newton_fit
-from models.families.categorical.spec import CategoricalOptions, class_info
-from models.family import Settings, new_problem
+from nll_losses.models.families.categorical import FAMILY
+from nll_losses.models.families.categorical.references import (
+    closed_form_fit,
+    exact_posterior_fit,
+    newton_fit,
+)
+from nll_losses.models.families.categorical.spec import CategoricalOptions, class_info
+from nll_losses.models.family import Settings, new_problem
 
 # p̂ = count / n is one correctly rounded IEEE 754 division (error ≤ ½ ulp < 1e-16 for values
 # below 1): 1e-15 absolute is that rounding with margin

@@ -10,10 +10,15 @@ import numpy as np
 import pytest
 from tolerances import ARITH_RTOL
 
-from models.families.categorical import FAMILY
-from models.families.categorical.spec import CategoricalOptions, class_info
-from models.families.categorical.variants import DIRICHLET, NETWORK, REGRESSION, variant_of
-from models.family import Settings, new_problem
+from nll_losses.models.families.categorical import FAMILY
+from nll_losses.models.families.categorical.spec import CategoricalOptions, class_info
+from nll_losses.models.families.categorical.variants import (
+    DIRICHLET,
+    NETWORK,
+    REGRESSION,
+    variant_of,
+)
+from nll_losses.models.family import Settings, new_problem
 
 CLASSES = ["a", "b", "c"]
 

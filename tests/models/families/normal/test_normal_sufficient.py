@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from models import get_family
-from models.families.normal.model import build_model, loglik_sufficient, model_data
-from models.family import Settings, new_problem
+from nll_losses.models import get_family
+from nll_losses.models.families.normal.model import build_model, loglik_sufficient, model_data
+from nll_losses.models.family import Settings, new_problem
 from tests.tolerances import ARITH_RTOL
 
 

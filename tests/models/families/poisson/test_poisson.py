@@ -14,8 +14,8 @@ from scipy.optimize import minimize
 from scipy.special import digamma, polygamma
 from tolerances import ARITH_RTOL, CLOSED_FORM_SE_RTOL, FIND_MAP_RTOL, MCSE_Z
 
-from models.families.poisson import FAMILY
-from models.families.poisson.references import (
+from nll_losses.models.families.poisson import FAMILY
+from nll_losses.models.families.poisson.references import (
     closed_form_fit,
     exact_posterior_fit,
     importance_fit,
@@ -23,8 +23,8 @@ from models.families.poisson.references import (
     sklearn_fit,
     statsmodels_fit,
 )
-from models.families.poisson.spec import PoissonOptions
-from models.family import Settings, new_problem
+from nll_losses.models.families.poisson.spec import PoissonOptions
+from nll_losses.models.family import Settings, new_problem
 
 # the Gamma posterior's mean a/b and sd √a/b, ours and scipy.stats.gamma's: the same two or
 # three float64 operations (each ≤ ε relative), so 1e-13 relative is that with margin
