@@ -36,16 +36,18 @@ pytestmark = pytest.mark.slow
 
 
 # The cold run covers every compiled graph type: normal; Bernoulli without and with the
-# Jeffreys term; softmax regression (flat and Gaussian); the network; the Dirichlet model.
-# The other built-in cases (diabetes, breast_cancer, iris, quasi_separated) only change the
-# data of these graphs, which are pm.Data; quasi_separated runs at full settings in
-# tests/analyses/test_pipeline.py.  The warm re-run repeats two of them with the sweeps.
+# Jeffreys term; softmax regression (flat and Gaussian); the network; the Dirichlet model;
+# Poisson.  The other built-in cases (diabetes, breast_cancer, iris, quasi_separated, tv_news,
+# cancer_rates) only change the data of these graphs, which are pm.Data; quasi_separated runs
+# at full settings in tests/analyses/test_pipeline.py.  The warm re-run repeats two of them
+# with the sweeps.
 COLD_CASES = (
     "synthetic",
     "logistic_synthetic",
     "softmax_synthetic",
     "network_rings",
     "categorical_frequencies",
+    "counts_synthetic",
 )
 WARM_CASES = ("synthetic", "logistic_synthetic")
 RUN_TIMEOUT = 1800  # s, each run
@@ -171,6 +173,8 @@ def test_cold_run_exits_0_with_every_row_ok(cold_and_warm):
         case = base / "cold" / name
         html = (case / "index.html").read_text()
         assert "data:image/png;base64" in html
+        # every figure passed analyses/figure_check.py as drawn (else a "Figures" warning)
+        assert "<h3>Figures</h3>" not in html, name
         assert "http://" not in html and "https://" not in html
         assert list(case.glob("posterior_*.zarr")), name
     index = (base / "cold" / "index.html").read_text()
@@ -215,6 +219,7 @@ def test_warm_run_with_sweeps_draws_them(cold_and_warm):
             assert not any(later.values()), later
             html = (base / "warm" / name / "index.html").read_text()
             assert sweep["title"] in html and "figure unavailable" not in html
+            assert "<h3>Figures</h3>" not in html, name  # the sweeps' figures are readable
 
 
 @needs_chromium

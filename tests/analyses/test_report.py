@@ -354,3 +354,27 @@ def test_thinned_predictive_rows_are_said_on_the_page(result):
     big = replace(result, n_obs=5000)
     assert "20 of the 5,000 rows (a seeded random subset)" in render_case(big, {})
     assert "seeded random subset" not in render_case(result, {})
+
+
+def test_a_hard_to_read_figure_is_a_page_warning(result, monkeypatch):
+    """What analyses/figure_check.py finds in a figure as drawn (here a title running off the
+    canvas) is a warning under "Figures" on the page, naming the figure; the figure is still
+    shown.  The cold-start test reads that heading on the real pages."""
+    from dataclasses import replace
+
+    import matplotlib.pyplot as plt
+
+    from nll_losses.analyses import figures
+
+    def draw(data, title="a title far too long to fit on a figure two inches wide"):
+        fig, ax = plt.subplots(figsize=(2, 2), layout="constrained")
+        ax.set_title(title)
+        return fig
+
+    res = replace(result, idata=None, picture=None, landscape={"title": "Loss landscape"})
+    monkeypatch.setattr(figures, "loss_landscape", draw)
+    html = render_case(res, {})
+    assert "<h3>Figures</h3>" in html and "figure &#39;Loss landscape&#39;: text" in html
+    assert "figure unavailable" not in html
+    monkeypatch.setattr(figures, "loss_landscape", lambda data: draw(data, "short"))
+    assert "<h3>Figures</h3>" not in render_case(res, {})
