@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from test_cli import cli, fit_json, write_csv
+from test_cli import cli_in_process, fit_json, write_csv
 
 from nll_losses.models.families.categorical.spec import (
     MAP_STARTS,
@@ -183,7 +183,7 @@ def test_network_objective_at_least_as_good_as_sklearn_restarts(background_run):
     assert all(row["ok"] for row in r["agreement"])
 
 
-def test_flat_network_is_refused_and_separation_reported(tmp_path):
+def test_flat_network_is_refused_and_separation_reported(tmp_path, capsys):
     csv = write_csv(
         tmp_path / "sep.csv",
         {
@@ -193,7 +193,8 @@ def test_flat_network_is_refused_and_separation_reported(tmp_path):
     )
 
     def refused(out, *args):
-        return cli("fit", csv, "--family", "categorical", "--target", "g", *args, "--out", out)
+        args = ("fit", csv, "--family", "categorical", "--target", "g", *args, "--out", out)
+        return cli_in_process(capsys, *args)
 
     res = refused(tmp_path / "o1", "--hidden", "2", "--priors", "flat")
     assert res.returncode == 2 and "improper" in res.stderr and "Traceback" not in res.stderr

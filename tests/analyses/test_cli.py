@@ -1,4 +1,8 @@
-"""The command line end to end, as subprocesses with tiny sampler settings, and bad input."""
+"""The command line end to end with tiny sampler settings, and bad input: mostly through
+``cli.main`` in this process (what ``python -m nll_losses.analyses`` runs; a new interpreter
+costs about 6 s of CPU to import PyMC, ArviZ, scikit-learn and statsmodels), the entry point
+itself as a subprocess in ``test_list``, the background end-to-end run and
+tests/analyses/test_interrupts.py."""
 
 import hashlib
 import json
@@ -43,9 +47,12 @@ def cli_in_process(capsys, *args) -> subprocess.CompletedProcess:
 
 
 def fit_json(csv, out, family: str, *args) -> dict:
-    """``fit --family FAMILY`` on ``csv`` into ``out``; exit 0 and its results.json."""
-    res = cli("fit", csv, "--family", family, *args, "--out", out)
-    assert res.returncode == 0, res.stderr[-2000:]
+    """``fit --family FAMILY`` on ``csv`` into ``out`` (in this process, as
+    :func:`cli_in_process` without its capture); exit 0 and its results.json."""
+    from nll_losses.analyses.cli import main
+
+    code = main([str(a) for a in ("fit", csv, "--family", family, *args, "--out", out)])
+    assert code == 0, f"exit {code}"
     return json.loads((Path(out) / "results.json").read_text())
 
 
@@ -113,9 +120,10 @@ def test_fit_end_to_end_and_escaping(background_run):
 
 
 @pytest.mark.slow
-def test_fit_selected_estimators(tmp_path, good_csv):
+def test_fit_selected_estimators(tmp_path, good_csv, capsys):
     out = tmp_path / "fm"
-    res = cli(
+    res = cli_in_process(
+        capsys,
         "fit",
         good_csv,
         "--target",
@@ -227,9 +235,10 @@ def test_bad_input_one_line_exit_2(case, process, bad_files, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_bad_input_keeps_earlier_report(tmp_path, good_csv, bad_files):
+def test_bad_input_keeps_earlier_report(tmp_path, good_csv, bad_files, capsys):
     out = tmp_path / "keep"
-    res = cli(
+    res = cli_in_process(
+        capsys,
         "fit",
         good_csv,
         "--target",
@@ -240,7 +249,7 @@ def test_bad_input_keeps_earlier_report(tmp_path, good_csv, bad_files):
     )
     assert res.returncode == 0, res.stderr
     before = tree_digest(out)
-    res = cli("fit", bad_files / "text.csv", "--target", "y", "--out", out)
+    res = cli_in_process(capsys, "fit", bad_files / "text.csv", "--target", "y", "--out", out)
     assert res.returncode == 2
     assert tree_digest(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep"]  # no temporary folders left
@@ -255,7 +264,7 @@ def test_refuses_to_replace_foreign_folder(tmp_path, bad_files, capsys):
     assert (foreign / "thesis.tex").read_text() == "precious"
 
 
-def test_junk_results_json_does_not_make_a_report(tmp_path, bad_files):
+def test_junk_results_json_does_not_make_a_report(tmp_path, bad_files, capsys):
     """A file named results.json is not proof of an earlier report: the folder is refused
     and every file in it (the input CSV too) survives, byte for byte."""
     folder = tmp_path / "mine"
@@ -264,7 +273,7 @@ def test_junk_results_json_does_not_make_a_report(tmp_path, bad_files):
     (folder / "thesis.tex").write_text("precious")
     (folder / "data.csv").write_bytes((bad_files / "ok.csv").read_bytes())
     before = tree_digest(folder)
-    res = cli("fit", folder / "data.csv", "--target", "y", "--out", folder)
+    res = cli_in_process(capsys, "fit", folder / "data.csv", "--target", "y", "--out", folder)
     assert res.returncode == 2, res.stderr
     assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
     assert str(folder) in res.stderr
@@ -286,7 +295,7 @@ def test_run_leaves_foreign_case_folder_and_files(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_exact_fit_ends_without_traceback(tmp_path):
+def test_exact_fit_ends_without_traceback(tmp_path, capsys):
     """Data a cubic fits exactly, default settings: no traceback; every estimator ends ok or
     unavailable with a reason (σ has no estimate, so nothing that needs σ runs)."""
     x = np.arange(-6.0, 7.0)
@@ -300,7 +309,7 @@ def test_exact_fit_ends_without_traceback(tmp_path):
         },
     )
     out = tmp_path / "out"
-    res = cli("fit", csv, "--target", "y", "--out", out, *QUICK)
+    res = cli_in_process(capsys, "fit", csv, "--target", "y", "--out", out, *QUICK)
     assert "Traceback" not in res.stderr, res.stderr
     assert res.returncode == 0, res.stderr
     result = json.loads((out / "results.json").read_text())
@@ -328,15 +337,15 @@ def people_csv(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_fit_text_column_blank_cells_yes_no_target(tmp_path, people_csv):
+def test_fit_text_column_blank_cells_yes_no_target(tmp_path, people_csv, capsys):
     import statsmodels.api as sm
 
     path, age, sex, bought = people_csv
     out = tmp_path / "people"
-    res = cli("fit", path, "--target", "bought", "--out", out)
+    res = cli_in_process(capsys, "fit", path, "--target", "bought", "--out", out)
     assert res.returncode == 2 and "--dropna" in res.stderr and "line(s) 5, 19" in res.stderr
-    res = cli(
-        "fit", path, "--target", "bought", "--dropna", "--priors", "flat",
+    res = cli_in_process(
+        capsys, "fit", path, "--target", "bought", "--dropna", "--priors", "flat",
         "--estimators", "newton,statsmodels", "--out", out,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr

@@ -149,8 +149,20 @@ class PoissonFamily(LinearPredictorFamily):
 
     def references(self) -> dict[str, Reference]:
         refs = [
-            Reference("closed_form", closed_form_fit, description="Σy/Σe, Gamma mode"),
-            Reference("exact_posterior", exact_posterior_fit, description="Gamma posterior"),
+            # under the Gamma prior the closed forms are of the rate alone (the layout also
+            # carries its log, "intercept", for the pictures)
+            Reference(
+                "closed_form",
+                closed_form_fit,
+                groups=_rate_if_gamma,
+                description="Σy/Σe, Gamma mode",
+            ),
+            Reference(
+                "exact_posterior",
+                exact_posterior_fit,
+                groups=_rate_if_gamma,
+                description="Gamma posterior",
+            ),
             Reference("newton", newton_fit, description="our Newton/IRLS (NumPy)"),
             Reference(
                 "importance",
@@ -289,3 +301,8 @@ class PoissonFamily(LinearPredictorFamily):
                 "likelihood can, so the posterior is proper and its mode finite."
             )
         return text
+
+
+def _rate_if_gamma(problem) -> tuple[str, ...] | None:
+    """The parameter groups a closed form estimates: the rate under the Gamma prior, else all."""
+    return ("rate",) if problem.spec.gamma is not None else None
