@@ -19,4 +19,4 @@ def __getattr__(name: str):
         from nll_losses.analyses import api
 
         return getattr(api, name)
-    raise AttributeError(f"module 'analyses' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

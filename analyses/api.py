@@ -162,7 +162,7 @@ def _values(**values) -> list[str]:
 class Result:
     """One analysis: ``summary()`` and ``agreement()`` as DataFrames, ``posterior`` (per prior,
     the NUTS posterior as an ArviZ DataTree), ``to_html(folder)``; ``case_result`` holds
-    everything (``analyses.results.CaseResult``, what results.json is written from)."""
+    everything (``nll_losses.analyses.results.CaseResult``, what results.json is written from)."""
 
     case_result: Any
 

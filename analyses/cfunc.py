@@ -26,7 +26,10 @@ from typing import Any
 import numpy as np
 from nutpie.sample import CompiledModel  # noqa: TID253
 
-WRAPPER_VERSION = "1"  # part of the cache key: bump when the generated source changes meaning
+# part of the cache key: bump when the generated source changes meaning, or the module's name
+# (Numba's cache entry imports the module it names when loaded: "2" since analyses.cfunc became
+# nll_losses.analyses.cfunc)
+WRAPPER_VERSION = "2"
 
 LOGP_SRC = """
 def {name}(dim, x_, out_, logp_, meta_):

@@ -34,7 +34,6 @@ def one_run(caches: Path, out: Path, args, workers=None) -> tuple[dict, str, flo
         os.environ,
         PYTENSOR_FLAGS=f"base_compiledir={caches}/pytensor,compiledir={caches}/pytensor/c",
         NUMBA_CACHE_DIR=f"{caches}/numba",
-        PYTHONPATH=str(ROOT),
     )
     cmd = [sys.executable, "-m", "nll_losses.analyses", "run", *args.cases, "--sweeps", "--profile"]
     cmd += ["--quiet", "--workers", str(workers or args.workers), "--out", str(out)]

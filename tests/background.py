@@ -96,7 +96,7 @@ class Lane:
         self.base = Path(tempfile.mkdtemp(prefix="nll-background-"))
         atexit.register(shutil.rmtree, self.base, ignore_errors=True)
         # the environment copied now: tests running meanwhile may change os.environ
-        self.runner = Runner(dict(os.environ, PYTHONPATH=str(ROOT)))
+        self.runner = Runner(dict(os.environ))
         self.jobs = dict(jobs)
         self.results = {name: Future() for name in jobs}
         self.after = after

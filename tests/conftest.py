@@ -24,15 +24,6 @@ import nll_losses.analyses  # noqa: E402
 from nll_losses.analyses.threads import one_thread_per_process  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-# nll_losses is found through its install (setup.py maps it to a checkout's root): tests of this
-# checkout run against another one's code when that one was installed last
-_INSTALLED = Path(nll_losses.analyses.__file__).resolve().parents[1]
-if _INSTALLED != ROOT:
-    pytest.exit(
-        f"nll_losses is installed from {_INSTALLED}, not from this checkout ({ROOT}): "
-        "run `make setup` here",
-        returncode=2,
-    )
 
 # one BLAS / OpenMP thread in this process and its subprocesses, as ``python -m
 # nll_losses.analyses`` (analyses/threads.py): the session runs beside its background runs on two
@@ -65,6 +56,18 @@ def compile_caches(prefix: str) -> dict[str, str]:
 os.environ.update(compile_caches("nll-test-caches-"))
 
 COLD_START = "test_cold_start.py"
+
+
+def pytest_configure(config):
+    """nll_losses is found through its install (setup.py maps it to a checkout's root): this
+    checkout's tests would run against another one's code if that one was installed last."""
+    installed = Path(nll_losses.analyses.__file__).resolve().parents[1]
+    if installed != ROOT:
+        pytest.exit(
+            f"nll_losses is installed from {installed}, not from this checkout ({ROOT}): "
+            "run `make setup` (or `pip install -e .`) here",
+            returncode=2,
+        )
 
 
 def pytest_collection_modifyitems(config, items):

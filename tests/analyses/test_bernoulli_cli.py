@@ -1,4 +1,5 @@
-"""``fit --family bernoulli`` end to end (subprocess), against independent references:
+"""``fit --family bernoulli`` end to end (cli.main in this process; the quasi-separated file
+as a subprocess on the background lane), against independent references:
 a 50-digit Newton MLE (tests/reference.py), and separation on a quasi-separated file."""
 
 import json

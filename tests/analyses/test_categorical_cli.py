@@ -1,4 +1,5 @@
-"""The Categorical family end to end (``fit --family categorical``, subprocess) and its pieces:
+"""The Categorical family end to end (``fit --family categorical``; cli.main in this process,
+the 7-class file and the network as subprocesses on the background lane) and its pieces:
 statsmodels MNLogit to the promised digits on a 7-class file, the Gaussian prior against
 scikit-learn on identifiable quantities, the network's objective against MLPClassifier
 restarts, separation, the intercept-only closed forms and bad input."""

@@ -1,8 +1,8 @@
 """The command line end to end with tiny sampler settings, and bad input: mostly through
 ``cli.main`` in this process (what ``python -m nll_losses.analyses`` runs; a new interpreter
 costs about 6 s of CPU to import PyMC, ArviZ, scikit-learn and statsmodels), the entry point
-itself as a subprocess in ``test_list``, the background end-to-end run and
-tests/analyses/test_interrupts.py."""
+itself as a subprocess in ``test_list``, three of the bad inputs (``IN_A_PROCESS``), the
+background end-to-end run and tests/analyses/test_interrupts.py."""
 
 import hashlib
 import json
@@ -21,7 +21,7 @@ FLAT_FIND_MAP = ["--priors", "flat", "--estimators", "closed_form,find_map"]
 
 
 def cli(*args, cwd=None):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ)
     return subprocess.run(
         [sys.executable, "-m", "nll_losses.analyses", *map(str, args)],
         cwd=cwd or ROOT,
@@ -32,17 +32,19 @@ def cli(*args, cwd=None):
     )
 
 
-def cli_in_process(capsys, *args) -> subprocess.CompletedProcess:
+def cli_in_process(capture, *args) -> subprocess.CompletedProcess:
     """``analyses.cli.main`` in this process, as :func:`cli` reports it (exit code, stdout,
     stderr), for tests of a message and an exit code rather than of a process: they spare
-    the 1-2 s a new interpreter takes to import the package.  ``main`` is what
+    the import of the package's libraries (about 6 s of CPU).  ``capture`` is pytest's
+    ``capsys`` or ``capfd`` (the latter also sees what C or Rust code writes to the file
+    descriptors).  ``main`` is what
     ``python -m nll_losses.analyses`` runs (analyses/__main__.py); an exception escaping it fails
     the test as a traceback would."""
     from nll_losses.analyses.cli import main
 
-    capsys.readouterr()  # what came before
+    capture.readouterr()  # what came before
     code = main([str(a) for a in args])
-    captured = capsys.readouterr()
+    captured = capture.readouterr()
     return subprocess.CompletedProcess(args, code, captured.out, captured.err)
 
 
@@ -264,7 +266,7 @@ def test_refuses_to_replace_foreign_folder(tmp_path, bad_files, capsys):
     assert (foreign / "thesis.tex").read_text() == "precious"
 
 
-def test_junk_results_json_does_not_make_a_report(tmp_path, bad_files, capsys):
+def test_junk_results_json_does_not_make_a_report(tmp_path, bad_files, capfd):
     """A file named results.json is not proof of an earlier report: the folder is refused
     and every file in it (the input CSV too) survives, byte for byte."""
     folder = tmp_path / "mine"
@@ -273,7 +275,7 @@ def test_junk_results_json_does_not_make_a_report(tmp_path, bad_files, capsys):
     (folder / "thesis.tex").write_text("precious")
     (folder / "data.csv").write_bytes((bad_files / "ok.csv").read_bytes())
     before = tree_digest(folder)
-    res = cli_in_process(capsys, "fit", folder / "data.csv", "--target", "y", "--out", folder)
+    res = cli_in_process(capfd, "fit", folder / "data.csv", "--target", "y", "--out", folder)
     assert res.returncode == 2, res.stderr
     assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
     assert str(folder) in res.stderr
@@ -295,7 +297,7 @@ def test_run_leaves_foreign_case_folder_and_files(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_exact_fit_ends_without_traceback(tmp_path, capsys):
+def test_exact_fit_ends_without_traceback(tmp_path, capfd):
     """Data a cubic fits exactly, default settings: no traceback; every estimator ends ok or
     unavailable with a reason (σ has no estimate, so nothing that needs σ runs)."""
     x = np.arange(-6.0, 7.0)
@@ -309,7 +311,7 @@ def test_exact_fit_ends_without_traceback(tmp_path, capsys):
         },
     )
     out = tmp_path / "out"
-    res = cli_in_process(capsys, "fit", csv, "--target", "y", "--out", out, *QUICK)
+    res = cli_in_process(capfd, "fit", csv, "--target", "y", "--out", out, *QUICK)
     assert "Traceback" not in res.stderr, res.stderr
     assert res.returncode == 0, res.stderr
     result = json.loads((out / "results.json").read_text())

@@ -49,7 +49,7 @@ def data(earlier, tmp_path):
 
 
 def start(*args, pause=None):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), NLL_LOSSES_STAGES="1")
+    env = dict(os.environ, NLL_LOSSES_STAGES="1")
     if pause:
         env["NLL_LOSSES_PAUSE"] = pause
     return subprocess.Popen(
@@ -197,7 +197,7 @@ def test_ctrl_c_with_workers_stops_them_and_writes_nothing(tmp_path):
     """Ctrl-C at the terminal (SIGINT to the whole process group) while worker processes fit:
     the workers stop with the run, which exits 130 with its one line and writes nothing."""
     root = tmp_path / "reports"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), NLL_LOSSES_STAGES="1")
+    env = dict(os.environ, NLL_LOSSES_STAGES="1")
     env["NLL_LOSSES_PAUSE"] = "loading synthetic"  # in a worker
     args = ["run", "synthetic", "categorical_frequencies", "--quick", "--workers", "2"]
     proc = subprocess.Popen(

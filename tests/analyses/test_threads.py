@@ -31,11 +31,14 @@ def _threads(code: str, **env) -> list[int]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+ONE_THREAD = "from nll_losses.analyses.threads import one_thread_per_process as f"
+
+
 @pytest.mark.parametrize(
     "order",
     [
-        "from analyses.threads import one_thread_per_process as f; f(); import numpy, scipy.linalg",
-        "import numpy, scipy.linalg; from analyses.threads import one_thread_per_process as f; f()",
+        f"{ONE_THREAD}; f(); import numpy, scipy.linalg",
+        f"import numpy, scipy.linalg; {ONE_THREAD}; f()",
     ],
     ids=["before NumPy", "after NumPy"],
 )
@@ -45,5 +48,5 @@ def test_one_thread_whether_or_not_numpy_is_loaded(order):
 
 
 def test_user_setting_is_kept():
-    code = "from analyses.threads import one_thread_per_process as f; f(); import numpy"
+    code = f"{ONE_THREAD}; f(); import numpy"
     assert _threads(code, OPENBLAS_NUM_THREADS="2") == [2]
