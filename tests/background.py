@@ -2,9 +2,9 @@
 
 The cold-start runs (tests/analyses/test_cold_start.py) take the second core for the first part
 of a session (about half of it: the summary line at the session's end says when they ended) and
-would leave it idle for the rest.  A test marked ``@pytest.mark.background("name")`` has its run (the module's
-``BACKGROUND["name"]``: a function that writes its inputs into a given folder and returns the
-command line: a list, the arguments after ``python -m nll_losses.analyses`` run from the
+would leave it idle for the rest.  A test marked ``@pytest.mark.background("name")`` has its run
+(the module's ``BACKGROUND["name"]``: a function that writes its inputs into a given folder and
+returns the command line: a list, the arguments after ``python -m nll_losses.analyses`` run from the
 repository's root, or a :class:`Command`, any arguments after the interpreter with its own working
 folder and environment) started by conftest.py when collection ends, one after another after the
 cold-start runs, and comes after the other tests (conftest.py sorts it there), which it then
