@@ -7,7 +7,8 @@ would leave it idle for the rest.  A test marked ``@pytest.mark.background("name
 returns the command line: a list, the arguments after ``python -m nll_losses.analyses`` run from the
 repository's root, or a :class:`Command`, any arguments after the interpreter with its own working
 folder and environment) started by conftest.py when collection ends, one after another after the
-cold-start runs, and comes after the other tests (conftest.py sorts it there), which it then
+cold-start runs and in their compile caches (warm by then: these runs check numbers and pages,
+not a cold start), and comes after the other tests (conftest.py sorts it there), which it then
 waits for with the ``background`` fixture: the same run and the same checks, on the core the
 session left idle.  A test run on its own (no cold start selected) starts its runs at once; a
 run that was never started (collection bypassed) runs when the test asks for it.
@@ -90,17 +91,19 @@ class Runner:
 
 
 class Lane:
-    """The runs of ``jobs`` in order, in one thread, after ``after`` (a Future) is done."""
+    """The runs of ``jobs`` in order, in one thread, after ``after`` (a Future) is done, with
+    ``env`` added to the environment."""
 
-    def __init__(self, jobs: dict[str, Job], after: Future | None = None):
+    def __init__(self, jobs: dict[str, Job], after: Future | None = None, env: dict | None = None):
         self.base = Path(tempfile.mkdtemp(prefix="nll-background-"))
         atexit.register(shutil.rmtree, self.base, ignore_errors=True)
         # the environment copied now: tests running meanwhile may change os.environ
-        self.runner = Runner(dict(os.environ))
+        self.runner = Runner({**os.environ, **(env or {})})
         self.jobs = dict(jobs)
         self.results = {name: Future() for name in jobs}
         self.after = after
         self.ends: dict[str, float] = {}  # time.monotonic() when each run ended
+        self.seconds: dict[str, float] = {}  # ... and how long it took
         self.ended: float | None = None  # ... and when the last one did
         self.thread = threading.Thread(target=self._all, daemon=True)
         self.thread.start()
@@ -112,11 +115,13 @@ class Lane:
             except BaseException:  # noqa: BLE001 -- the cold-start tests report it
                 pass
         for name, job in self.jobs.items():
+            start = time.monotonic()
             try:
                 self.results[name].set_result(self._run(name, job))
             except BaseException as e:  # raised by result()
                 self.results[name].set_exception(e)
             self.ends[name] = time.monotonic()
+            self.seconds[name] = self.ends[name] - start
         self.ended = time.monotonic()
 
     def _run(self, name: str, job: Job) -> tuple[subprocess.CompletedProcess, Path]:
@@ -132,10 +137,11 @@ class Lane:
 _LANES: list[Lane] = []
 
 
-def start(jobs: dict[str, Job], after: Future | None = None) -> None:
-    """Called by conftest.py when collection ends, with the selected tests' runs."""
+def start(jobs: dict[str, Job], after: Future | None = None, env: dict | None = None) -> None:
+    """Called by conftest.py when collection ends, with the selected tests' runs (after the
+    cold-start runs and in their compile caches, when they run)."""
     if jobs and not _LANES:
-        _LANES.append(Lane(jobs, after))
+        _LANES.append(Lane(jobs, after, env))
 
 
 def result(name: str, module) -> tuple[subprocess.CompletedProcess, Path]:
@@ -150,3 +156,11 @@ def ended() -> tuple[int, float | None] | None:
     """The lane's number of runs and ``time.monotonic()`` when its last one ended (None: not
     ended yet); None when no lane ran."""
     return (len(_LANES[0].jobs), _LANES[0].ended) if _LANES else None
+
+
+def durations() -> str:
+    """Each run of the lane that ended and the seconds it took, longest first."""
+    if not _LANES:
+        return ""
+    took = sorted(_LANES[0].seconds.items(), key=lambda kv: -kv[1])
+    return ", ".join(f"{name} {s:.0f} s" for name, s in took)

@@ -149,6 +149,11 @@ def started() -> Future:
     return _RUNS[0].done
 
 
+def caches() -> dict[str, str]:
+    """The runs' compile caches (tests/background.py's lane runs in them after the runs)."""
+    return _RUNS[0].caches
+
+
 @pytest.fixture(scope="module")
 def cold_and_warm():
     start_in_background()  # already started, unless collection was bypassed
