@@ -104,6 +104,22 @@ def test_a_failed_estimate_and_an_objective_row_are_not_read_as_agreement():
     ]
 
 
+def test_a_prior_with_more_parameters_than_the_case_lists_is_still_the_claim():
+    """Softmax regression's Gaussian prior puts N(0, τ²) on every class's weights, the
+    baseline's too, which the case's parameter list (the contrasts) does not name: find_MAP's
+    agreement with its reference on them is still the weight-decay claim."""
+    result = _result()
+    result.estimates["find_map_gaussian"] = Estimate(
+        "find_map", "gaussian", mean={"w": 1.0, "base:w": -1.0}
+    )
+    result.agreement.append(_row("find_map_gaussian", "closed_form_gaussian", "base:w", -1, -1))
+    text = " ".join(headline.claim(result)["sentences"])
+    assert "With the N(0, τ²) prior (τ = 2), find_MAP equals" in text
+    result.estimates["find_map_gaussian"] = Estimate("find_map", "gaussian", mean={"w": 1.0})
+    text = " ".join(headline.claim(result)["sentences"])
+    assert "find_MAP equals" not in text  # a row on a name it did not estimate: not read
+
+
 def test_digits():
     rows = [_row("a", "b", "w", 1000.0, 1000.0 + 1e-3), _row("a", "b", "v", 1.0, 1.0)]
     assert headline.digits(rows) == 6  # relative to the largest value, not to each row
