@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402, TID253
 import numpy as np  # noqa: E402
 
 MARKERS = ("o", "s", "^", "D")
+LOG_SPAN = 100  # the identity panel's axes are logarithmic above this ratio of largest to smallest
 
 
 def headline(data: dict):
@@ -28,8 +29,14 @@ def headline(data: dict):
 def _identity(ax, d: dict) -> None:
     x, y = np.asarray(d["x"], float), np.asarray(d["y"], float)
     ax.scatter(x, y, s=14, color="C0", alpha=0.6, label="arbitrary parameter values")
-    xs = np.linspace(np.nanmin(x), np.nanmax(x), 50)
     a, c = d["a"], d["c"]
+    lo, hi = np.nanmin(x), np.nanmax(x)
+    # log axes when the values span decades (a far parameter value's NLL would otherwise
+    # bunch every other point at the origin), if the line stays positive on them
+    spread = lo > 0 and np.nanmin(y) > 0 and max(hi / lo, np.nanmax(y) / np.nanmin(y)) > LOG_SPAN
+    xs = np.geomspace(lo, hi, 200) if spread else np.linspace(lo, hi, 50)
+    if spread and np.all(a * xs + c > 0):
+        ax.set(xscale="log", yscale="log")
     line = "NLL = a·loss + c" if (a, c) != (1.0, 0.0) else "y = x"
     ax.plot(xs, a * xs + c, color="k", lw=1.2, label=line)
     ax.set_xlabel(d["xlabel"])

@@ -9,7 +9,7 @@ repository's root, or a :class:`Command`, any arguments after the interpreter wi
 folder and environment) started by conftest.py when collection ends, one after another after the
 cold-start runs and in their compile caches (warm by then: these runs check numbers and pages,
 not a cold start), and comes after the other tests (conftest.py sorts it there), which it then
-waits for with the ``background`` fixture: the same run and the same checks, on the core the
+waits for with the ``background_run`` fixture: the same run and the same checks, on the core the
 session left idle.  A test run on its own (no cold start selected) starts its runs at once; a
 run that was never started (collection bypassed) runs when the test asks for it.
 """

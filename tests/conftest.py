@@ -6,7 +6,8 @@ folders, set here before anything imports PyTensor and inherited by every subpro
 test (tests/analyses/test_cold_start.py) gets two more new folders of its own: its ``analyses run``
 subprocesses start as soon as collection ends, in the background on the second core, while
 the session's tests run (and compile into the session's folders) in this process.  Its
-tests come last and wait for those runs.
+tests come last and wait for those runs.  The background lane's runs (tests/background.py)
+start after them, in their folders (warm by then).
 """
 
 import atexit

@@ -1,5 +1,6 @@
-"""One short script per claim, to read, run and change; each uses only the public APIs of PyMC,
-ArviZ, scikit-learn and statsmodels (none of this project's internals), so it can be copied out:
+"""One short script per claim, to read, run and change; each uses only the public APIs of PyMC
+(and PyTensor), scikit-learn, statsmodels, SciPy and matplotlib (none of this project's
+internals), so it can be copied out:
 
     python -m nll_losses.analyses.scripts.mse_is_gaussian_nll
     python -m nll_losses.analyses.scripts.bce_is_bernoulli_nll

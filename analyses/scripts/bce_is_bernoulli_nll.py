@@ -17,14 +17,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
 
-def fit(X, y, tau=None, draws=0, seed=0):
+def fit(X, y, tau=None, draws=None, seed=0):
     """find_MAP of y ~ Bernoulli(sigmoid(b + Xw)), w flat (tau None) or ~ N(0, τ²); NUTS of w."""
     d = X.shape[1]
     with pm.Model():
         w = pm.Flat("w", shape=d) if tau is None else pm.Normal("w", 0, tau, shape=d)
         pm.Bernoulli("y", logit_p=pm.Flat("b") + pm.math.dot(X, w), observed=y)
-        mode = pm.find_MAP(jitter=False, progressbar=False, tol=1e-12)["w"]
-        if not draws:
+        mp = pm.find_MAP(jitter=False, progressbar=False, tol=1e-12, return_inferencedata=True)
+        mode = mp.posterior["w"].values[0, 0]
+        if draws is None:
             return mode, None
         idata = pm.sample(draws, tune=draws, chains=2, random_seed=seed, progressbar=False)
     return mode, idata.posterior["w"].values.reshape(-1, d)

@@ -2,6 +2,7 @@
 it is minimising KL(data ‖ model).
 
     python -m nll_losses.analyses.scripts.cross_entropy_is_categorical_nll [--n 300] [--tau 1]
+        [--draws 1000]
 
 Flat priors fix the baseline class's logits at 0: find_MAP is the MLE (statsmodels MNLogit).
 N(0, τ²) on all K weight vectors: find_MAP is LogisticRegression(C = τ²).  At any logits:
@@ -20,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
 
-def fit(X, y, K, tau=None, draws=0, seed=0):
+def fit(X, y, K, tau=None, draws=None, seed=0):
     """find_MAP of softmax regression, flat with class 0's logits at 0 (tau None: the K - 1
     contrasts) or all K weight vectors ~ N(0, τ²) (scikit-learn's multinomial L2); NUTS of W."""
     d = X.shape[1]
@@ -31,8 +32,9 @@ def fit(X, y, K, tau=None, draws=0, seed=0):
         else:
             W = pm.Normal("W", 0, tau, shape=(d, K))
         pm.Categorical("y", logit_p=b + pm.math.dot(X, W), observed=y)
-        mode = pm.find_MAP(jitter=False, progressbar=False, tol=1e-12)["W"]
-        if not draws:
+        mp = pm.find_MAP(jitter=False, progressbar=False, tol=1e-12, return_inferencedata=True)
+        mode = mp.posterior["W"].values[0, 0]
+        if draws is None:
             return mode, None
         idata = pm.sample(draws, tune=draws, chains=2, random_seed=seed, progressbar=False)
     return mode, idata.posterior["W"].values.reshape(-1, d, K)
@@ -57,7 +59,7 @@ def main(argv=None):
         print(f"W[{j},{k}]  {flat}  {lr[j, k]:24.6f}  {map_[j, k]:.6f}  ", end="")
         print(f"{m.mean():.3f} ± {m.std():.3f}")
 
-    # the identities: NLL = n · log_loss at 50 arbitrary logits; NLL/n = H(p̂) + KL(p̂ ‖ q)
+    # NLL = n · log_loss at 50 arbitrary logits; without features NLL/n = H(p̂) + KL(p̂ ‖ q)
     Zs = [rng.normal(scale=2, size=(a.n, K)) for _ in range(50)]
     nll = np.array([-log_softmax(Z, axis=1)[np.arange(a.n), y].sum() for Z in Zs])
     ce = np.array([a.n * log_loss(y, softmax(Z, axis=1), labels=range(K)) for Z in Zs])

@@ -327,3 +327,17 @@ def test_the_headline_picture_is_readable(panels):
     }
     data = {k: (v if k in panels else None) for k, v in data.items()}
     assert figure_check.problems(headline(data)) == []
+
+
+@pytest.mark.parametrize(("c", "log"), [(0.0, True), (-20.0, False)])
+def test_the_headline_identity_spanning_decades_is_drawn_on_log_axes(c, log):
+    """A far parameter value's NLL (5e5 beside values near 10, as cancer_rates' ledger has)
+    would bunch the other points at the origin: log axes, unless a value is not positive."""
+    from nll_losses.analyses.headline_figure import headline
+
+    x = np.array([10.0, 12.0, 15.0, 30.0, 5e5])
+    data = {"identity": {"x": x, "y": x + c, "a": 1.0, "c": c, "xlabel": "loss", "ylabel": "NLL"}}
+    fig = headline(data)
+    (ax,) = fig.axes
+    assert (ax.get_xscale(), ax.get_yscale()) == (("log", "log") if log else ("linear", "linear"))
+    assert figure_check.problems(fig) == []
