@@ -209,16 +209,8 @@ def build(problem: Problem) -> Built:
         "basis": list(range(len(free))),
         "obs": list(range(n)),
     }
-    # the indices are data, not constants: every data shape of a structure is one graph, so
-    # its compiled kernels (on disk) serve them all
-    ci = int(spec.intercept)
-    data |= {
-        "free_rows": np.array([j for j, _ in free], dtype=np.int64),
-        "free_cols": np.array([k for _, k in free], dtype=np.int64),
-        "contrast_classes": np.array([k for k in range(K) if k != base], dtype=np.int64),
-        "baseline_class": np.array([base], dtype=np.int64),
-        "weight_classes": np.array([classes.index(c) for c in wcls], dtype=np.int64),
-    }
+    rows = np.array([j for j, _ in free])
+    cols = np.array([k for _, k in free])
     with pm.Model(coords=coords) as model:
         Q = pm.Data("basis_matrix", data["basis_matrix"])
         M = pm.Data("basis_to_coef", data["basis_to_coef"])
@@ -228,20 +220,18 @@ def build(problem: Problem) -> Built:
         prec = pm.Data("row_precision", data["row_precision"])
         E = pm.Data("eval_design", data["eval_design"])
         y_obs = pm.Data("y_obs", data["y_obs"], dims="obs")
-        rows = pm.Data("free_rows", data["free_rows"])
-        cols = pm.Data("free_cols", data["free_cols"])
-        contrast = pm.Data("contrast_classes", data["contrast_classes"])
-        base_ = pm.Data("baseline_class", data["baseline_class"])
-        wcls_ = pm.Data("weight_classes", data["weight_classes"])
         phi = pm.Flat("phi", dims="basis")
-        Phi = pt.set_subtensor(pt.zeros((Q.shape[1], cs.shape[0]))[rows, cols], phi)
+        Phi = pt.set_subtensor(pt.zeros((p, K))[rows, cols], phi)
         B = M0 + pt.dot(M, Phi) * cs[None, :]
         pm.Potential("weight_prior", -0.5 * pt.sum(prec[:, None] * B**2))
+        ci = int(spec.intercept)
         if spec.intercept:
-            pm.Deterministic("intercept", B[0, contrast] - B[0, base_[0]], dims="contrast")
-        Wr = B[ci:, wcls_]
+            pm.Deterministic(
+                "intercept", B[0, [k for k in range(K) if k != base]] - B[0, base], dims="contrast"
+            )
+        Wr = B[ci:, [classes.index(c) for c in wcls]]
         if spec.prior != "gaussian":
-            Wr = Wr - B[ci:, base_[0]][:, None]  # (features, 1): broadcast over classes
+            Wr = Wr - B[ci:, [base]]
         pm.Deterministic("W", Wr, dims=("feature", "wclass"))
         pm.Deterministic("prob", pm.math.softmax(pt.dot(E, B), axis=1), dims=("point", "class"))
         Z = Z0 + pt.dot(Q, Phi) * cs[None, :]
