@@ -103,6 +103,7 @@ def _reference_pair(result: CaseResult, pairs, priors) -> dict | None:
     preferring the family's references in their declared order and, among a reference's
     pairs, a failing one (the sentence must not say "equals" while one fails)."""
     refs = list(get_family(result.family).references())
+    params = set(result.parameters)
     for prior in priors:
         found = []
         for p in pairs:
@@ -111,7 +112,7 @@ def _reference_pair(result: CaseResult, pairs, priors) -> dict | None:
                 continue
             # the case's parameters and those find_MAP estimated under this prior (softmax
             # regression's Gaussian prior has every class's weights, the baseline's too)
-            names = set(result.parameters) | set(result.estimates[p["left"]].mean or {})
+            names = params | set(result.estimates[p["left"]].mean or {})
             if "sd" in p["note"].split() or not all(r.parameter in names for r in p["rows"]):
                 continue  # standard deviations, an objective value: not the estimates
             if left == ("find_map", prior) and right[0] in refs and right[1] == prior:

@@ -102,8 +102,7 @@ class Lane:
         self.jobs = dict(jobs)
         self.results = {name: Future() for name in jobs}
         self.after = after
-        self.ends: dict[str, float] = {}  # time.monotonic() when each run ended
-        self.seconds: dict[str, float] = {}  # ... and how long it took
+        self.seconds: dict[str, float] = {}  # how long each run that ended took
         self.ended: float | None = None  # ... and when the last one did
         self.thread = threading.Thread(target=self._all, daemon=True)
         self.thread.start()
@@ -120,8 +119,7 @@ class Lane:
                 self.results[name].set_result(self._run(name, job))
             except BaseException as e:  # raised by result()
                 self.results[name].set_exception(e)
-            self.ends[name] = time.monotonic()
-            self.seconds[name] = self.ends[name] - start
+            self.seconds[name] = time.monotonic() - start
         self.ended = time.monotonic()
 
     def _run(self, name: str, job: Job) -> tuple[subprocess.CompletedProcess, Path]:

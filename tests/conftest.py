@@ -97,7 +97,8 @@ def pytest_collection_finish(session):
         for mark in item.iter_markers("background"):
             jobs[mark.args[0]] = item.module.BACKGROUND[mark.args[0]]
     # the lane's runs check numbers and pages, not a cold start (the cold-start test does):
-    # they run in the cold-start runs' caches, warm by then for every built-in graph type
+    # they run in the cold-start runs' caches, warm by then for the built-in graph types (a
+    # data shape of their own still compiles its kernels)
     background.start(jobs, after=cold, env=caches)
 
 

@@ -20,8 +20,8 @@ def fit(X, y, tau=None, draws=None, seed=0):
     with pm.Model():
         w = pm.Flat("w", shape=d) if tau is None else pm.Normal("w", 0, tau, shape=d)
         pm.Normal("y", pm.Flat("b") + pm.math.dot(X, w), pm.HalfFlat("sigma"), observed=y)
-        mode = pm.find_MAP(jitter=False, progressbar=False, tol=1e-12, return_inferencedata=True)
-        mode = mode.posterior.dataset.isel(chain=0, draw=0)  # no Jacobian: σ̂² = SSE/n
+        mp = pm.find_MAP(jitter=False, progressbar=False, tol=1e-12, return_inferencedata=True)
+        mode = {v: mp.posterior[v].values[0, 0] for v in ("w", "sigma")}  # no Jacobian: σ̂² = SSE/n
         if draws is None:
             return mode, None
         idata = pm.sample(draws, tune=draws, chains=2, random_seed=seed, progressbar=False)
@@ -40,11 +40,11 @@ def main(argv=None):
 
     (mle, _), (map_, post) = fit(X, y), fit(X, y, a.tau, a.draws, a.seed)
     ols = np.linalg.lstsq(np.c_[np.ones(a.n), X], y, rcond=None)[0][1:]
-    ridge = Ridge(alpha=float(map_["sigma"]) ** 2 / a.tau**2).fit(X, y).coef_
+    ridge = Ridge(alpha=map_["sigma"] ** 2 / a.tau**2).fit(X, y).coef_
     print("weight  least squares  MLE (find_MAP)  ridge(alpha=σ²/τ²)  MAP (find_MAP)  posterior")
     for j, m in enumerate(post.T):
-        print(f"w[{j}]  {ols[j]:13.6f}  {mle['w'].values[j]:14.6f}  {ridge[j]:18.6f}  ", end="")
-        print(f"{map_['w'].values[j]:14.6f}  {m.mean():.3f} ± {m.std():.3f}")
+        print(f"w[{j}]  {ols[j]:13.6f}  {mle['w'][j]:14.6f}  {ridge[j]:18.6f}  ", end="")
+        print(f"{map_['w'][j]:14.6f}  {m.mean():.3f} ± {m.std():.3f}")
 
     # the identity at 50 arbitrary (b, w, σ): scipy's NLL against n/(2σ²)·MSE + (n/2)·log(2πσ²)
     W, B, S = rng.normal(size=(50, 3)), rng.normal(size=50), rng.uniform(0.5, 3, 50)
@@ -60,8 +60,8 @@ def main(argv=None):
     ax[0].axline((nll.min(), nll.min()), slope=1, color="k", lw=0.8)
     ax[0].set(xlabel="n/(2σ²)·MSE + (n/2)·log(2πσ²)", ylabel="Gaussian NLL", title="MSE is the NLL")
     ax[1].hist(post[:, 0], bins=40, density=True, alpha=0.5, label="NUTS posterior")
-    ax[1].axvline(map_["w"].values[0], color="C1", label="MAP = ridge")
-    ax[1].axvline(mle["w"].values[0], color="C2", ls="--", label="MLE = least squares")
+    ax[1].axvline(map_["w"][0], color="C1", label="MAP = ridge")
+    ax[1].axvline(mle["w"][0], color="C2", ls="--", label="MLE = least squares")
     top = 1.4 * ax[1].get_ylim()[1]  # room for the legend
     ax[1].set(xlabel="w[0]", title=f"N(0, {a.tau:g}²) prior on the weights", ylim=(0, top))
     ax[1].legend()
