@@ -246,11 +246,21 @@ def _capital(sentence: str) -> str:
     return sentence if sentence.startswith("find_MAP") else sentence[0].upper() + sentence[1:]
 
 
+def title(result: CaseResult) -> str:
+    """The page's title: the family's claim by loss and, when the case ran a prior other than
+    the flat one, what the first such prior (in the family's order) is in the loss's terms:
+    a page without a Gaussian prior does not claim weight decay."""
+    family = get_family(result.family)
+    ran = {e.prior for e in result.estimates.values()}
+    clauses = [family.prior_titles[p] for p in family.priors if p in ran and p != "flat"]
+    return f"{family.title}, and {clauses[0]}" if clauses else family.title
+
+
 def plain(result: CaseResult) -> dict[str, Any]:
     """``claim`` without sentences or picture: the title alone."""
     sampler = (result.provenance or {}).get("sampler", {})
     return {
-        "title": get_family(result.family).title,
+        "title": title(result),
         "sentences": [],
         "quick": sampler if sampler.get("quick") else None,
         "picture": None,

@@ -358,7 +358,10 @@ class Family(Protocol):
 
     name: str
     summary: str  # one line for ``list`` and the index page
-    title: str  # a case page's plain title: the claim by loss ("MSE is the Gaussian NLL …")
+    title: str  # the claim by loss ("MSE is the Gaussian negative log-likelihood")
+    # what each non-flat prior is in the loss's terms ("ridge (weight decay) is a Gaussian
+    # prior"): a case page's title adds the first one, in ``priors`` order, that the case ran
+    prior_titles: dict[str, str]
     priors: tuple[str, ...]  # prior names it supports, e.g. ("flat", "gaussian")
     methods: tuple[str, ...]  # every estimator it offers, in run order
     sd_scale_methods: tuple[str, ...]  # estimators whose sd scales the optimiser tier

@@ -4,6 +4,10 @@ translation row, the prior's scale), and the warnings grouped (analyses/page_war
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from nll_losses.analyses import headline, page_warnings
 from nll_losses.analyses.results import AgreementRow, CaseResult, Estimate
 from nll_losses.models import get_family
@@ -54,7 +58,8 @@ def _result(flat_ok=True, mle_ok=True):
 def test_the_claim_in_numbers():
     head = headline.claim(_result())
     text = " ".join(head["sentences"])
-    assert head["title"] == get_family("normal").title
+    family = get_family("normal")
+    assert head["title"] == f"{family.title}, and {family.prior_titles['gaussian']}"
     # the ledger: 4.1e-12 / 90 -> 13 digits, over both points
     assert f"{LEDGER[1]} at 2 parameter values" in text
     assert "to 13 digits of the largest value" in text
@@ -69,6 +74,31 @@ def test_the_claim_in_numbers():
     picture = head["picture"]
     assert [len(g["x"]) for g in picture["estimates"]] == [2, 1]
     assert picture["identity"]["x"] == [41.0 + 4.1e-12, 90.0]  # the ledger, no landscape
+
+
+@pytest.mark.parametrize(
+    ("family_name", "priors", "clause"),
+    [
+        ("normal", ("flat",), None),
+        ("poisson", ("flat", "gamma"), "gamma"),
+        ("categorical", ("flat", "dirichlet"), "dirichlet"),
+        ("bernoulli", ("jeffreys", "gaussian", "flat"), "gaussian"),  # the family's order
+        ("bernoulli", ("flat", "jeffreys"), "jeffreys"),
+    ],
+)
+def test_the_title_names_the_prior_the_case_ran(family_name, priors, clause):
+    """A case without the Gaussian prior (cancer_rates: Gamma; categorical_frequencies:
+    Dirichlet) does not claim weight decay in its title; it names its own prior's claim."""
+    family = get_family(family_name)
+    estimates = {f"find_map_{p}": Estimate("find_map", p, mean={"w": 1.0}) for p in priors}
+    result = replace(_result(), family=family_name, estimates=estimates)
+    title = headline.claim(result)["title"]
+    assert title.startswith(family.title)
+    if clause is None:
+        assert title == family.title
+    else:
+        assert title == f"{family.title}, and {family.prior_titles[clause]}"
+        assert ("Gaussian" in title) == (clause == "gaussian")
 
 
 def test_a_failing_claim_says_so_and_a_missing_mle_says_why():

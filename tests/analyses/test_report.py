@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from handmade import EVIL, LAYOUT, fake_idata
 
+from nll_losses.analyses import headline
 from nll_losses.analyses.outputs import write_dir_atomically, write_file_atomically
 from nll_losses.analyses.report import render_case, render_index
 from nll_losses.analyses.results import AgreementRow, CaseResult, Estimate
-from nll_losses.models import get_family
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +196,7 @@ def test_case_page_summary_first(result):
     html = render_case(replace(result, agreement=PAIR_ROWS, idata=None), {})
     details = re.findall(r'<details class="pair (ok|bad)"( open)?>', html)
     assert details == [("bad", " open")] * 2 + [("ok", "")] * 4
-    title = get_family(result.family).title
+    title = headline.title(result)
     assert html.index(f'<h1 class="claim">{title}</h1>') < html.index("4 of 6 claims hold")
     assert "(9 of 11 rows within their tolerance" in html
     order = [html.index(f'id="{i}"') for i in ("agreement", "model", "estimates", "ledger")]

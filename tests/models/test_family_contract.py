@@ -116,6 +116,10 @@ def test_names_methods_and_references(family):
     for method in family.methods:
         assert method in PYMC_METHODS or method in refs, f"{method}: neither PyMC nor reference"
     assert set(family.sd_scale_methods) <= set(family.methods)
+    # a page's title names what its prior is (analyses/headline.title): every prior but the
+    # flat one has its words, and no others
+    assert set(family.prior_titles) == set(family.priors) - {"flat"}
+    assert all(isinstance(v, str) and v for v in family.prior_titles.values())
     for name, ref in refs.items():
         assert ref.name == name
         assert name in family.methods, f"reference {name} not listed in methods"

@@ -52,9 +52,11 @@ class BernoulliFamily(LinearPredictorFamily):
     """Logistic regression through the family contract (``models.family.Family``)."""
 
     name = NAME
-    title = (
-        "Binary cross-entropy is the Bernoulli negative log-likelihood, and L2 is a Gaussian prior"
-    )
+    title = "Binary cross-entropy is the Bernoulli negative log-likelihood"
+    prior_titles = {
+        "gaussian": "L2 is a Gaussian prior",
+        "jeffreys": "Firth's bias reduction is the Jeffreys prior",
+    }
     summary = "logistic regression: binary cross-entropy is the Bernoulli NLL; Jeffreys = Firth"
     priors = ("flat", "gaussian", "jeffreys")
     methods = (

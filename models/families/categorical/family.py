@@ -66,10 +66,11 @@ class CategoricalFamily:
     categorical model through the family contract (``models.family.Family``)."""
 
     name = NAME
-    title = (
-        "Cross-entropy is the categorical negative log-likelihood, and weight decay is a "
-        "Gaussian prior"
-    )
+    title = "Cross-entropy is the categorical negative log-likelihood"
+    prior_titles = {
+        "gaussian": "weight decay is a Gaussian prior",
+        "dirichlet": "label smoothing is a Dirichlet prior",
+    }
     summary = (
         "softmax regression and a one-hidden-layer network: cross-entropy is the categorical NLL"
     )

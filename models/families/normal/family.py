@@ -51,9 +51,8 @@ class NormalFamily:
     """The Gaussian likelihood through the family contract (``models.family.Family``)."""
 
     name = NAME
-    title = (
-        "MSE is the Gaussian negative log-likelihood, and ridge (weight decay) is a Gaussian prior"
-    )
+    title = "MSE is the Gaussian negative log-likelihood"
+    prior_titles = {"gaussian": "ridge (weight decay) is a Gaussian prior"}
     summary = "linear regression: minimising MSE is maximum likelihood; N(0, τ²) weights = ridge"
     priors = ("flat", "gaussian")
     methods = (

@@ -56,9 +56,11 @@ class PoissonFamily(LinearPredictorFamily):
     """Poisson regression through the family contract (``models.family.Family``)."""
 
     name = NAME
-    title = (
-        "The Poisson deviance is the Poisson negative log-likelihood, and L2 is a Gaussian prior"
-    )
+    title = "The Poisson deviance is the Poisson negative log-likelihood"
+    prior_titles = {
+        "gaussian": "L2 is a Gaussian prior",
+        "gamma": "a Gamma(a, b) prior on the rate adds a − 1 events and b units of exposure",
+    }
     summary = "Poisson regression: the mean Poisson deviance (PoissonNLLLoss) is the Poisson NLL"
     priors = ("flat", "gaussian", "gamma")
     methods = (
