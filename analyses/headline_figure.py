@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402, TID253
 import numpy as np  # noqa: E402
 
 MARKERS = ("o", "s", "^", "D")
+# a legend row of 10 pt text is about 0.2 in, at most a tenth of the estimates panel's height
+LEGEND_ROW = 0.1
 LOG_SPAN = 100  # the identity panel's axes are logarithmic above this ratio of largest to smallest
 
 
@@ -64,6 +66,11 @@ def _estimates(ax, groups: list[dict]) -> None:
     if np.isfinite(lo):
         pad = 0.05 * (hi - lo or 1.0)
         ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="k", lw=1.0, label="y = x")
+        # room above the line for the legend in the upper left: with long reference names it
+        # is most of the panel wide and covered the highest points (softmax_synthetic)
+        room = LEGEND_ROW * (len(groups) + 1) + 0.05  # of the panel's height
+        span = hi - lo + 2 * pad
+        ax.set_ylim(lo - pad, lo - pad + span / (1 - room))
     ax.set_xlabel("the reference's estimate")
     ax.set_ylabel("find_MAP's estimate")
     ax.set_title("find_MAP against its references (a point per parameter)")

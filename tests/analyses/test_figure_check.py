@@ -329,6 +329,28 @@ def test_the_headline_picture_is_readable(panels):
     assert figure_check.problems(headline(data)) == []
 
 
+def test_the_headline_legend_covers_no_estimate():
+    """softmax_synthetic's estimates (long reference names, points up to the top right):
+    the legend of the right panel is where it covers none of them."""
+    from nll_losses.analyses.headline_figure import headline
+
+    flat = [-1.4, -1.2, -0.95, 0.0, 0.1, 0.4, 0.6, 0.85, 1.95, 2.6]
+    gauss = [-1.6, -1.5, -0.9, -0.45, -0.2, 0.05, 0.15, 0.4, 0.6, 0.85, 1.7, 2.05]
+    name = "our Newton, block Hessian (NumPy)"
+    groups = [
+        {"label": f"flat prior: {name}", "x": flat, "y": flat},
+        {"label": f"N(0, τ²) prior: {name}", "x": gauss, "y": gauss},
+    ]
+    fig = headline({"identity": None, "estimates": groups})
+    fig.draw_without_rendering()
+    ax = fig.axes[0]
+    box = ax.get_legend().get_window_extent()
+    points = ax.transData.transform(np.c_[flat + gauss, flat + gauss])
+    covered = [p for p in points if box.contains(*p)]
+    assert not covered, covered
+    assert figure_check.problems(fig) == []
+
+
 @pytest.mark.parametrize(("c", "log"), [(0.0, True), (-20.0, False)])
 def test_the_headline_identity_spanning_decades_is_drawn_on_log_axes(c, log):
     """A far parameter value's NLL (5e5 beside values near 10, as cancer_rates' ledger has)
