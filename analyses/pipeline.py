@@ -387,16 +387,19 @@ def _provenance(cfg, case, family, seeds, estimates, timings, kappa) -> dict:
     }
 
 
-def render_case(result: CaseResult) -> tuple[dict[str, str | bytes], dict[str, float]]:
+def render_case(
+    result: CaseResult,
+) -> tuple[dict[str, str | bytes], dict[str, float], list[str]]:
     """The report's page and thumbnail (its figures drawn): ``({"index.html": ...,
-    "thumbnail.png": ...}, seconds per part)``; what ``write_case`` writes besides the
-    posteriors and results.json.  Picklable, so a worker process can draw them."""
+    "thumbnail.png": ...}, seconds per part, the page's own warnings)``; what ``write_case``
+    writes besides the posteriors and results.json.  Picklable, so a worker process can draw
+    them."""
     from nll_losses.analyses import figures, report
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     refs = references_for_report(result)
-    html, uris = report.render_case_page(result, refs)
+    html, uris, page_warnings = report.render_case_page(result, refs)
     timings["figures and page"] = time.perf_counter() - t0
     files: dict[str, str | bytes] = {"index.html": html}
     if uris:  # the fit picture when there is one (it comes first on the page)
@@ -406,7 +409,7 @@ def render_case(result: CaseResult) -> tuple[dict[str, str | bytes], dict[str, f
         except Exception as exc:  # a thumbnail must not lose the report
             print(f"{result.case}: no thumbnail ({type(exc).__name__}: {exc})", file=sys.stderr)
         timings["thumbnail"] = time.perf_counter() - t0
-    return files, timings
+    return files, timings, page_warnings
 
 
 def write_case(result: CaseResult, out_dir: Path, rendered=None) -> dict[str, float]:
@@ -414,8 +417,11 @@ def write_case(result: CaseResult, out_dir: Path, rendered=None) -> dict[str, fl
     the index of all cases; none when the page has no figure) and the posterior(s) into
     ``out_dir`` atomically.  ``rendered``: ``render_case(result)`` when already made (by a
     worker process).  Returns seconds per part (figures and page, thumbnail, zarr,
-    results.json, write: the rest of writing the folder)."""
-    files, timings = rendered if rendered is not None else render_case(result)
+    results.json, write: the rest of writing the folder).  The page's own warnings (a figure
+    hard to read, ...) join ``result.warnings``: results.json, the index's count and the
+    terminal's lines have them too."""
+    files, timings, page_warnings = rendered if rendered is not None else render_case(result)
+    result.warnings.extend(w for w in page_warnings if w not in result.warnings)
     files = dict(files)
     timings = dict(timings)
 
