@@ -242,7 +242,7 @@ class Result:
             f"<td>{'✓' if p['ok'] else '✗'}</td></tr>"
             for p in pairs
         )
-        warnings = "".join(f"<li>{e(w)}</li>" for w in r.warnings)
+        warnings = "".join(f"<li>{e(w)}</li>" for w in r.all_warnings())
         return (
             f"<div><b>{e(r.case)}</b>: {e(r.family)} family, n = {r.n_obs}, target "
             f"{e(str(r.target))}; {sum(row.ok for row in r.agreement)}/{len(r.agreement)} "

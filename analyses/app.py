@@ -334,7 +334,7 @@ def _summarise(result, out: Path, quiet: bool = False, progress=None) -> int:
             f"{result.case}: {len(result.agreement) - len(bad)}/{len(result.agreement)} "
             f"agreement rows ok -> {out / 'index.html'}"
         )
-        for w in result.warnings:
+        for w in result.all_warnings():
             print(f"  warning: {w}", file=sys.stderr)
     return 1 if bad or failed or translation_bad else 0
 

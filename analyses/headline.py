@@ -252,7 +252,9 @@ def title(result: CaseResult) -> str:
     a page without a Gaussian prior does not claim weight decay."""
     family = get_family(result.family)
     ran = {e.prior for e in result.estimates.values()}
-    clauses = [family.prior_titles[p] for p in family.priors if p in ran and p != "flat"]
+    clauses = [
+        family.prior_titles[p] for p in family.priors if p in ran and p in family.prior_titles
+    ]
     return f"{family.title}, and {clauses[0]}" if clauses else family.title
 
 

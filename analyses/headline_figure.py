@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 MARKERS = ("o", "s", "^", "D")
 # a legend row of 10 pt text is about 0.2 in, at most a tenth of the estimates panel's height
 LEGEND_ROW = 0.1
+MAX_ROOM = 0.5  # the most of the panel's height the legend's room takes
 LOG_SPAN = 100  # the identity panel's axes are logarithmic above this ratio of largest to smallest
 
 
@@ -67,10 +68,11 @@ def _estimates(ax, groups: list[dict]) -> None:
         pad = 0.05 * (hi - lo or 1.0)
         ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="k", lw=1.0, label="y = x")
         # room above the line for the legend in the upper left: with long reference names it
-        # is most of the panel wide and covered the highest points (softmax_synthetic)
-        room = LEGEND_ROW * (len(groups) + 1) + 0.05  # of the panel's height
-        span = hi - lo + 2 * pad
-        ax.set_ylim(lo - pad, lo - pad + span / (1 - room))
+        # is most of the panel wide and covered the highest points (softmax_synthetic); the
+        # limits matplotlib chose (it widens a range too narrow to draw) stretched upward
+        room = min(LEGEND_ROW * (len(groups) + 1) + 0.05, MAX_ROOM)  # of the panel's height
+        y0, y1 = ax.get_ylim()
+        ax.set_ylim(y0, y0 + (y1 - y0) / (1 - room))
     ax.set_xlabel("the reference's estimate")
     ax.set_ylabel("find_MAP's estimate")
     ax.set_title("find_MAP against its references (a point per parameter)")

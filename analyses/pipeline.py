@@ -418,10 +418,10 @@ def write_case(result: CaseResult, out_dir: Path, rendered=None) -> dict[str, fl
     ``out_dir`` atomically.  ``rendered``: ``render_case(result)`` when already made (by a
     worker process).  Returns seconds per part (figures and page, thumbnail, zarr,
     results.json, write: the rest of writing the folder).  The page's own warnings (a figure
-    hard to read, ...) join ``result.warnings``: results.json, the index's count and the
-    terminal's lines have them too."""
+    hard to read, ...) become ``result.page_warnings`` (this drawing's, replacing an earlier
+    one's): results.json, the index's count and the terminal's lines have them too."""
     files, timings, page_warnings = rendered if rendered is not None else render_case(result)
-    result.warnings.extend(w for w in page_warnings if w not in result.warnings)
+    result.page_warnings = list(page_warnings)
     files = dict(files)
     timings = dict(timings)
 

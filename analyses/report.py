@@ -142,8 +142,8 @@ def render_case_page(
     result: CaseResult, references: dict[str, dict[str, dict[str, float]]]
 ) -> tuple[str, list[str], list[str]]:
     """The case page, the data URIs of the figures it shows, in page order, and the warnings
-    drawing it added to the result's (a figure unavailable or hard to read, the claim's
-    summary unavailable), which the page shows with the others.
+    drawing it found (a figure unavailable or hard to read, the claim's summary unavailable),
+    which the page shows with the result's own.
 
     Reads ``result.picture`` (drawn when it has "curves"), ``result.landscape`` (None or a dict
     with "title", "caption" and what ``figures.loss_landscape`` draws), ``result.sweeps``
@@ -218,10 +218,7 @@ def render_case_page(
         headline=top,
         index_link=True,
         warning_groups=page_warnings.groups(
-            # a page drawn again (Result.to_html) has its first drawing's in result.warnings
-            list(result.warnings) + [w for w in extra_warnings if w not in result.warnings],
-            result.estimates,
-            head["quick"],
+            list(result.warnings) + extra_warnings, result.estimates, head["quick"]
         ),
         unavailable=_unavailable(result.estimates.values()),
         estimates=list(result.estimates.values()),

@@ -128,6 +128,13 @@ class CaseResult:
     translation: list[dict[str, Any]] = field(default_factory=list)
     # {"prior_strength": {...}, "sample_size": {...}} paths (results.json "sweeps")
     sweeps: dict[str, Any] = field(default_factory=dict)
+    # what drawing the page last found (a figure hard to read or unavailable): set by
+    # pipeline.write_case at each drawing, shown with ``warnings``
+    page_warnings: list[str] = field(default_factory=list)
+
+    def all_warnings(self) -> list[str]:
+        """The case's warnings, then its page's (results.json, the terminal, a notebook)."""
+        return list(self.warnings) + [w for w in self.page_warnings if w not in self.warnings]
 
     def to_json(self) -> dict:
         return _clean(
@@ -139,7 +146,7 @@ class CaseResult:
                 "parameters": list(self.parameters),
                 "estimates": {k: e.to_json() for k, e in self.estimates.items()},
                 "agreement": [r.to_json() for r in self.agreement],
-                "warnings": list(self.warnings),
+                "warnings": self.all_warnings(),
                 "model": self.model,
                 "ledger": self.ledger,
                 "provenance": self.provenance,

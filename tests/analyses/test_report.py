@@ -381,8 +381,9 @@ def test_a_hard_to_read_figure_is_a_page_warning(result, monkeypatch):
 
 
 def test_a_figure_warning_is_in_results_json_and_the_index_count(result, tmp_path, monkeypatch):
-    """The page's own warnings (drawn in report.render_case_page) join the result's: they are
-    in results.json, so the index counts them, and a page drawn again lists each once."""
+    """The page's own warnings (found drawing it) are in results.json with the case's, so the
+    index counts them; a page drawn again lists each once, and a drawing that finds none
+    leaves none from the one before."""
     import json
     from dataclasses import replace
 
@@ -391,22 +392,24 @@ def test_a_figure_warning_is_in_results_json_and_the_index_count(result, tmp_pat
     from nll_losses.analyses import app, figures
     from nll_losses.analyses.pipeline import write_case
 
-    def draw(data):
+    def draw(data, title="a title far too long to fit on a figure two inches wide"):
         fig, ax = plt.subplots(figsize=(2, 2), layout="constrained")
-        ax.set_title("a title far too long to fit on a figure two inches wide")
+        ax.set_title(title)
         return fig
 
     monkeypatch.setattr(figures, "loss_landscape", draw)
     res = replace(result, idata=None, picture=None, landscape={"title": "Loss landscape"})
-    res = replace(res, warnings=list(res.warnings))  # the module's fixture stays as it is
-    before = len(res.warnings)
+    own = list(res.warnings)
     write_case(res, tmp_path / "case")
     written = json.loads((tmp_path / "case" / "results.json").read_text())["warnings"]
     figure = [w for w in written if w.startswith("figure 'Loss landscape': text")]
-    assert figure and len(written) == before + len(figure)
+    assert figure and written == own + figure and res.warnings == own
     app._write_index(tmp_path)
     index = (tmp_path / "index.html").read_text()
     assert f'<td class="n">{len(written)}</td></tr>' in index
     again = render_case(res, {})  # Result.to_html draws the page again
     assert again.count("figure &#39;Loss landscape&#39;: text") == len(figure)
     assert "(×2)" not in again
+    monkeypatch.setattr(figures, "loss_landscape", lambda data: draw(data, "short"))
+    write_case(res, tmp_path / "case")
+    assert json.loads((tmp_path / "case" / "results.json").read_text())["warnings"] == own

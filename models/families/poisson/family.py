@@ -59,7 +59,8 @@ class PoissonFamily(LinearPredictorFamily):
     title = "The Poisson deviance is the Poisson negative log-likelihood"
     prior_titles = {
         "gaussian": "L2 is a Gaussian prior",
-        "gamma": "a Gamma(a, b) prior on the rate adds a − 1 events and b units of exposure",
+        "gamma": "the MAP under a Gamma(a, b) prior on the rate adds a − 1 events and b units "
+        "of exposure",
     }
     summary = "Poisson regression: the mean Poisson deviance (PoissonNLLLoss) is the Poisson NLL"
     priors = ("flat", "gaussian", "gamma")
