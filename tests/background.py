@@ -4,20 +4,23 @@ The cold-start runs (tests/analyses/test_cold_start.py) take the second core for
 of a session (about half of it: the summary line at the session's end says when they ended) and
 would leave it idle for the rest.  A test marked ``@pytest.mark.background("name")`` has its run
 (the module's ``BACKGROUND["name"]``: a function that writes its inputs into a given folder and
-returns the command line: a list, the arguments after ``python -m nll_losses.analyses`` run from the
-repository's root, or a :class:`Command`, any arguments after the interpreter with its own working
-folder and environment) started by conftest.py when collection ends, one after another after the
+returns the command line: a list, the arguments after ``python -m nll_losses.analyses`` run
+from the repository's root, or a :class:`Command`, any arguments after the interpreter with its
+own working folder and environment) started by conftest.py when collection ends, after the
 cold-start runs and in their compile caches (warm by then: these runs check numbers and pages,
-not a cold start), and comes after the other tests (conftest.py sorts it there), which it then
-waits for with the ``background_run`` fixture: the same run and the same checks, on the core the
-session left idle.  A test run on its own (no cold start selected) starts its runs at once; a
-run that was never started (collection bypassed) runs when the test asks for it.
+not a cold start): one at a time while the session's other tests run in this process, two at a
+time once they have ended (conftest.py widens the lane when the first test that waits for a
+run starts: those tests come after the others, conftest.py sorts them there).  The test then
+waits for its run with the ``background_run`` fixture: the same run and the same checks, on the
+cores the session leaves idle.  A test run on its own (no cold start selected) starts its runs
+at once; a run that was never started (collection bypassed) runs when the test asks for it.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import queue
 import shutil
 import subprocess
 import sys
@@ -49,14 +52,14 @@ Job = Callable[[Path], "list | Command"]
 
 
 class Runner:
-    """Subprocesses run one at a time with ``env``, each killed at its timeout or when
-    :meth:`stop` is called (at exit: an interrupted session leaves no run behind)."""
+    """Subprocesses run with ``env``, each killed at its timeout or when :meth:`stop` is
+    called (at exit: an interrupted session leaves no run behind); one per thread at a time."""
 
     def __init__(self, env: dict):
         self.env = env
         self.lock = threading.Lock()
         self.stopping = False
-        self.running: subprocess.Popen | None = None
+        self.running: set[subprocess.Popen] = set()
         atexit.register(self.stop)
 
     def run(
@@ -66,7 +69,7 @@ class Runner:
         with self.lock:
             if self.stopping:
                 raise RuntimeError("the session ended before this run")
-            self.running = subprocess.Popen(
+            proc = subprocess.Popen(
                 args,
                 cwd=cwd or ROOT,
                 env={**self.env, **(env or {})},
@@ -74,25 +77,31 @@ class Runner:
                 stderr=subprocess.PIPE,
                 text=True,
             )
+            self.running.add(proc)
         try:
-            stdout, stderr = self.running.communicate(timeout=timeout)
+            stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.running.kill()
-            self.running.communicate()
+            proc.kill()
+            proc.communicate()
             raise
-        return subprocess.CompletedProcess(args, self.running.returncode, stdout, stderr)
+        finally:
+            with self.lock:
+                self.running.discard(proc)
+        return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
 
     def stop(self):
         with self.lock:
             self.stopping = True
-            if self.running is not None and self.running.poll() is None:
-                self.running.kill()
-                self.running.wait()
+            for proc in self.running:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
 
 
 class Lane:
-    """The runs of ``jobs`` in order, in one thread, after ``after`` (a Future) is done, with
-    ``env`` added to the environment."""
+    """The runs of ``jobs``, in order, after ``after`` (a Future) is done, with ``env`` added
+    to the environment: one at a time, two once :meth:`widen` is called (when this process's
+    own tests have ended and left their core to the lane)."""
 
     def __init__(self, jobs: dict[str, Job], after: Future | None = None, env: dict | None = None):
         self.base = Path(tempfile.mkdtemp(prefix="nll-background-"))
@@ -104,23 +113,43 @@ class Lane:
         self.after = after
         self.seconds: dict[str, float] = {}  # how long each run that ended took
         self.ended: float | None = None  # ... and when the last one did
-        self.thread = threading.Thread(target=self._all, daemon=True)
-        self.thread.start()
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        for item in self.jobs.items():
+            self.queue.put(item)
+        self.lock = threading.Lock()
+        self.left = len(self.jobs)  # runs not ended
+        self.threads = [threading.Thread(target=self._some, daemon=True)]
+        self.threads[0].start()
 
-    def _all(self):
+    def widen(self) -> None:
+        """A second thread taking runs from the same queue (once; no-op after)."""
+        with self.lock:
+            if len(self.threads) == 1 and self.left > 1:
+                self.threads.append(threading.Thread(target=self._some, daemon=True))
+                self.threads[-1].start()
+
+    def _some(self):
+        """Runs taken from the queue until it is empty."""
         if self.after is not None:
             try:
                 self.after.result()
             except BaseException:  # noqa: BLE001 -- the cold-start tests report it
                 pass
-        for name, job in self.jobs.items():
+        while True:
+            try:
+                name, job = self.queue.get_nowait()
+            except queue.Empty:
+                return
             start = time.monotonic()
             try:
                 self.results[name].set_result(self._run(name, job))
             except BaseException as e:  # raised by result()
                 self.results[name].set_exception(e)
-            self.seconds[name] = time.monotonic() - start
-        self.ended = time.monotonic()
+            with self.lock:
+                self.seconds[name] = time.monotonic() - start
+                self.left -= 1
+                if self.left == 0:
+                    self.ended = time.monotonic()
 
     def _run(self, name: str, job: Job) -> tuple[subprocess.CompletedProcess, Path]:
         folder = self.base / name.replace(" ", "_")
@@ -140,6 +169,13 @@ def start(jobs: dict[str, Job], after: Future | None = None, env: dict | None = 
     cold-start runs and in their compile caches, when they run)."""
     if jobs and not _LANES:
         _LANES.append(Lane(jobs, after, env))
+
+
+def widen() -> None:
+    """Called by conftest.py when the first test that waits for a background run starts: the
+    session's other tests have ended, so the lane may take both cores."""
+    if _LANES:
+        _LANES[0].widen()
 
 
 def result(name: str, module) -> tuple[subprocess.CompletedProcess, Path]:
