@@ -95,6 +95,10 @@ def check() -> None:
 
 
 def restore(previous: dict) -> None:
+    """The handlers ``install`` replaced, and the signals it recorded forgotten: a later run
+    in this process that does not install them (the Python API) is not stopped by them."""
+    _received.clear()
+    _pending.clear()
     previous = dict(previous)
     if "unraisablehook" in previous:
         sys.unraisablehook = previous.pop("unraisablehook")

@@ -9,11 +9,11 @@ from the repository's root, or a :class:`Command`, any arguments after the inter
 own working folder and environment) started by conftest.py when collection ends, after the
 cold-start runs and in their compile caches (warm by then: these runs check numbers and pages,
 not a cold start): one at a time while the session's other tests run in this process, two at a
-time once they have ended (conftest.py widens the lane when the first test that waits for a
-run starts: those tests come after the others, conftest.py sorts them there).  The test then
-waits for its run with the ``background_run`` fixture: the same run and the same checks, on the
-cores the session leaves idle.  A test run on its own (no cold start selected) starts its runs
-at once; a run that was never started (collection bypassed) runs when the test asks for it.
+time once this process waits for one (the tests that wait come after the others, conftest.py
+sorts them there).  The test then waits for its run with the ``background_run`` fixture: the
+same run and the same checks, on the cores the session leaves idle.  A test run on its own (no
+cold start selected) starts its runs at once; a run that was never started (collection
+bypassed) runs when the test asks for it.
 """
 
 from __future__ import annotations
@@ -99,9 +99,9 @@ class Runner:
 
 
 class Lane:
-    """The runs of ``jobs``, in order, after ``after`` (a Future) is done, with ``env`` added
-    to the environment: one at a time, two once :meth:`widen` is called (when this process's
-    own tests have ended and left their core to the lane)."""
+    """The runs of ``jobs``, started in order, after ``after`` (a Future) is done, with ``env``
+    added to the environment: one at a time, two once :meth:`widen` is called (when this
+    process waits for one: its own tests have ended and left their core to the lane)."""
 
     def __init__(self, jobs: dict[str, Job], after: Future | None = None, env: dict | None = None):
         self.base = Path(tempfile.mkdtemp(prefix="nll-background-"))
@@ -171,16 +171,11 @@ def start(jobs: dict[str, Job], after: Future | None = None, env: dict | None = 
         _LANES.append(Lane(jobs, after, env))
 
 
-def widen() -> None:
-    """Called by conftest.py when the first test that waits for a background run starts: the
-    session's other tests have ended, so the lane may take both cores."""
-    if _LANES:
-        _LANES[0].widen()
-
-
 def result(name: str, module) -> tuple[subprocess.CompletedProcess, Path]:
-    """The run ``name`` (``module.BACKGROUND[name]``) and its folder, once it has ended."""
+    """The run ``name`` (``module.BACKGROUND[name]``) and its folder, once it has ended.  This
+    process now waits: the lane may take both cores."""
     if _LANES and name in _LANES[0].results:
+        _LANES[0].widen()
         return _LANES[0].results[name].result(timeout=4 * TIMEOUT)
     lane = Lane({name: module.BACKGROUND[name]})  # not started at collection: run it now
     return lane.results[name].result(timeout=TIMEOUT + 60)

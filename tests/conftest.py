@@ -102,15 +102,6 @@ def pytest_collection_finish(session):
     background.start(jobs, after=cold, env=caches)
 
 
-def pytest_runtest_setup(item):
-    """The first test that waits for a background run starts when this process's other tests
-    have ended (they are sorted first): the lane may now run two at a time."""
-    if item.get_closest_marker("background") is not None or item.path.name == COLD_START:
-        background = sys.modules.get("background")
-        if background is not None:
-            background.widen()
-
-
 @pytest.fixture
 def background_run(request):
     """``background_run(name)``: the test module's background run ``name`` (its

@@ -322,3 +322,16 @@ def test_install_forgets_signals_of_an_earlier_run():
     finally:
         interrupts.restore(previous)
         interrupts._pending.clear()
+
+
+def test_restore_forgets_the_signals_of_the_run():
+    """A run in this process stopped by a signal (cli.main restores the handlers) does not
+    stop the next run that does not install them (the Python API calls check() at stages)."""
+    previous = interrupts.install()
+    try:
+        with pytest.raises(interrupts.Interrupted):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler raises here
+    finally:
+        interrupts.restore(previous)
+    interrupts.check()  # nothing left over
