@@ -356,27 +356,36 @@ def test_thinned_predictive_rows_are_said_on_the_page(result):
     assert "seeded random subset" not in render_case(result, {})
 
 
+TOO_LONG = "a title far too long to fit on a figure two inches wide"
+
+
+def _landscape_titled(title: str):
+    """A stand-in for figures.loss_landscape: a two-inch figure titled ``title``."""
+
+    def draw(data):
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(2, 2), layout="constrained")
+        ax.set_title(title)
+        return fig
+
+    return draw
+
+
 def test_a_hard_to_read_figure_is_a_page_warning(result, monkeypatch):
     """What analyses/figure_check.py finds in a figure as drawn (here a title running off the
     canvas) is a warning under "Figures" on the page, naming the figure; the figure is still
     shown.  The cold-start test reads that heading on the real pages."""
     from dataclasses import replace
 
-    import matplotlib.pyplot as plt
-
     from nll_losses.analyses import figures
 
-    def draw(data, title="a title far too long to fit on a figure two inches wide"):
-        fig, ax = plt.subplots(figsize=(2, 2), layout="constrained")
-        ax.set_title(title)
-        return fig
-
     res = replace(result, idata=None, picture=None, landscape={"title": "Loss landscape"})
-    monkeypatch.setattr(figures, "loss_landscape", draw)
+    monkeypatch.setattr(figures, "loss_landscape", _landscape_titled(TOO_LONG))
     html = render_case(res, {})
     assert "<h3>Figures</h3>" in html and "figure &#39;Loss landscape&#39;: text" in html
     assert "figure unavailable" not in html
-    monkeypatch.setattr(figures, "loss_landscape", lambda data: draw(data, "short"))
+    monkeypatch.setattr(figures, "loss_landscape", _landscape_titled("short"))
     assert "<h3>Figures</h3>" not in render_case(res, {})
 
 
@@ -387,17 +396,10 @@ def test_a_figure_warning_is_in_results_json_and_the_index_count(result, tmp_pat
     import json
     from dataclasses import replace
 
-    import matplotlib.pyplot as plt
-
     from nll_losses.analyses import app, figures
     from nll_losses.analyses.pipeline import write_case
 
-    def draw(data, title="a title far too long to fit on a figure two inches wide"):
-        fig, ax = plt.subplots(figsize=(2, 2), layout="constrained")
-        ax.set_title(title)
-        return fig
-
-    monkeypatch.setattr(figures, "loss_landscape", draw)
+    monkeypatch.setattr(figures, "loss_landscape", _landscape_titled(TOO_LONG))
     res = replace(result, idata=None, picture=None, landscape={"title": "Loss landscape"})
     own = list(res.warnings)
     write_case(res, tmp_path / "case")
@@ -410,6 +412,6 @@ def test_a_figure_warning_is_in_results_json_and_the_index_count(result, tmp_pat
     again = render_case(res, {})  # Result.to_html draws the page again
     assert again.count("figure &#39;Loss landscape&#39;: text") == len(figure)
     assert "(×2)" not in again
-    monkeypatch.setattr(figures, "loss_landscape", lambda data: draw(data, "short"))
+    monkeypatch.setattr(figures, "loss_landscape", _landscape_titled("short"))
     write_case(res, tmp_path / "case")
     assert json.loads((tmp_path / "case" / "results.json").read_text())["warnings"] == own
