@@ -168,7 +168,10 @@ def start(jobs: dict[str, Job], after: Future | None = None, env: dict | None = 
     """Called by conftest.py when collection ends, with the selected tests' runs (after the
     cold-start runs and in their compile caches, when they run)."""
     if jobs and not _LANES:
-        _LANES.append(Lane(jobs, after, env))
+        # the costliest first (a job's ``cpu_seconds``, where measured): the short runs then
+        # fill the lane's end, when it runs two at a time
+        order = sorted(jobs, key=lambda name: -getattr(jobs[name], "cpu_seconds", 0))
+        _LANES.append(Lane({name: jobs[name] for name in order}, after, env))
 
 
 def result(name: str, module) -> tuple[subprocess.CompletedProcess, Path]:

@@ -3,7 +3,8 @@ compiled graph type in a subprocess with empty PyTensor and Numba compile caches
 folders of its own, see conftest.py), then two of them again with those caches now warm, with
 ``--sweeps``.  Both must
 exit 0 with every agreement row ok, and give identical estimates (fastmath off: a fresh compile
-and a cached one compute the same bits).
+and a cached one compute the same bits).  The other built-in cases run with ``--quick`` on the
+background lane (tests/background.py), with the same checks of their rows and pages.
 
 The two runs start in the background as soon as collection ends (conftest.py), so they use
 the second core while the rest of the session runs; these tests come last and wait for them.
@@ -41,11 +42,11 @@ pytestmark = pytest.mark.slow
 # Poisson GLM with an offset; the Poisson rate with its Gamma prior.  Every page it writes must
 # pass analyses/figure_check.py and show its claim on the first screen in Chromium.  The other
 # built-in cases (diabetes, breast_cancer, iris, quasi_separated, tv_news) only change the data
-# of these graphs, which are pm.Data: all twelve in this run cost about 250 s more CPU than
-# these seven (measured 2026-12-01), beyond the suite's budget, so their figures are checked
-# where they are drawn, by `make reports` (analyses/report.py), and quasi_separated runs at
-# full settings in tests/analyses/test_pipeline.py.  The warm re-run repeats two of them with
-# the sweeps.
+# of these graphs, which are pm.Data; their names, shapes and class labels are what a figure's
+# layout depends on, so they run too, with the same page checks, in one more run on the
+# background lane (OTHER_CASES, in the warm caches: about 130 s of CPU, measured 2026-12-01,
+# mostly their figures and the kernels each data shape compiles).  The warm re-run repeats two
+# of the cold run's cases with the sweeps.
 COLD_CASES = (
     "synthetic",
     "logistic_synthetic",
@@ -56,6 +57,7 @@ COLD_CASES = (
     "cancer_rates",
 )
 WARM_CASES = ("synthetic", "logistic_synthetic")
+OTHER_CASES = tuple(name for name in CASES if name not in COLD_CASES)
 RUN_TIMEOUT = 1800  # s, each run
 
 
@@ -169,11 +171,12 @@ def _results(folder: Path, cases=COLD_CASES) -> dict[str, dict]:
     return {name: json.loads((folder / name / "results.json").read_text()) for name in cases}
 
 
-def test_cold_run_exits_0_with_every_row_ok(cold_and_warm):
-    base, cold, _ = cold_and_warm
-    assert cold.returncode == 0, cold.stderr[-3000:]
-    assert "Traceback" not in cold.stderr
-    for name, result in _results(base / "cold").items():
+def _check_cases(folder: Path, cases) -> None:
+    """Every case of a ``run --quick --seed 5`` into ``folder``: every agreement row ok, no
+    estimate failed, the estimators the family declares, a self-contained page whose every
+    figure passed analyses/figure_check.py as drawn (else a "Figures" warning), its posterior
+    saved; the index links every case."""
+    for name, result in _results(folder, cases).items():
         bad = [r for r in result["agreement"] if not r["ok"]]
         assert result["agreement"] and not bad, (name, bad[:3])
         failed = {k: e["reason"] for k, e in result["estimates"].items() if e["status"] == "failed"}
@@ -181,15 +184,36 @@ def test_cold_run_exits_0_with_every_row_ok(cold_and_warm):
         case = CASES[name]
         data = case.load(child_seed(5, name, "data"))
         check_estimator_matrix(case.config, data, result["estimates"])
-        case = base / "cold" / name
-        html = (case / "index.html").read_text()
+        html = (folder / name / "index.html").read_text()
         assert "data:image/png;base64" in html
-        # every figure passed analyses/figure_check.py as drawn (else a "Figures" warning)
         assert "<h3>Figures</h3>" not in html, name
+        assert not [w for w in result["warnings"] if w.startswith("figure ")], name
         assert "http://" not in html and "https://" not in html
-        assert list(case.glob("posterior_*.zarr")), name
-    index = (base / "cold" / "index.html").read_text()
-    assert all(f'href="{name}/index.html"' in index for name in COLD_CASES)
+        assert list((folder / name).glob("posterior_*.zarr")), name
+    index = (folder / "index.html").read_text()
+    assert all(f'href="{name}/index.html"' in index for name in cases)
+
+
+def _check_in_browser(driver, page: Path, case_page: bool) -> None:
+    """``page`` in headless Chromium: every figure it has decodes, none is unavailable, nothing
+    comes off the network; a case page shows its claim on the first screen."""
+    seen = open_page(driver, page)
+    assert seen.images and len(seen.images) == page.read_text().count("<img "), page
+    assert seen.images_decode, (page, seen.images)
+    assert "figure unavailable" not in seen.text, page
+    assert seen.scripts == 0, page
+    assert page.as_uri() in seen.ours and not seen.foreign, (page, seen.foreign)
+    assert not seen.network, (page, seen.network)
+    if case_page:
+        shown = first_screen(driver)
+        assert shown == {"title": True, "claim": True, "picture": True}, (page, shown)
+
+
+def test_cold_run_exits_0_with_every_row_ok(cold_and_warm):
+    base, cold, _ = cold_and_warm
+    assert cold.returncode == 0, cold.stderr[-3000:]
+    assert "Traceback" not in cold.stderr
+    _check_cases(base / "cold", COLD_CASES)
 
 
 def test_warm_run_gives_identical_estimates(cold_and_warm):
@@ -243,13 +267,35 @@ def test_real_pages_open_in_browser(cold_and_warm, tmp_path_factory):
     assert len(pages) == 2 + len(COLD_CASES) + len(WARM_CASES)
     with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
         for page in pages:
-            seen = open_page(driver, page)
-            assert seen.images and len(seen.images) == page.read_text().count("<img "), page
-            assert seen.images_decode, (page, seen.images)
-            assert "figure unavailable" not in seen.text, page
-            assert seen.scripts == 0, page
-            assert page.as_uri() in seen.ours and not seen.foreign, (page, seen.foreign)
-            assert not seen.network, (page, seen.network)
-            if page.parent.name in COLD_CASES:  # a case page: its claim on the first screen
-                shown = first_screen(driver)
-                assert shown == {"title": True, "claim": True, "picture": True}, (page, shown)
+            _check_in_browser(driver, page, case_page=page.parent.name in COLD_CASES)
+
+
+def _other_cases(folder: Path) -> list:
+    out = folder / "reports"
+    return ["run", *OTHER_CASES, "--quick", "--seed", "5", "--workers", "1", "--out", out]
+
+
+_other_cases.cpu_seconds = 130  # measured 2026-12-01: the lane starts it first
+BACKGROUND = {"the other built-in cases": _other_cases}  # tests/background.py
+
+
+@pytest.mark.background("the other built-in cases")
+def test_the_other_built_in_cases_pass_the_cold_runs_checks(background_run):
+    """The built-in cases the cold run leaves out (its graphs with other data: other names,
+    shapes and classes, which a figure's layout depends on), with ``--quick``."""
+    res, folder = background_run("the other built-in cases")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "Traceback" not in res.stderr
+    _check_cases(folder / "reports", OTHER_CASES)
+
+
+@needs_chromium
+@pytest.mark.background("the other built-in cases")
+def test_the_other_built_in_pages_open_in_browser(background_run, tmp_path_factory):
+    res, folder = background_run("the other built-in cases")
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = folder / "reports"
+    pages = [out / "index.html", *(out / name / "index.html" for name in OTHER_CASES)]
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
+        for page in pages:
+            _check_in_browser(driver, page, case_page=page.parent != out)
