@@ -1,10 +1,10 @@
-"""What a new machine sees: ``python -m nll_losses.analyses run --quick`` of one built-in case per
-compiled graph type in a subprocess with empty PyTensor and Numba compile caches (two new
-folders of its own, see conftest.py), then two of them again with those caches now warm, with
-``--sweeps``.  Both must
-exit 0 with every agreement row ok, and give identical estimates (fastmath off: a fresh compile
-and a cached one compute the same bits).  The other built-in cases run with ``--quick`` on the
-background lane (tests/background.py), with the same checks of their rows and pages.
+"""What a new machine sees: ``python -m nll_losses.analyses run --quick --sweeps`` of one
+built-in case per compiled graph type in a subprocess with empty PyTensor and Numba compile
+caches (two new folders of its own, see conftest.py), then two of them again with those caches
+now warm.  Both must exit 0 with every agreement row ok, and give identical numbers (fastmath
+off: a fresh compile and a cached one compute the same bits).  The other built-in cases run
+the same way on the background lane (tests/background.py), with the same checks of their rows,
+sweeps and pages: every figure of every built-in case is drawn and checked.
 
 The two runs start in the background as soon as collection ends (conftest.py), so they use
 the second core while the rest of the session runs; these tests come last and wait for them.
@@ -31,6 +31,7 @@ from matrix import check_estimator_matrix
 
 from nll_losses.analyses.cases import CASES
 from nll_losses.analyses.config import child_seed
+from nll_losses.models import get_family
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,14 +40,14 @@ pytestmark = pytest.mark.slow
 
 # The cold run covers every compiled graph type: normal; Bernoulli without and with the
 # Jeffreys term; softmax regression (flat and Gaussian); the network; the Dirichlet model; the
-# Poisson GLM with an offset; the Poisson rate with its Gamma prior.  Every page it writes must
-# pass analyses/figure_check.py and show its claim on the first screen in Chromium.  The other
-# built-in cases (diabetes, breast_cancer, iris, quasi_separated, tv_news) only change the data
-# of these graphs, which are pm.Data; their names, shapes and class labels are what a figure's
-# layout depends on, so they run too, with the same page checks, in one more run on the
-# background lane (OTHER_CASES, in the warm caches: about 130 s of CPU, measured 2026-12-01,
-# mostly their figures and the kernels each data shape compiles).  The warm re-run repeats two
-# of the cold run's cases with the sweeps.
+# Poisson GLM with an offset; the Poisson rate with its Gamma prior.  Every page it writes, its
+# sweeps' figures included, must pass analyses/figure_check.py and show its claim on the first
+# screen in Chromium.  The other built-in cases (diabetes, breast_cancer, iris,
+# quasi_separated, tv_news) only change the data of these graphs, which are pm.Data; their
+# names, shapes and class labels are what a figure's layout depends on, so they run too, with
+# the same checks, in one more run on the background lane (OTHER_CASES, in the warm caches:
+# about 180 s of CPU, measured 2026-12-01, mostly their figures and the kernels each data
+# shape compiles).  The warm re-run repeats two of the cold run's cases.
 COLD_CASES = (
     "synthetic",
     "logistic_synthetic",
@@ -89,7 +90,7 @@ class Runs:
         try:
             # two workers compiling into the same empty caches at once; the warm run in
             # this one process: test_two_workers_give_the_numbers_of_one compares them
-            cold = self._run(self.base / "cold", COLD_CASES, ["--workers", "2"])
+            cold = self._run(self.base / "cold", COLD_CASES, ["--sweeps", "--workers", "2"])
             self.compiled_by_cold = self._files()
             warm = self._run(self.base / "warm", WARM_CASES, ["--sweeps", "--workers", "1"])
             self.done.set_result((self.base, cold, warm))
@@ -190,8 +191,28 @@ def _check_cases(folder: Path, cases) -> None:
         assert not [w for w in result["warnings"] if w.startswith("figure ")], name
         assert "http://" not in html and "https://" not in html
         assert list((folder / name).glob("posterior_*.zarr")), name
+        _check_sweeps(name, result, html)
     index = (folder / "index.html").read_text()
     assert all(f'href="{name}/index.html"' in index for name in cases)
+
+
+def _check_sweeps(name: str, result: dict, html: str) -> None:
+    """A ``--sweeps`` run's sweeps of case ``name``: the prior-strength sweep where its family
+    offers one, the sample-size sweep where the case has a data generator, each drawn on the
+    page (its figure checked with the others above), and no model, compiled function or sampler
+    built again after a sweep's first grid point."""
+    case = CASES[name]
+    family = get_family(case.config.family)
+    names = tuple(case.load(child_seed(5, name, "data")).feature_names)
+    expected = {"prior_strength"} if family.sweep(case.config.settings, names) else set()
+    expected |= {"sample_size"} if case.sized else set()
+    assert set(result["sweeps"]) == expected, name
+    assert "figure unavailable" not in html, name
+    for sweep in result["sweeps"].values():
+        later = sweep["cost"]["built after the first point"]
+        assert {"models", "functions", "nutpie"} <= set(later), later
+        assert not any(later.values()), (name, later)
+        assert sweep["title"] in html, name
 
 
 def _check_in_browser(driver, page: Path, case_page: bool) -> None:
@@ -242,19 +263,15 @@ def test_two_workers_give_the_numbers_of_one(cold_and_warm):
 
 
 def test_warm_run_with_sweeps_draws_them(cold_and_warm):
-    """``run --sweeps``: every warm case has both sweeps, drawn on its page, and no model
-    was compiled again after a sweep's first grid point."""
-    base, _, warm = cold_and_warm
-    assert warm.returncode == 0, warm.stderr[-3000:]
-    for name, result in _results(base / "warm", WARM_CASES).items():
-        assert set(result["sweeps"]) == {"prior_strength", "sample_size"}, name
-        for sweep in result["sweeps"].values():
-            later = sweep["cost"]["built after the first point"]
-            assert {"models", "functions", "nutpie"} <= set(later), later
-            assert not any(later.values()), later
-            html = (base / "warm" / name / "index.html").read_text()
-            assert sweep["title"] in html and "figure unavailable" not in html
-            assert "<h3>Figures</h3>" not in html, name  # the sweeps' figures are readable
+    """``run --sweeps`` warm: the cold run's checks, sweeps included; the sweeps' numbers are
+    the cold run's (the same seed, cold or warm, two workers or one)."""
+    base, cold, warm = cold_and_warm
+    assert cold.returncode == 0 and warm.returncode == 0, warm.stderr[-3000:]
+    _check_cases(base / "warm", WARM_CASES)
+    a, b = _results(base / "cold", WARM_CASES), _results(base / "warm", WARM_CASES)
+    for name in WARM_CASES:
+        for key, sweep in a[name]["sweeps"].items():
+            assert sweep["paths"] == b[name]["sweeps"][key]["paths"], (name, key)
 
 
 @needs_chromium
@@ -271,11 +288,11 @@ def test_real_pages_open_in_browser(cold_and_warm, tmp_path_factory):
 
 
 def _other_cases(folder: Path) -> list:
-    out = folder / "reports"
-    return ["run", *OTHER_CASES, "--quick", "--seed", "5", "--workers", "1", "--out", out]
+    flags = ["--quick", "--sweeps", "--seed", "5", "--workers", "1"]
+    return ["run", *OTHER_CASES, *flags, "--out", folder / "reports"]
 
 
-_other_cases.cpu_seconds = 130  # measured 2026-12-01: the lane starts it first
+_other_cases.cpu_seconds = 180  # measured 2026-12-01: the lane starts it first
 BACKGROUND = {"the other built-in cases": _other_cases}  # tests/background.py
 
 
