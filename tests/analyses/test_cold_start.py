@@ -173,10 +173,10 @@ def _results(folder: Path, cases=COLD_CASES) -> dict[str, dict]:
 
 
 def _check_cases(folder: Path, cases) -> None:
-    """Every case of a ``run --quick --seed 5`` into ``folder``: every agreement row ok, no
-    estimate failed, the estimators the family declares, a self-contained page whose every
-    figure passed analyses/figure_check.py as drawn (else a "Figures" warning), its posterior
-    saved; the index links every case."""
+    """Every case of a ``run --quick --sweeps --seed 5`` into ``folder``: every agreement row
+    ok, no estimate failed, the estimators the family declares, a self-contained page whose
+    every figure passed analyses/figure_check.py as drawn (else a "Figures" warning), its
+    posterior saved, its sweeps (:func:`_check_sweeps`); the index links every case."""
     for name, result in _results(folder, cases).items():
         bad = [r for r in result["agreement"] if not r["ok"]]
         assert result["agreement"] and not bad, (name, bad[:3])
@@ -299,7 +299,7 @@ BACKGROUND = {"the other built-in cases": _other_cases}  # tests/background.py
 @pytest.mark.background("the other built-in cases")
 def test_the_other_built_in_cases_pass_the_cold_runs_checks(background_run):
     """The built-in cases the cold run leaves out (its graphs with other data: other names,
-    shapes and classes, which a figure's layout depends on), with ``--quick``."""
+    shapes and classes, which a figure's layout depends on), with ``--quick --sweeps``."""
     res, folder = background_run("the other built-in cases")
     assert res.returncode == 0, res.stderr[-3000:]
     assert "Traceback" not in res.stderr
