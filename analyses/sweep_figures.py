@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-MAX_LEGEND = 10  # parameters named in a panel's legend (more: colours only, see the caption)
+# parameters named in a panel's legend, as many as tab20 has distinct colours (more: colours
+# repeat, so the panel is drawn without names and its title says so)
+MAX_LEGEND = 20
+LEGEND_ROWS = 12  # names a legend column holds beside a 3.6 in panel at 10 pt (more: 2 columns)
 
 
 def _series(path: dict, field: str, name: str, n: int) -> np.ndarray:
@@ -111,9 +114,12 @@ def prior_sweep(data: dict):
             f"{data['symbol']} (prior {'scale' if data['symbol'] == 'τ' else 'concentration'})"
         )
         ax.set_ylabel("estimate")
-        ax.set_title(group + _symlog_for_band(ax, exact, spread))
+        many = len(names) > MAX_LEGEND
+        unnamed = f"   ({len(names)} parameters, too many to name)" if many else ""
+        ax.set_title(group + _symlog_for_band(ax, exact, spread) + unnamed)
         if len(names) <= MAX_LEGEND:
-            ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+            ncol = 1 if len(names) <= LEGEND_ROWS else 2
+            ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, ncol=ncol)
     # one legend of the line styles
     from matplotlib.lines import Line2D
 

@@ -181,6 +181,31 @@ def test_prior_sweeps_are_readable(band_far):
     assert scales == (["symlog", "symlog", "linear"] if band_far else ["linear"] * 3)
 
 
+@pytest.mark.parametrize("k", [11, 20, 21])
+def test_prior_sweep_names_its_parameters_while_colours_tell_them_apart(k):
+    """breast_cancer's and diabetes's 11 coefficients and the network's 20 weights are named
+    beside their panel (two columns past 12); past tab20's 20 colours the title says the
+    lines are unnamed."""
+    names = [f"mean_fractal_dimension_{j}" for j in range(k)]
+    grid = [0.01, 0.1, 1.0, 10.0, 100.0]
+    mean = {nm: list(np.linspace(0, j / k, len(grid))) for j, nm in enumerate(names)}
+    data = {
+        "symbol": "τ",
+        "case_value": 1.0,
+        "grid": grid,
+        "groups": {"coefficients": names},
+        "paths": {"find_MAP": {"mean": mean, "sd": {}}},
+        "mle": None,
+    }
+    fig = figures.prior_sweep(data)
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    shown = [t.get_text() for t in legend.get_texts()] if legend else []
+    assert shown == (names if k <= 20 else [])
+    assert ("too many to name" in ax.get_title()) == (k > 20)
+    assert figure_check.problems(fig) == []
+
+
 def test_sample_size_sweep_is_readable():
     n = np.array([25, 50, 100, 200, 400, 800, 1600])
     truth = {"intercept": 0.3, "x1": 1.0, "x2": -0.7}
