@@ -78,13 +78,14 @@ def prior_sweep(data: dict):
     }
     for ax, (group, names) in zip(axes[0], groups.items(), strict=True):
         colour = _colours(names)
+        many = len(names) > MAX_LEGEND  # unnamed: colours repeat
         exact = []  # find_MAP's, the references' and the MLE's values: the y-axis is for them
         spread = []  # the posterior's mean ± sd
         for nm in names:
             c = colour[nm]
             fm = _series(paths.get("find_MAP", {}), "mean", nm, len(grid))
             exact.append(fm)
-            ax.plot(grid, fm, "-", color=c, lw=1.8, label=nm if len(names) <= MAX_LEGEND else None)
+            ax.plot(grid, fm, "-", color=c, lw=1.8, label=None if many else nm)
             for ref, marker in ref_markers.items():
                 exact.append(_series(paths[ref], "mean", nm, len(grid)))
                 ax.plot(
@@ -114,10 +115,9 @@ def prior_sweep(data: dict):
             f"{data['symbol']} (prior {'scale' if data['symbol'] == 'τ' else 'concentration'})"
         )
         ax.set_ylabel("estimate")
-        many = len(names) > MAX_LEGEND
         unnamed = f"   ({len(names)} parameters, too many to name)" if many else ""
         ax.set_title(group + _symlog_for_band(ax, exact, spread) + unnamed)
-        if len(names) <= MAX_LEGEND:
+        if not many:
             ncol = 1 if len(names) <= LEGEND_ROWS else 2
             ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, ncol=ncol)
     # one legend of the line styles
