@@ -27,6 +27,11 @@ from nll_losses.analyses.sampling import compile_nutpie_route
 from nll_losses.models.family import Built, Problem, Unavailable
 
 PPC_DRAWS = 400  # posterior predictive replicates kept per fit
+# NUTS draws are flagged below this bulk ESS per chain (Vehtari et al. 2021, Bayesian Analysis
+# 16(2): "at least 100 per chain", as Stan's ess_bulk documentation and PyMC's own sampler
+# warning say) or above this R-hat (the same paper's 1.01)
+MIN_ESS_BULK_PER_CHAIN = 100
+MAX_R_HAT = 1.01
 
 
 def configure_pytensor() -> None:
@@ -309,20 +314,31 @@ def _nuts(ctx: Context, predictive: bool = True) -> tuple[Estimate, object]:
     }
     if kept is not None:
         info["posterior predictive"] = kept
-    problems = []
-    if divergences:
-        problems.append(f"{divergences} divergent transitions")
     free = {rv.name for rv in built.model.free_RVs}
     stuck = [nm for nm, v in r_hat.items() if not np.isfinite(v) and layout.param(nm).var in free]
-    if stuck:  # a free parameter's draws do not vary: the sampler did not move
-        problems.append(f"r_hat not finite for {', '.join(stuck[:3])} (its draws do not vary)")
-    if info["max_r_hat"] > 1.01:
-        problems.append(f"r_hat up to {info['max_r_hat']:.3f} (> 1.01)")
-    if info["min_ess_bulk"] < 100 * ctx.chains / 4:
-        problems.append(f"bulk ESS as low as {info['min_ess_bulk']:.0f}")
+    problems = nuts_problems(
+        divergences, stuck, info["max_r_hat"], info["min_ess_bulk"], ctx.chains
+    )
     info["diagnostics_ok"] = not problems
     info["diagnostics_problems"] = problems
     return ctx.estimate("nuts", mean=mean, sd=sd, mcse_mean=mcse, info=info), idata
+
+
+def nuts_problems(divergences: int, stuck, max_r_hat: float, min_ess_bulk: float, chains: int):
+    """What NUTS's diagnostics flag, one line each: divergent transitions, parameters whose
+    draws do not vary (``stuck``: a free parameter the sampler did not move), R-hat above
+    MAX_R_HAT, bulk ESS below MIN_ESS_BULK_PER_CHAIN per chain (NaN: not flagged here)."""
+    problems = []
+    if divergences:
+        problems.append(f"{divergences} divergent transitions")
+    if stuck:
+        problems.append(f"r_hat not finite for {', '.join(stuck[:3])} (its draws do not vary)")
+    if max_r_hat > MAX_R_HAT:
+        problems.append(f"r_hat up to {max_r_hat:.3f} (> {MAX_R_HAT:g})")
+    floor = MIN_ESS_BULK_PER_CHAIN * chains
+    if min_ess_bulk < floor:
+        problems.append(f"bulk ESS as low as {min_ess_bulk:.0f} (< {floor} for {chains} chains)")
+    return problems
 
 
 def _add_predictive(ctx: Context, built: Built, idata) -> dict:
