@@ -115,6 +115,17 @@ def open_page(driver, page: Path, timeout: float = 60) -> Page:
     )
 
 
+def check_self_contained(page: Path, seen: Page) -> None:
+    """What every page must be in the browser: each image decodes, no figure is unavailable, no
+    script runs, what it loads is its own (file: and data: URLs), nothing goes to a network."""
+    assert seen.images_decode, (page, seen.images)
+    assert "figure unavailable" not in seen.text, page
+    assert seen.scripts == 0, page
+    assert page.as_uri() in seen.ours, page  # the log works: it has the page itself
+    assert not seen.foreign, (page, seen.foreign)
+    assert not seen.network, (page, seen.network)
+
+
 FIRST_SCREEN = (1400, 900)  # px: a laptop's browser window (issue 20: "the first screen")
 
 
