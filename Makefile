@@ -33,6 +33,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_sweep_band.py
 	$(BIN)/python benchmarks/bench_csv.py
 	$(BIN)/python benchmarks/bench_large_n.py
+	$(BIN)/python benchmarks/bench_study.py
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

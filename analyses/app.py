@@ -344,10 +344,10 @@ CASE_ORDER = {name: i for i, name in enumerate(CASES)}  # the index tells them i
 
 def _write_index(out: Path) -> None:
     """Index every case folder under ``out`` that holds a results.json, with its thumbnail.png
-    embedded (the index stays one self-contained file)."""
+    embedded (the index stays one self-contained file), and every simulation study's folder."""
     from nll_losses.analyses.report import agreement_pairs, render_index
 
-    entries = []
+    entries, studies = [], []
     for res in sorted(out.glob("*/results.json")):
         try:
             r = json.loads(res.read_text())
@@ -355,6 +355,16 @@ def _write_index(out: Path) -> None:
             continue
         if not isinstance(r, dict) or r.get("generator") != GENERATOR:
             continue  # not a report of this project: not listed
+        if "study" in r:  # a simulation study's folder (analyses/study)
+            studies.append(
+                {
+                    "name": str(r["study"]),
+                    "href": f"{res.parent.name}/index.html",
+                    "cases": ", ".join(map(str, r.get("cases", {}))),
+                    "replicates": r.get("replicates", ""),
+                }
+            )
+            continue
         rows = r.get("agreement", [])
         pairs = agreement_pairs(rows)
         try:
@@ -378,4 +388,4 @@ def _write_index(out: Path) -> None:
                 "order": CASE_ORDER.get(res.parent.name, len(CASE_ORDER)),
             }
         )
-    write_file_atomically(out / "index.html", render_index(entries))
+    write_file_atomically(out / "index.html", render_index(entries, studies))

@@ -20,6 +20,7 @@ from nll_losses.analyses.app import fit_csv, run_cases
 from nll_losses.analyses.cases import CASES
 from nll_losses.analyses.config import CaseConfig, RunConfig
 from nll_losses.analyses.errors import InputError
+from nll_losses.analyses.study.app import list_studies, run_study
 from nll_losses.analyses.workers import default_workers
 from nll_losses.models import FAMILIES
 from nll_losses.models.family import Settings
@@ -76,6 +77,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="at the end, print seconds per case and stage (a Markdown table)",
     )
     sampler_args(run)
+
+    study = sub.add_parser(
+        "study",
+        help="simulation studies over many simulated data sets: coverage, risk, sbc (list: "
+        "which cases each takes)",
+    )
+    study.add_argument("kind", choices=["coverage", "risk", "sbc", "list"], metavar="STUDY")
+    study.add_argument("cases", nargs="*", metavar="CASE", help="default: every study case")
+    study.add_argument(
+        "--replicates",
+        type=_positive_int,
+        default=None,
+        metavar="R",
+        help="simulated data sets per case (default: coverage 100, risk 40, sbc 100)",
+    )
+    study.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    where = study.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=_int,
+        default=None,
+        metavar="N",
+        help="local worker processes (default: the number of cores); the numbers do not "
+        "depend on it",
+    )
+    where.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the replicates on an existing Dask cluster, e.g. tcp://HOST:8786",
+    )
+    study.add_argument("--out", type=Path, default=None, metavar="DIR")
+    study.add_argument(
+        "--quiet", action="store_true", help="no progress bar or summary line (errors still)"
+    )
 
     fit = sub.add_parser("fit", help="the same analysis on your own CSV file")
     fit.add_argument("data", type=Path, metavar="DATA.csv")
@@ -221,6 +257,8 @@ def _main(argv: list[str] | None, exiting: bool) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "list":
             return _list()
+        if args.command == "study":
+            return _study(args)
         preflight.check_numbers(args)  # every bad number: exit 2 before anything runs
         if args.quiet:  # nothing but errors on the terminal: no RuntimeWarning either
             warnings.simplefilter("ignore")
@@ -250,6 +288,28 @@ def _main(argv: list[str] | None, exiting: bool) -> int:
         return getattr(exc, "exit_code", 130)
     finally:
         interrupts.restore({s: signal.SIG_IGN for s in interrupts.SIGNALS} if exiting else previous)
+
+
+def _study(args) -> int:
+    if args.kind == "list":
+        print(list_studies())
+        return 0
+    if args.out is None:
+        raise InputError(f"study {args.kind}: give the output folder with --out DIR")
+    preflight.check_numbers(args)
+    if args.quiet:
+        warnings.simplefilter("ignore")
+    workers = default_workers() if args.workers is None else args.workers
+    return run_study(
+        args.kind,
+        args.cases,
+        args.out,
+        args.replicates,
+        args.seed,
+        workers,
+        args.scheduler,
+        args.quiet,
+    )
 
 
 def run_config(args) -> RunConfig:

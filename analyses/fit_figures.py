@@ -26,7 +26,7 @@ def decision_regions(picture: dict):
     curves = picture["curves"]
     K = len(classes)
     colours = [f"C{k}" for k in range(K)]
-    fig, axes = _panel_grid(len(curves), 4.1, 4.0)
+    fig, axes = panel_grid(len(curves), 4.1, 4.0)
     g0, g1 = picture["grid"]
     for ax, (label, P) in zip(axes, curves.items(), strict=True):
         best = np.argmax(P, axis=-1)
@@ -85,14 +85,18 @@ def _styles(labels) -> dict:
     return out
 
 
-def _panel_grid(n: int, width: float = 4.1, height: float = 4.0, cols: int = 3):
+def panel_grid(
+    n: int, width: float = 4.1, height: float = 4.0, cols: int = 3, legend_in: float = 0.5
+):
+    """n panels (four as two by two) in rows of ``cols``, ``legend_in`` inches below for the
+    legend; the spare panels hidden."""
     # three columns of at most 4.1 in: within the page's 12.5 in column at full size
     cols = 2 if n == 4 else min(cols, n)
     rows = -(-n // cols)
     fig, axes = plt.subplots(
         rows,
         cols,
-        figsize=(width * cols, height * rows + 0.5),
+        figsize=(width * cols, height * rows + legend_in),
         layout="constrained",
         squeeze=False,
     )
@@ -160,7 +164,7 @@ def _fit_surface(picture: dict):
     """Two features, binary outcome: P(y = 1 | x) over the plane, one panel per fit."""
     X, y, names = picture["X"], picture["y"], picture["features"]
     curves = picture["curves"]
-    fig, axes = _panel_grid(len(curves), 3.9, 3.8)
+    fig, axes = panel_grid(len(curves), 3.9, 3.8)
     g0, g1 = picture["grid"]
     cs = None
     for ax, (label, values) in zip(axes, curves.items(), strict=True):
@@ -352,7 +356,7 @@ def _fit_class_calibration(picture: dict):
     """Categorical outcome: one reliability diagram per class, every fit in each."""
     per_class = picture["bins"]
     first = next(iter(picture["expected"]))
-    fig, axes = _panel_grid(len(per_class), 4.1, 4.0)
+    fig, axes = panel_grid(len(per_class), 4.1, 4.0)
     styles = _styles(next(iter(per_class.values())))
     for ax, (cls, bins) in zip(axes, per_class.items(), strict=True):
         _calibration_axes(ax, bins, styles, count_labels=True)

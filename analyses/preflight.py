@@ -28,6 +28,7 @@ SCALE_MIN = math.sqrt(sys.float_info.min)  # 2**-511 = 1.49e-154: below it s² u
 SCALE_MAX = 1 / SCALE_MIN  # 2**511 = 6.70e+153: above it 1/s² underflows (s² overflows later)
 # --workers: each worker is a Python process with its own compiled models (a few hundred MB)
 WORKERS_MAX = 64
+REPLICATES_MAX = 100_000  # study --replicates: a file each in the work folder
 SYSTEM_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,8 +51,15 @@ def check_numbers(args) -> None:
     """Every numeric option of ``args`` (an argparse namespace of ``run`` or ``fit``)."""
     if not 0 <= args.seed <= SEED_MAX:
         raise InputError(f"--seed {args.seed}: use an integer from 0 to {SEED_MAX}")
-    for dest, top in (("draws", DRAWS_MAX), ("tune", DRAWS_MAX), ("chains", CHAINS_MAX)):
-        value = getattr(args, dest)
+    for dest, top in (
+        ("draws", DRAWS_MAX),
+        ("tune", DRAWS_MAX),
+        ("chains", CHAINS_MAX),
+        ("replicates", REPLICATES_MAX),
+    ):
+        value = getattr(args, dest, None)
+        if value is None:
+            continue
         if value > top:
             raise InputError(f"{_flag(dest)} {value}: too large; use at most {top}")
     workers = getattr(args, "workers", None)

@@ -248,13 +248,15 @@ def _unavailable(estimates) -> list[dict]:
     return [{"status": st, "reason": why, "names": keys} for (st, why), keys in out.items()]
 
 
-def render_index(entries: list[dict]) -> str:
+def render_index(entries: list[dict], studies: list[dict] | None = None) -> str:
     """The index of every case, told as a story: the families in the registry's order
     (normal, bernoulli, categorical, then any later one), each with its claim and its cases.
     Each entry: name, href, family, description, n_obs, n_pairs_ok, n_pairs (from
     ``agreement_pairs``), n_ok, n_rows, n_warnings, thumbnail (a PNG data URI or None) and
     optionally order (its place in the built-in case list; ``fit`` folders come after)."""
-    return _ENV.get_template("index.html").render(groups=index_groups(entries), tiers=TIERS)
+    return _ENV.get_template("index.html").render(
+        groups=index_groups(entries), studies=studies or [], tiers=TIERS
+    )
 
 
 def index_groups(entries: list[dict]) -> list[dict]:

@@ -129,6 +129,16 @@ def fit_cases(names: list[str], cfg, workers: int, quiet: bool, show=None) -> It
     in ``workers`` processes, longest cases first.  On an interrupt or error the workers are
     terminated before it propagates.  ``show``: called with the workers' status messages
     (``Progress.show``) as they arrive."""
+    calls = {n: (n, cfg, quiet) for n in longest_first(names)}
+    for name, out in map_unordered(_fit, calls, workers, show):
+        yield (name, *out)
+
+
+def map_unordered(fn, calls: dict, workers: int, show=None) -> Iterator[tuple]:
+    """``(key, fn(*args))`` for every ``key: args`` of ``calls``, as each finishes, in
+    ``workers`` spawned processes (submitted in ``calls``' order).  On an interrupt or error
+    the workers are terminated before it propagates.  ``show``: called with the workers'
+    status messages (``Progress.show``) as they arrive."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue() if show is not None else None
     pool = ProcessPoolExecutor(
@@ -140,7 +150,7 @@ def fit_cases(names: list[str], cfg, workers: int, quiet: bool, show=None) -> It
     try:
         old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
         try:  # the pool spawns its processes at the first submit (they inherit the mask)
-            pending = {pool.submit(_fit, n, cfg, quiet): n for n in longest_first(names)}
+            pending = {pool.submit(fn, *args): key for key, args in calls.items()}
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
         while pending:
@@ -149,8 +159,8 @@ def fit_cases(names: list[str], cfg, workers: int, quiet: bool, show=None) -> It
             if show is not None:
                 show(drain(queue))
             for future in done:
-                name = pending.pop(future)
-                yield (name, *future.result())
+                key = pending.pop(future)
+                yield key, future.result()
     except BaseException:
         _terminate(pool)
         raise

@@ -297,6 +297,26 @@ def tau_sweep(
     )
 
 
+@dataclass(frozen=True)
+class StudyModel:
+    """A simulation study's model (``Family.study_model``): its settings, the known noise
+    scale of the observation model (None: none) and how it differs from the case's, in
+    words."""
+
+    settings: Settings
+    noise_scale: float | None
+    note: str
+
+
+def proper_intercept(settings: Settings) -> tuple[Settings, str]:
+    """``settings`` with the intercept's prior N(0, τ²) at the weights' τ where it was flat."""
+    if not settings.intercept or settings.intercept_prior_scale is not None:
+        return settings, ""
+    tau = float(settings.prior_scale)
+    note = f"the intercept's prior N(0, τ²) as the weights' (τ = {tau:g}; the case's is flat)"
+    return replace(settings, intercept_prior_scale=tau), note
+
+
 def gaussian_log_prior(
     var: str, centre: str | None = None
 ) -> Callable[[ParamLayout, dict[str, np.ndarray], float], Any]:
@@ -434,6 +454,13 @@ class Family(Protocol):
 
     def sweep(self, settings: Settings, features: Sequence[str]) -> Sweep | None:
         """The prior-strength sweep for these settings and features (None: none offered)."""
+        ...
+
+    def study_model(self, settings: Settings, truth: dict) -> StudyModel:
+        """The model a simulation study draws its truths from: ``settings`` with a proper
+        prior on every parameter the prediction reads (``proper_intercept`` for the usual
+        N(0, τ²) intercept), and the noise scale held known at the generator's ``truth``
+        where the observation model has one."""
         ...
 
     def reexpress(

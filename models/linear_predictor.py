@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from nll_losses.models.family import Problem, Start, basis_laplace, same_parametrisation, tau_sweep
+from nll_losses.models.family import (
+    Problem,
+    Start,
+    StudyModel,
+    basis_laplace,
+    proper_intercept,
+    same_parametrisation,
+    tau_sweep,
+)
 from nll_losses.models.numerics import linalg as la
 
 
@@ -120,6 +128,11 @@ class LinearPredictorFamily:
 
     def sweep(self, settings, features):
         return tau_sweep(settings, ("newton", "sklearn", "nuts"), "w") if features else None
+
+    def study_model(self, settings, truth: dict) -> StudyModel:
+        """N(0, τ²) on the intercept as on the weights; no noise scale."""
+        settings, note = proper_intercept(settings)
+        return StudyModel(settings, None, note)
 
     def reexpress(self, values: dict, source: Problem, target: Problem):
         """Every prior has the same parameters (``same_parametrisation``)."""

@@ -70,6 +70,12 @@ class Observation(Protocol):
         """The scale on which the prediction is linear in the parameters."""
         ...
 
+    def simulate(self, preds: np.ndarray, rng: np.random.Generator, scale: float | None):
+        """New y (as ``y_values`` gives them) drawn from the observation model at the
+        predictions ``preds`` of ``Family.predict`` (and the noise ``scale`` where the model
+        has one): the simulation studies' data."""
+        ...
+
 
 class LogLoss:
     """The NLL of a pmf over labels, which is n times scikit-learn's ``log_loss`` (binary or

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from tiny import FEATURES, tiny_problems
-from tolerances import ARITH_RTOL
+from tolerances import ARITH_RTOL, MCSE_Z
 
 from nll_losses.models import FAMILIES
 from nll_losses.models.family import (
@@ -21,6 +21,7 @@ from nll_losses.models.family import (
     LedgerRow,
     ParamLayout,
     Problem,
+    Settings,
     Support,
     Unavailable,
 )
@@ -249,3 +250,45 @@ def test_encode_target_rejects_junk_naming_the_column(family):
 
 def test_feature_names_not_reserved(family):
     assert not set(FEATURES) & set(family.reserved_names(family.Options()))
+
+
+def test_observation_simulates_its_own_model(family, problems):
+    """``simulate`` draws y whose mean over many draws is the prediction (E[y | x] =
+    ``predict``; for classes the frequencies are the probabilities), in the values
+    ``y_values`` gives: within MCSE_Z standard errors, per row and class (the sd from the
+    model's own variance: p(1 − p), μ for counts, σ² for the Gaussian)."""
+    obs = family.observation
+    rng = np.random.default_rng(11)
+    problem = next(iter(problems.values()))
+    X = np.asarray(problem.X, dtype=float)
+    params = {nm: rng.normal(0.0, 0.5) for nm in problem.layout.names}
+    preds = np.asarray(family.predict(problem, params, X))
+    draws = 4000
+    sims = np.stack([obs.simulate(preds, rng, 0.7) for _ in range(draws)])
+    assert sims.shape == (draws, X.shape[0])
+    if preds.ndim == 2:  # class probabilities: the codes' frequencies
+        K = preds.shape[1]
+        assert set(np.unique(sims)) <= set(range(K))
+        freq = np.stack([(sims == k).mean(axis=0) for k in range(K)], axis=1)
+        se = np.sqrt(preds * (1 - preds) / draws)
+        assert np.all(np.abs(freq - preds) <= MCSE_Z * se + 1e-12)
+        return
+    if obs.additive_noise:  # y = prediction + noise of sd ``scale``
+        var = 0.7**2
+    else:  # a probability p: p(1 − p); a count's mean μ: μ (Poisson)
+        var = preds * (1 - preds) if obs.probability else preds
+    se = np.sqrt(var / draws)
+    assert np.all(np.abs(sims.mean(axis=0) - preds) <= MCSE_Z * se + 1e-12)
+
+
+def test_study_model_has_a_proper_prior(family):
+    """``study_model``: every coefficient the prediction reads gets a Gaussian (proper)
+    prior: the spec is valid for the Gaussian prior, and an intercept, if any, has a scale."""
+    if "gaussian" not in family.priors:
+        pytest.skip("no Gaussian prior")
+    settings = Settings(prior_scale=1.5)
+    model = family.study_model(settings, {"sigma": 0.7})
+    family.make_spec(model.settings, "gaussian")  # offered
+    s = model.settings
+    assert not s.intercept or s.intercept_prior_scale == 1.5
+    assert model.noise_scale in (None, 0.7)

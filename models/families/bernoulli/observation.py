@@ -35,3 +35,8 @@ class BernoulliObservation(LogLoss):
         """logit P(y = 1 | x)."""
         with np.errstate(divide="ignore"):
             return np.log(pred) - np.log1p(-pred)
+
+    def simulate(self, preds, rng, scale=None) -> np.ndarray:
+        """y ~ Bernoulli(P(y = 1 | x)), as 0.0 / 1.0."""
+        preds = np.asarray(preds, dtype=float)
+        return (rng.random(preds.shape) < preds).astype(float)

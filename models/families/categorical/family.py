@@ -3,6 +3,8 @@ three models (``variants.py``) share, and which one a problem is."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from scipy.special import logsumexp, softmax
 
@@ -52,6 +54,7 @@ from nll_losses.models.family import (
     Reference,
     Settings,
     Start,
+    StudyModel,
     Support,
     basis_laplace,
 )
@@ -184,6 +187,14 @@ class CategoricalFamily:
 
     def smooth(self, problem: Problem) -> bool:
         return variant_of(problem.spec).smooth
+
+    def study_model(self, settings, truth: dict) -> StudyModel:
+        """No intercept: the intercepts can only be flat (identified against the baseline
+        class), an improper prior; every weight N(0, τ²)."""
+        note = "no intercept (its prior can only be flat): every weight N(0, τ²)"
+        return StudyModel(
+            replace(settings, intercept=False), None, note if settings.intercept else ""
+        )
 
     def sweep(self, settings, features):
         """The network's and softmax regression's τ; without features the Dirichlet's α (the

@@ -31,3 +31,10 @@ class CategoricalObservation(LogLoss):
         with np.errstate(divide="ignore"):
             lp = np.log(pred)
         return lp - lp.mean(axis=1, keepdims=True)
+
+    def simulate(self, preds, rng, scale=None) -> np.ndarray:
+        """y ~ Categorical(P(class | x)) per row (``preds`` (n, K)), as class codes 0.0 … K−1
+        (the inverse of each row's cumulative probabilities at one uniform)."""
+        cum = np.cumsum(np.asarray(preds, dtype=float), axis=1)
+        u = rng.random(cum.shape[0]) * cum[:, -1]
+        return np.minimum((cum < u[:, None]).sum(axis=1), cum.shape[1] - 1).astype(float)

@@ -37,7 +37,9 @@ from nll_losses.models.family import (
     Reference,
     Settings,
     Start,
+    StudyModel,
     Support,
+    proper_intercept,
     same_parametrisation,
     tau_sweep,
 )
@@ -192,6 +194,14 @@ class NormalFamily:
 
     def smooth(self, problem: Problem) -> bool:
         return True
+
+    def study_model(self, settings, truth: dict) -> StudyModel:
+        """N(0, τ²) on the intercept as on the weights, and σ known at the generator's: the
+        conjugate posterior is then exact and Gaussian."""
+        settings, note = proper_intercept(settings)
+        sigma = float(truth["sigma"])
+        settings = replace(settings, options=NormalOptions(sigma=Known(sigma)))
+        return StudyModel(settings, sigma, "; ".join(filter(None, [note, f"σ known ({sigma:g})"])))
 
     def sweep(self, settings, features):
         """None without features: the N(0, τ²) prior is on the weights."""

@@ -55,3 +55,8 @@ class NormalObservation:
 
     def link(self, pred) -> np.ndarray:
         return pred
+
+    def simulate(self, preds, rng, scale) -> np.ndarray:
+        """y ~ Normal(E[y | x], σ = ``scale``)."""
+        preds = np.asarray(preds, dtype=float)
+        return preds + float(scale) * rng.standard_normal(preds.shape)

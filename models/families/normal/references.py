@@ -172,6 +172,8 @@ def statsmodels_fit(problem: Problem, inputs: dict) -> dict:
             "info": {
                 "call": "sm.OLS(y, [1, X]).fit()",
                 "scale (s^2 = RSS/(n-p))": float(res.scale),
+                # its conf_int's t quantiles (the simulation studies' classical intervals)
+                "df_resid": float(res.df_resid),
             }
             | ({"warning": "statsmodels says: " + "; ".join(said)} if said else {}),
         }

@@ -65,3 +65,7 @@ class PoissonObservation:
         """log E[y | x]."""
         with np.errstate(divide="ignore"):
             return np.log(pred)
+
+    def simulate(self, preds, rng, scale=None) -> np.ndarray:
+        """y ~ Poisson(E[y | x]), as floats."""
+        return rng.poisson(np.asarray(preds, dtype=float)).astype(float)

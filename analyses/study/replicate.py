@@ -1,0 +1,288 @@
+"""One replicate of a simulation study: a data set drawn from the study model
+(``analyses.study.design``), fitted by the case's estimators, reduced to what the study
+needs (a JSON-ready dict).  Every seed is ``child_seed(seed, "study", kind, case, r, ...)``:
+a replicate's numbers do not depend on which process or machine fits it, nor on what it
+fitted before (one ``ModelCache`` per process: one compile per model structure).
+
+- coverage: where the truth falls in each estimator's interval distribution, as the
+  probability ``u`` of the interval's distribution below the truth (a Gaussian's Φ((θ − m)/s)
+  for the Laplace approximation, the exact Gaussian posterior and the classical Wald
+  interval; Student's t with the residual degrees of freedom where the library's interval
+  uses it; the fraction of posterior draws below the truth for NUTS).  The central interval
+  at level L contains the truth exactly when |2u − 1| ≤ L.
+- risk: each estimator's error (estimate − truth) at each n of nested subsets of one data
+  set: the MLE, the MAP along a grid of τ, and the posterior mean.
+- sbc: the rank of the truth among thinned NUTS draws (Talts et al. 2018), per parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cache
+
+import numpy as np
+
+from nll_losses.analyses import estimators as E  # noqa: TID253
+from nll_losses.analyses.config import child_seed
+from nll_losses.analyses.find_map import find_map  # noqa: TID253
+from nll_losses.analyses.study.design import (
+    FLAT,
+    PRIOR,
+    Design,
+    designs,
+    drawn_parameters,
+    simulate,
+)
+from nll_losses.analyses.sweep_posterior import LOW_RANK_TARGET_ACCEPT  # noqa: TID253
+
+KINDS = ("coverage", "risk", "sbc")
+CLASSICAL = "statsmodels"  # the classical interval: the library's standard errors
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """A study's sampler and grid settings (the same for every replicate)."""
+
+    draws: int = 500  # NUTS draws per chain
+    tune: int = 500
+    chains: int = 2
+    sbc_thin: int = 10  # SBC ranks among every sbc_thin-th draw: 2 × 50 = 100 draws, rank 0…100
+    n_grid: tuple[int, ...] = (25, 50, 100, 200, 400)  # risk: nested subsets
+    tau_units: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)  # risk: × the case's τ
+
+    def to_json(self) -> dict:
+        return {
+            "draws": self.draws,
+            "tune": self.tune,
+            "chains": self.chains,
+            "sbc_thin": self.sbc_thin,
+            "n_grid": list(self.n_grid),
+            "tau_units": list(self.tau_units),
+        }
+
+
+_cache = None  # this process's ModelCache
+
+
+def model_cache() -> E.ModelCache:
+    global _cache
+    if _cache is None:
+        _cache = E.ModelCache()
+    return _cache
+
+
+@cache
+def _designs() -> dict[str, Design]:
+    return designs()
+
+
+def run(kind: str, case: str, r: int, seed: int, settings: StudySettings) -> dict:
+    """Replicate ``r`` of study ``kind`` for ``case``: {"r", "truth", ...the study's numbers}."""
+    design = _designs()[case]
+    data_seed = child_seed(seed, "study", kind, case, str(r), "data")
+    n = max(settings.n_grid) if kind == "risk" else None
+    data, truth = simulate(design, data_seed, n)
+    fit = {"coverage": _coverage, "risk": _risk, "sbc": _sbc}[kind]
+    out = fit(design, data, truth, _Seeds(seed, kind, case, r), settings)
+    return {"r": r, "truth": truth} | out
+
+
+@dataclass(frozen=True)
+class _Seeds:
+    seed: int
+    kind: str
+    case: str
+    r: int
+
+    def __call__(self, *labels: str) -> dict[str, int]:
+        return {
+            k: child_seed(self.seed, "study", self.kind, self.case, str(self.r), *labels, k)
+            for k in ("find_map", "nuts", "ppc", "reference")
+        }
+
+
+def _context(design, problem, seeds, settings) -> E.Context:
+    """NUTS with nutpie's low-rank mass matrix where the family's sweep asks for it (posteriors
+    with strongly correlated directions, such as the softmax weights' common shift, which
+    only the prior identifies), as the sweeps run it (``analyses.sweep_posterior``)."""
+    sweep = design.family_obj.sweep(design.settings, tuple(problem.features))
+    low_rank = bool(sweep and sweep.low_rank)
+    return E.Context(
+        design.family_obj,
+        problem,
+        settings.draws,
+        settings.tune,
+        settings.chains,
+        seeds,
+        model_cache(),
+        low_rank=low_rank,
+        target_accept=LOW_RANK_TARGET_ACCEPT if low_rank else None,
+    )
+
+
+def _truth_in(design, truth, source, target) -> dict[str, float]:
+    """The truth (in ``source``'s parameters) in ``target``'s, for the parameters the
+    prediction reads."""
+    mapped, _ = design.family_obj.reexpress(truth, source, target)
+    return {k: float(v) for k, v in mapped.items() if k in _read(design, target)}
+
+
+def _read(design, problem) -> set[str]:
+    return set(drawn_parameters(design.family_obj, problem))
+
+
+def _gaussian_u(est, truth: dict, t_df: float | None = None) -> dict[str, float]:
+    """Φ((θ − m)/s) per parameter with an sd (Student's t with ``t_df`` degrees)."""
+    from scipy import stats
+
+    out = {}
+    for name, value in truth.items():
+        m, s = est.mean.get(name), est.sd.get(name)
+        if m is None or not s or not np.isfinite(s):
+            continue
+        z = (value - m) / s
+        out[name] = float(stats.t.cdf(z, t_df) if t_df else stats.norm.cdf(z))
+    return out
+
+
+def _record(est, u=None) -> dict:
+    if est is None:
+        return {"status": "unavailable", "reason": "not offered"}
+    if est.status != "ok":
+        return {"status": est.status, "reason": est.reason}
+    return {"status": "ok", "u": u or {}}
+
+
+def _coverage(design: Design, data, truth, seeds: _Seeds, settings) -> dict:
+    family = design.family_obj
+    gauss = design.problem(data, PRIOR)
+    flat = design.problem(data, FLAT)
+    t_flat = _truth_in(design, truth, gauss, flat)
+    t_gauss = {k: v for k, v in truth.items()}
+    estimators: dict[str, dict] = {}
+    with E.quiet():
+        ctx = _context(design, flat, seeds(FLAT), settings)
+        fm, lap = find_map(ctx)
+        estimators["Laplace at the MLE (Wald)"] = {"prior": FLAT} | _record(
+            lap if fm.status == "ok" else fm, _gaussian_u(lap, t_flat) if lap else None
+        )
+        done = {fm.key: fm} | ({lap.key: lap} if lap else {})
+        for method in ("closed_form", CLASSICAL, "exact_posterior"):
+            if method not in family.references() or not family.supports(method, flat).offered:
+                continue
+            est = E.reference(ctx, method, done)
+            done[est.key] = est
+            if method == CLASSICAL:
+                df = est.info.get("df_resid")
+                estimators[f"classical ({CLASSICAL})"] = {"prior": FLAT} | _record(
+                    est, _gaussian_u(est, t_flat, df) if est.status == "ok" else None
+                )
+            elif method == "exact_posterior":
+                estimators["exact posterior (flat)"] = {"prior": FLAT} | _record(
+                    est, _gaussian_u(est, t_flat) if est.status == "ok" else None
+                )
+        ctx = _context(design, gauss, seeds(PRIOR), settings)
+        fm, lap = find_map(ctx)
+        estimators["Laplace at the MAP"] = {"prior": PRIOR} | _record(
+            lap if fm.status == "ok" else fm, _gaussian_u(lap, t_gauss) if lap else None
+        )
+        done = {fm.key: fm} | ({lap.key: lap} if lap else {})
+        if (
+            "exact_posterior" in family.references()
+            and family.supports("exact_posterior", gauss).offered
+        ):
+            est = E.reference(ctx, "exact_posterior", done)
+            estimators["exact posterior"] = {"prior": PRIOR} | _record(
+                est, _gaussian_u(est, t_gauss) if est.status == "ok" else None
+            )
+        est, draws = _nuts(ctx)
+        estimators["NUTS"] = {"prior": PRIOR} | _record(
+            est, _draws_u(draws, t_gauss) if draws else None
+        )
+        if est.status == "ok":
+            estimators["NUTS"]["diagnostics"] = list(est.info.get("diagnostics_problems", []))
+    return {"estimators": estimators}
+
+
+def _nuts(ctx):
+    est, idata = E.nuts(ctx, predictive=False)
+    if est.status != "ok" or idata is None:
+        return est, None
+    post = idata.posterior.dataset
+    return est, {
+        k: np.reshape(v, (ctx.chains, -1)) for k, v in ctx.problem.layout.draws(post).items()
+    }
+
+
+def _draws_u(draws: dict, truth: dict) -> dict[str, float]:
+    return {k: float(np.mean(draws[k] < v)) for k, v in truth.items() if k in draws}
+
+
+def _sbc(design: Design, data, truth, seeds: _Seeds, settings) -> dict:
+    """The rank of the truth among every ``sbc_thin``-th draw of each chain."""
+    gauss = design.problem(data, PRIOR)
+    with E.quiet():
+        est, draws = _nuts(_context(design, gauss, seeds(PRIOR), settings))
+    if draws is None:
+        return {"status": est.status, "reason": est.reason}
+    thin = settings.sbc_thin
+    ranks = {
+        k: int(np.sum(draws[k][:, thin - 1 :: thin] < v)) for k, v in truth.items() if k in draws
+    }
+    return {
+        "status": "ok",
+        "ranks": ranks,
+        "draws ranked": int(draws[next(iter(draws))][:, thin - 1 :: thin].size),
+        "diagnostics": list(est.info.get("diagnostics_problems", [])),
+    }
+
+
+def _risk(design: Design, data, truth, seeds: _Seeds, settings) -> dict:
+    """Errors per n (nested random subsets of one data set), estimator and
+    parameter, in the flat model's parameters (the identified ones)."""
+    errors: dict[str, dict[str, dict]] = {}
+    family = design.family_obj
+    # nested random subsets (a generator may order its rows, e.g. by x)
+    order = np.random.default_rng(seeds("order")["reference"]).permutation(len(data.y))
+    for n in settings.n_grid:
+        rows = np.sort(order[:n])
+        sub = replace(
+            data,
+            X=data.X[rows],
+            y=data.y[rows],
+            rows={role: v[rows] for role, v in data.rows.items()},
+        )
+        flat = design.problem(sub, FLAT)
+        gauss_t = design.problem(sub, PRIOR)
+        target = _truth_in(design, truth, gauss_t, flat)
+        at_n: dict[str, dict] = {}
+
+        def error(est, problem, target=target, flat=flat):
+            if est.status != "ok":
+                return {"status": est.status, "reason": est.reason}
+            mean, _ = family.reexpress(est.mean, problem, flat)
+            return {"status": "ok", "error": {k: float(mean[k] - v) for k, v in target.items()}}
+
+        with E.quiet():
+            fm, _ = find_map(_context(design, flat, seeds(FLAT, str(n)), settings))
+            at_n["MLE"] = error(fm, flat)
+            for unit in settings.tau_units:
+                tau = design.tau * unit
+                problem = design.problem(sub, PRIOR, tau=tau)
+                fm, _ = find_map(
+                    _context(design, problem, seeds(PRIOR, str(n), f"{unit:g}"), settings)
+                )
+                at_n[f"MAP τ = {unit:g} τ₀"] = error(fm, problem)
+            ctx = _context(design, gauss_t, seeds(PRIOR, str(n), "posterior"), settings)
+            if (
+                "exact_posterior" in family.references()
+                and family.supports("exact_posterior", gauss_t).offered
+            ):
+                fm, lap = find_map(ctx)
+                done = {fm.key: fm} | ({lap.key: lap} if lap else {})
+                est = E.reference(ctx, "exact_posterior", done)
+            else:
+                est, _ = _nuts(ctx)
+            at_n["posterior mean"] = error(est, gauss_t)
+        errors[str(n)] = at_n
+    return {"errors": errors}
