@@ -300,16 +300,19 @@ def tau_sweep(
 @dataclass(frozen=True)
 class StudyModel:
     """A simulation study's model (``Family.study_model``): its settings, the known noise
-    scale of the observation model (None: none) and how it differs from the case's, in
-    words."""
+    scale of the observation model (None: none), how it differs from the case's, in words, and
+    the prior sd of each layout variable the prediction reads (the study draws each such
+    parameter from N(0, sd²): its prior under these settings)."""
 
     settings: Settings
     noise_scale: float | None
     note: str
+    prior_sd: dict[str, float]  # layout variable (Param.var) -> the sd of its N(0, sd²) prior
 
 
 def proper_intercept(settings: Settings) -> tuple[Settings, str]:
-    """``settings`` with the intercept's prior N(0, τ²) at the weights' τ where it was flat."""
+    """``settings`` with the intercept's prior N(0, τ²) at the weights' τ where it was flat
+    (an intercept prior the settings give is kept)."""
     if not settings.intercept or settings.intercept_prior_scale is not None:
         return settings, ""
     tau = float(settings.prior_scale)

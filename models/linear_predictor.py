@@ -132,7 +132,8 @@ class LinearPredictorFamily:
     def study_model(self, settings, truth: dict) -> StudyModel:
         """N(0, τ²) on the intercept as on the weights; no noise scale."""
         settings, note = proper_intercept(settings)
-        return StudyModel(settings, None, note)
+        sd = {"intercept": settings.intercept_prior_scale, "w": settings.prior_scale}
+        return StudyModel(settings, None, note, sd)
 
     def reexpress(self, values: dict, source: Problem, target: Problem):
         """Every prior has the same parameters (``same_parametrisation``)."""

@@ -25,6 +25,9 @@ from nll_losses.analyses.study.design import Design, chosen, designs
 from nll_losses.analyses.study.store import Store
 
 KINDS = ("coverage", "risk", "sbc")
+# what a replicate file holds: a change of it (or of how a replicate is fitted) raises it, and
+# the work folder of an earlier format is refused rather than mixed
+STUDY_FORMAT = 1
 DEFAULT_REPLICATES = {"coverage": 100, "risk": 40, "sbc": 100}
 WHAT = {
     "coverage": "do the 50/80/90/95% intervals contain the truth that often",
@@ -98,7 +101,16 @@ def run_study(
     )
     preflight.check_out(plan.out, [plan.folder])
     _check_reports_root(plan.out, [kind])
-    store = Store(plan.out, kind, {"kind": kind, "seed": seed, "settings": settings.to_json()})
+    if scheduler:  # reachable, before anything is written
+        execute.check_scheduler(scheduler)
+    key = {
+        "format": STUDY_FORMAT,
+        "kind": kind,
+        "seed": seed,
+        "settings": settings.to_json(),
+        "cases": {d.case: d.fingerprint() for d in plan.designs},
+    }
+    store = Store(plan.out, kind, key)
     try:
         with (
             writing_folders([plan.folder], root=plan.out),
@@ -112,7 +124,7 @@ def run_study(
                 progress.print(f"resuming: {done} replicates already in {store.root}")
 
             def on_done(case, row):
-                store.put(case, row)
+                write_guarded(lambda r, _: store.put(case, r), row, store.root)
                 bar.advance()
 
             t0 = time.perf_counter()
@@ -144,8 +156,15 @@ def summarise(plan: Plan, store: Store) -> dict:
     cases, rows_by_case = {}, {}
     for d in plan.designs:
         rows = rows_by_case[d.case] = [store.get(d.case, r) for r in range(plan.R)]
-        params = list(dict.fromkeys(p for row in rows for p in row["truth"]))
-        entry = {"family": d.family, "n": d.n, "tau": d.tau, "note": d.note, "parameters": params}
+        params = list(dict.fromkeys(_parameters(kind, rows)))
+        entry = {
+            "family": d.family,
+            "n": d.n,
+            "tau": d.tau,
+            "note": d.note,
+            "parameters": params,
+            "replicates": plan.R,
+        }
         if kind == "coverage":
             entry |= summary.coverage(rows)
         elif kind == "risk":
@@ -162,6 +181,22 @@ def summarise(plan: Plan, store: Store) -> dict:
         "cases": cases,
         "_rows": rows_by_case,
     }
+
+
+def _parameters(kind: str, rows: list[dict]):
+    """The parameters a study's numbers are about: the truth's (SBC), those of every interval
+    (coverage: the flat-prior model's own marked where they differ) or of every error (risk:
+    the flat-prior model's)."""
+    for row in rows:
+        if kind == "coverage":
+            for e in row["estimators"].values():
+                yield from e.get("u") or {}
+        elif kind == "risk":
+            for at in row["errors"].values():
+                for e in at.values():
+                    yield from e.get("error") or {}
+        else:
+            yield from row["truth"]
 
 
 def replicates_csv(kind: str, rows_by_case: dict[str, list[dict]]) -> str:
@@ -182,7 +217,7 @@ def replicates_csv(kind: str, rows_by_case: dict[str, list[dict]]) -> str:
                                 e.get("prior"),
                                 e.get("status"),
                                 p,
-                                row["truth"].get(p, ""),
+                                (e.get("truth") or {}).get(p, ""),
                                 u,
                             ]
                         )

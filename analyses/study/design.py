@@ -25,7 +25,7 @@ from nll_losses.analyses.datasets import Dataset
 from nll_losses.analyses.errors import InputError
 from nll_losses.analyses.problems import make_problem
 from nll_losses.models import get_family
-from nll_losses.models.family import Settings
+from nll_losses.models.family import Settings, StudyModel
 
 PRIOR = "gaussian"  # the proper prior of the study model
 FLAT = "flat"
@@ -37,24 +37,52 @@ class Design:
 
     case: str
     family: str
-    settings: Settings  # the study model's: proper priors (see the module docstring)
-    tau: float  # the prior sd of every drawn parameter
+    model: StudyModel  # the family's study model of the case's settings
     n: int  # rows of a replicate's data set (the case's own generator size)
-    sigma: float | None  # the known noise sd (normal family), else None
     sized: object  # the case's generator (seed, n) -> Dataset
-    note: str  # how the study model differs from the case's, in words
 
     @property
     def family_obj(self):
         return get_family(self.family)
 
-    def problem(self, data: Dataset, prior: str = PRIOR, tau: float | None = None):
+    @property
+    def settings(self) -> Settings:
+        return self.model.settings
+
+    @property
+    def tau(self) -> float:
+        """τ₀: the prior sd of the weights (the risk study's τ grid is in its units)."""
+        return float(self.settings.prior_scale)
+
+    @property
+    def sigma(self) -> float | None:
+        return self.model.noise_scale
+
+    @property
+    def note(self) -> str:
+        return self.model.note
+
+    def fingerprint(self) -> dict:
+        """What a replicate of this case depends on besides its seed and the study's settings
+        (the resumable work folder refuses replicates made for another)."""
+        return {
+            "family": self.family,
+            "n": self.n,
+            "settings": repr(self.settings),
+            "noise scale": self.sigma,
+            "prior sd": self.model.prior_sd,
+        }
+
+    def problem(self, data: Dataset, prior: str = PRIOR, unit: float = 1.0):
+        """The problem of ``data`` under ``prior``; ``unit`` scales every prior sd (the
+        weights' τ and the intercept's): the risk study's τ grid."""
         settings = self.settings
-        if tau is not None:
+        if unit != 1.0:
+            scale = settings.intercept_prior_scale
             settings = replace(
                 settings,
-                prior_scale=float(tau),
-                intercept_prior_scale=float(tau) if settings.intercept_prior_scale else None,
+                prior_scale=settings.prior_scale * unit,
+                intercept_prior_scale=None if scale is None else scale * unit,
             )
         return make_problem(self.family_obj, data, settings, prior)
 
@@ -63,19 +91,9 @@ def _design(case: Case) -> Design | None:
     family = get_family(case.config.family)
     if case.sized is None or PRIOR not in family.priors:
         return None
-    own = case.config.settings
     sample = case.load(0)
-    model = family.study_model(own, sample.truth or {})
-    return Design(
-        case=case.config.name,
-        family=family.name,
-        settings=model.settings,
-        tau=float(own.prior_scale),
-        n=sample.n_obs,
-        sigma=model.noise_scale,
-        sized=case.sized,
-        note=model.note,
-    )
+    model = family.study_model(case.config.settings, sample.truth or {})
+    return Design(case.config.name, family.name, model, sample.n_obs, case.sized)
 
 
 def designs() -> dict[str, Design]:
@@ -117,15 +135,18 @@ def drawn_parameters(family, problem) -> list[str]:
 
 def simulate(design: Design, seed: int, n: int | None = None) -> tuple[Dataset, dict]:
     """One replicate's data set of ``n`` rows (the design's by default) and its truth: every
-    drawn parameter from N(0, τ²), x from the case's generator, y from the observation model
-    at the truth's predictions."""
+    parameter the prediction reads from its prior N(0, sd²) (``StudyModel.prior_sd``), x from
+    the case's generator, y from the observation model at the truth's predictions."""
     rng = np.random.default_rng(seed)
     n = n or design.n
     x_data = design.sized(int(rng.integers(2**31)), n)
     family = design.family_obj
     problem = design.problem(x_data)
     names = drawn_parameters(family, problem)
-    truth = {name: float(design.tau * rng.standard_normal()) for name in names}
+    sd = design.model.prior_sd
+    truth = {
+        name: float(sd[problem.layout.param(name).var] * rng.standard_normal()) for name in names
+    }
     preds = family.predict(problem, truth, x_data.X)
     y = family.observation.simulate(preds, rng, design.sigma)
     return replace(x_data, y=y, truth=truth, source=f"study replicate (seed {seed})"), truth

@@ -33,10 +33,16 @@ def task(kind: str, case: str, r: int, seed: int, settings) -> dict:
     """One replicate, wherever it runs (this process, a worker process, a Dask worker)."""
     from nll_losses.analyses.study import replicate
 
-    threads.one_thread_per_process()
     with _LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the libraries' warnings, replicate after replicate
         return replicate.run(kind, case, r, seed, settings)
+
+
+def _dask_task(kind: str, case: str, r: int, seed: int, settings) -> dict:
+    """``task`` on a Dask worker: one BLAS thread there too, as in ``run``'s processes
+    (python -m sets it before NumPy loads; a Dask worker has loaded it already)."""
+    threads.one_thread_per_process()
+    return task(kind, case, r, seed, settings)
 
 
 def run(kind, todo, seed, settings, on_done, workers: int = 1, scheduler=None, show=None):
@@ -53,20 +59,35 @@ def run(kind, todo, seed, settings, on_done, workers: int = 1, scheduler=None, s
     return None
 
 
-def _dask(kind, todo, seed, settings, on_done, address: str) -> None:
-    from distributed import Client, as_completed
+def _client(address: str):
+    """A ``distributed.Client`` of the scheduler at ``address``; an address that is not one,
+    or no scheduler answering there, is one line (``InputError``)."""
+    from distributed import Client
 
     try:
-        client = Client(address, timeout="10s")
-    except (OSError, TimeoutError) as exc:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise InputError(
-            f"--scheduler {address}: no Dask scheduler answered ({type(exc).__name__}); start "
-            "one with `dask scheduler` and workers with `dask worker ADDRESS --nthreads 1`"
+            f"--scheduler {address}: no Dask scheduler answered there ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}); give its address as "
+            "tcp://HOST:PORT, start one with `dask scheduler` and workers with "
+            "`dask worker tcp://HOST:PORT --nthreads 1`"
         ) from None
+
+
+def check_scheduler(address: str) -> None:
+    """That a Dask scheduler answers at ``address`` (``InputError`` otherwise)."""
+    _client(address).close()
+
+
+def _dask(kind, todo, seed, settings, on_done, address: str) -> None:
+    from distributed import as_completed
+
+    client = _client(address)
     try:
         futures = {}
         for case, r in todo:
-            fut = client.submit(task, kind, case, r, seed, settings, pure=False)
+            fut = client.submit(_dask_task, kind, case, r, seed, settings, pure=False)
             futures[fut] = case
         for fut in as_completed(list(futures)):
             on_done(futures.pop(fut), fut.result())

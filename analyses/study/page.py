@@ -51,8 +51,9 @@ def _what(label: str, settings: dict) -> str:
         return "exact posterior (closed form or quadrature)"
     if "classical" in low:
         return (
-            "the library's interval from its standard errors: exact (Student's t) for least "
-            "squares, a large-sample approximation otherwise"
+            "the library's interval from its standard errors (as its conf_int: Student's t "
+            "with the residual degrees of freedom where it uses them, else the normal): exact "
+            "where the model is linear and Gaussian, a large-sample approximation otherwise"
         )
     if label == "MLE":
         return "find_MAP with flat priors (maximum likelihood; an optimiser)"
@@ -142,7 +143,8 @@ def _risk_case(name: str, case: dict, settings: dict, warnings: list[str]) -> di
     labels += [lb for lb in ("posterior mean",) if lb in ests]
     labels += [lb for lb in ests if lb not in labels]
     best = case.get("best tau") or {}
-    rows = []
+    replicates = case.get("replicates")
+    rows, partial = [], {}
     for n in n_grid:
         cells = []
         values = [((ests.get(lb) or {}).get(str(n)) or {}).get("rmse") for lb in labels]
@@ -155,20 +157,30 @@ def _risk_case(name: str, case: dict, settings: dict, warnings: list[str]) -> di
                     "rmse": at.get("rmse"),
                     "mcse": at.get("mcse"),
                     "ok": at.get("ok"),
+                    "of": replicates,
                     "least": least is not None and at.get("rmse") == least,
                 }
             )
             if at and not _finite(at.get("rmse")):
                 warnings.append(f"{name}: {lb} never succeeded at n = {n}")
+            elif at and replicates and (at.get("ok") or 0) < replicates:
+                partial.setdefault(lb, []).append(f"{n} ({at.get('ok')} of {replicates})")
         rows.append({"n": n, "cells": cells, "best": best.get(str(n))})
+    for lb, where in partial.items():
+        warnings.append(
+            f"{name}: {lb} failed in some replicates, its RMSE is over those it answered "
+            f"(not comparable with the others' there): n = {', '.join(where)}"
+        )
     bias = []
     params = list(case.get("parameters") or [])
     for n in n_grid:
         for lb in labels:
             at = (ests.get(lb) or {}).get(str(n)) or {}
             b, v = at.get("bias") or {}, at.get("variance") or {}
+            se = at.get("bias mcse") or {}
             if b or v:
-                bias.append({"n": n, "label": lb, "values": [(b.get(p), v.get(p)) for p in params]})
+                values = [(b.get(p), se.get(p), v.get(p)) for p in params]
+                bias.append({"n": n, "label": lb, "values": values})
     # two header rows: the MAP's columns under one heading, each headed by its τ / τ₀
     head1, head2, k = [], [], 0
     while k < len(labels):

@@ -33,10 +33,12 @@ from nll_losses.analyses.study.design import (
     drawn_parameters,
     simulate,
 )
+from nll_losses.analyses.study.summary import map_label
 from nll_losses.analyses.sweep_posterior import LOW_RANK_TARGET_ACCEPT  # noqa: TID253
 
-KINDS = ("coverage", "risk", "sbc")
 CLASSICAL = "statsmodels"  # the classical interval: the library's standard errors
+# marks a flat-prior model's parameter whose meaning differs from the Gaussian model's
+FLAT_MODEL = "(flat-prior model)"
 
 
 @dataclass(frozen=True)
@@ -120,11 +122,14 @@ def _context(design, problem, seeds, settings) -> E.Context:
     )
 
 
-def _truth_in(design, truth, source, target) -> dict[str, float]:
+def _truth_in(design, truth, source, target) -> tuple[dict[str, float], dict[str, str]]:
     """The truth (in ``source``'s parameters) in ``target``'s, for the parameters the
-    prediction reads."""
-    mapped, _ = design.family_obj.reexpress(truth, source, target)
-    return {k: float(v) for k, v in mapped.items() if k in _read(design, target)}
+    prediction reads, and each one's label: its name where it means the same in both models,
+    else marked as the flat-prior model's (the categorical flat model's weights are contrasts
+    against the baseline class, the Gaussian model's are not)."""
+    mapped, same = design.family_obj.reexpress(truth, source, target)
+    values = {k: float(v) for k, v in mapped.items() if k in _read(design, target)}
+    return values, {k: k if k in same else f"{k} {FLAT_MODEL}" for k in values}
 
 
 def _read(design, problem) -> set[str]:
@@ -145,26 +150,35 @@ def _gaussian_u(est, truth: dict, t_df: float | None = None) -> dict[str, float]
     return out
 
 
-def _record(est, u=None) -> dict:
+def _record(prior: str, est, u=None, truth=None, labels=None) -> dict:
+    """One estimator's entry: its status, and where ok each parameter's ``u`` and the truth
+    it was taken at, under the parameter's label."""
+    out = {"prior": prior}
     if est is None:
-        return {"status": "unavailable", "reason": "not offered"}
+        return out | {"status": "unavailable", "reason": "not offered"}
     if est.status != "ok":
-        return {"status": est.status, "reason": est.reason}
-    return {"status": "ok", "u": u or {}}
+        return out | {"status": est.status, "reason": est.reason}
+    labels = labels or {}
+    u = u or {}
+    return out | {
+        "status": "ok",
+        "u": {labels.get(k, k): v for k, v in u.items()},
+        "truth": {labels.get(k, k): truth[k] for k in u},
+    }
 
 
 def _coverage(design: Design, data, truth, seeds: _Seeds, settings) -> dict:
     family = design.family_obj
     gauss = design.problem(data, PRIOR)
     flat = design.problem(data, FLAT)
-    t_flat = _truth_in(design, truth, gauss, flat)
-    t_gauss = {k: v for k, v in truth.items()}
+    t_flat, labels = _truth_in(design, truth, gauss, flat)
     estimators: dict[str, dict] = {}
     with E.quiet():
         ctx = _context(design, flat, seeds(FLAT), settings)
         fm, lap = find_map(ctx)
-        estimators["Laplace at the MLE (Wald)"] = {"prior": FLAT} | _record(
-            lap if fm.status == "ok" else fm, _gaussian_u(lap, t_flat) if lap else None
+        u = _gaussian_u(lap, t_flat) if lap and fm.status == "ok" else None
+        estimators["Laplace at the MLE (Wald)"] = _record(
+            FLAT, lap if fm.status == "ok" else fm, u, t_flat, labels
         )
         done = {fm.key: fm} | ({lap.key: lap} if lap else {})
         for method in ("closed_form", CLASSICAL, "exact_posterior"):
@@ -172,19 +186,18 @@ def _coverage(design: Design, data, truth, seeds: _Seeds, settings) -> dict:
                 continue
             est = E.reference(ctx, method, done)
             done[est.key] = est
+            ok = est.status == "ok"
             if method == CLASSICAL:
-                df = est.info.get("df_resid")
-                estimators[f"classical ({CLASSICAL})"] = {"prior": FLAT} | _record(
-                    est, _gaussian_u(est, t_flat, df) if est.status == "ok" else None
-                )
+                u = _gaussian_u(est, t_flat, est.info.get("df_resid")) if ok else None
+                estimators[f"classical ({CLASSICAL})"] = _record(FLAT, est, u, t_flat, labels)
             elif method == "exact_posterior":
-                estimators["exact posterior (flat)"] = {"prior": FLAT} | _record(
-                    est, _gaussian_u(est, t_flat) if est.status == "ok" else None
-                )
+                u = _gaussian_u(est, t_flat) if ok else None
+                estimators["exact posterior (flat)"] = _record(FLAT, est, u, t_flat, labels)
         ctx = _context(design, gauss, seeds(PRIOR), settings)
         fm, lap = find_map(ctx)
-        estimators["Laplace at the MAP"] = {"prior": PRIOR} | _record(
-            lap if fm.status == "ok" else fm, _gaussian_u(lap, t_gauss) if lap else None
+        u = _gaussian_u(lap, truth) if lap and fm.status == "ok" else None
+        estimators["Laplace at the MAP"] = _record(
+            PRIOR, lap if fm.status == "ok" else fm, u, truth
         )
         done = {fm.key: fm} | ({lap.key: lap} if lap else {})
         if (
@@ -192,13 +205,10 @@ def _coverage(design: Design, data, truth, seeds: _Seeds, settings) -> dict:
             and family.supports("exact_posterior", gauss).offered
         ):
             est = E.reference(ctx, "exact_posterior", done)
-            estimators["exact posterior"] = {"prior": PRIOR} | _record(
-                est, _gaussian_u(est, t_gauss) if est.status == "ok" else None
-            )
+            u = _gaussian_u(est, truth) if est.status == "ok" else None
+            estimators["exact posterior"] = _record(PRIOR, est, u, truth)
         est, draws = _nuts(ctx)
-        estimators["NUTS"] = {"prior": PRIOR} | _record(
-            est, _draws_u(draws, t_gauss) if draws else None
-        )
+        estimators["NUTS"] = _record(PRIOR, est, _draws_u(draws, truth) if draws else None, truth)
         if est.status == "ok":
             estimators["NUTS"]["diagnostics"] = list(est.info.get("diagnostics_problems", []))
     return {"estimators": estimators}
@@ -254,25 +264,25 @@ def _risk(design: Design, data, truth, seeds: _Seeds, settings) -> dict:
         )
         flat = design.problem(sub, FLAT)
         gauss_t = design.problem(sub, PRIOR)
-        target = _truth_in(design, truth, gauss_t, flat)
+        target, labels = _truth_in(design, truth, gauss_t, flat)
         at_n: dict[str, dict] = {}
 
-        def error(est, problem, target=target, flat=flat):
+        def error(est, problem, target=target, flat=flat, labels=labels):
             if est.status != "ok":
                 return {"status": est.status, "reason": est.reason}
             mean, _ = family.reexpress(est.mean, problem, flat)
-            return {"status": "ok", "error": {k: float(mean[k] - v) for k, v in target.items()}}
+            err = {labels[k]: float(mean[k] - v) for k, v in target.items()}
+            return {"status": "ok", "error": err}
 
         with E.quiet():
             fm, _ = find_map(_context(design, flat, seeds(FLAT, str(n)), settings))
             at_n["MLE"] = error(fm, flat)
             for unit in settings.tau_units:
-                tau = design.tau * unit
-                problem = design.problem(sub, PRIOR, tau=tau)
+                problem = design.problem(sub, PRIOR, unit=unit)
                 fm, _ = find_map(
                     _context(design, problem, seeds(PRIOR, str(n), f"{unit:g}"), settings)
                 )
-                at_n[f"MAP τ = {unit:g} τ₀"] = error(fm, problem)
+                at_n[map_label(unit)] = error(fm, problem)
             ctx = _context(design, gauss_t, seeds(PRIOR, str(n), "posterior"), settings)
             if (
                 "exact_posterior" in family.references()

@@ -21,23 +21,39 @@ from nll_losses.analyses.errors import InputError
 
 class Store:
     def __init__(self, out: Path, kind: str, key: dict):
+        """``key``: what the replicates depend on: ``key["cases"]`` each case's own
+        (``Design.fingerprint``), the rest the study's (format, kind, seed, settings).  A
+        folder made with another study key, or for a case with another fingerprint, is
+        refused; cases new to the folder are added to it."""
         self.root = Path(out) / f".{kind}.replicates"
-        self.key = key
         marker = self.root / "study.json"
         if marker.exists():
             try:
                 found = json.loads(marker.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 found = None
-            if found != key:
+            study = {k: v for k, v in key.items() if k != "cases"}
+            ours = (
+                isinstance(found, dict)
+                and {k: v for k, v in found.items() if k != "cases"} == study
+            )
+            cases = found.get("cases", {}) if ours else {}
+            changed = [c for c, fp in key["cases"].items() if c in cases and cases[c] != fp]
+            if not ours or changed:
+                what = f"case {changed[0]} with another model" if changed else "other settings"
                 raise InputError(
-                    f"--out {out}: {self.root} holds replicates of a {kind} study with other "
-                    "settings (seed, draws or grids); nothing was changed: choose another "
-                    "--out, or remove that folder to start again"
+                    f"--out {out}: {self.root} holds replicates of a {kind} study with {what} "
+                    "(seed, draws, grids, the case's model, or an older version of this "
+                    "project); nothing was changed: choose another --out, or remove that "
+                    "folder to start again"
                 )
+            if set(key["cases"]) - set(cases):
+                _write(marker, found | {"cases": cases | key["cases"]})
         else:
             self.root.mkdir(parents=True, exist_ok=True)
             _write(marker, key)
+        for stale in self.root.glob("*/.r*.json.*"):  # temporaries of a killed run
+            stale.unlink(missing_ok=True)
 
     def path(self, case: str, r: int) -> Path:
         return self.root / case / f"r{r:05d}.json"

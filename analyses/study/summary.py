@@ -22,7 +22,7 @@ def binomial_band(trials: int, level: float, prob: float = BAND) -> list[float]:
     from scipy import stats
 
     if trials <= 0:
-        return [float("nan"), float("nan")]
+        return [None, None]
     lo, hi = stats.binom.interval(prob, trials, level)
     return [float(lo / trials), float(hi / trials)]
 
@@ -82,7 +82,14 @@ def risk(rows: list[dict], n_grid, tau_units) -> dict:
             ok = [e["error"] for e in errs if e.get("status") == "ok"]
             params = list(dict.fromkeys(p for e in ok for p in e))
             if not ok:
-                per_n[str(n)] = {"rmse": None, "mcse": None, "ok": 0, "bias": {}, "variance": {}}
+                per_n[str(n)] = {
+                    "rmse": None,
+                    "mcse": None,
+                    "ok": 0,
+                    "bias": {},
+                    "bias mcse": {},
+                    "variance": {},
+                }
                 continue
             E = np.array([[e.get(p, np.nan) for p in params] for e in ok], dtype=float)
             sq = np.nansum(E**2, axis=1)
@@ -94,6 +101,11 @@ def risk(rows: list[dict], n_grid, tau_units) -> dict:
                 "mcse": mcse_mse / (2 * rmse) if mcse_mse is not None and rmse > 0 else None,
                 "ok": len(ok),
                 "bias": {p: float(np.nanmean(E[:, j])) for j, p in enumerate(params)},
+                # the bias's Monte Carlo error: sd / √replicates
+                "bias mcse": {
+                    p: float(np.nanstd(E[:, j], ddof=1) / np.sqrt(len(ok))) if len(ok) > 1 else None
+                    for j, p in enumerate(params)
+                },
                 "variance": {
                     p: float(np.nanvar(E[:, j], ddof=1)) if len(ok) > 1 else None
                     for j, p in enumerate(params)
@@ -134,9 +146,16 @@ def sbc(rows: list[dict]) -> dict:
     ranks = {p: [int(row["ranks"][p]) for row in ok if p in row["ranks"]] for p in params}
     uniformity = {}
     for p, rs in ranks.items():
+        # ranks 0 … L in 10 bins of (nearly) equal width: each bin's expected count from its
+        # number of rank values (L + 1 = 101 values: one bin holds 11)
         bins = np.minimum((np.asarray(rs) * 10) // (L + 1), 9)
         counts = np.bincount(bins, minlength=10)
-        uniformity[p] = {"p value": float(stats.chisquare(counts).pvalue), "bins": 10}
+        width = np.bincount(np.minimum((np.arange(L + 1) * 10) // (L + 1), 9), minlength=10)
+        expected = len(rs) * width / (L + 1)
+        uniformity[p] = {
+            "p value": float(stats.chisquare(counts, expected).pvalue),
+            "bins": 10,
+        }
     return {
         "ok": len(ok),
         "not ok": len(rows) - len(ok),

@@ -273,12 +273,21 @@ def test_observation_simulates_its_own_model(family, problems):
         se = np.sqrt(preds * (1 - preds) / draws)
         assert np.all(np.abs(freq - preds) <= MCSE_Z * se + 1e-12)
         return
-    if obs.additive_noise:  # y = prediction + noise of sd ``scale``
-        var = 0.7**2
-    else:  # a probability p: p(1 − p); a count's mean μ: μ (Poisson)
-        var = preds * (1 - preds) if obs.probability else preds
+    # the variance and the fourth central moment μ₄ of y
+    if obs.additive_noise:  # y = prediction + Normal noise of sd ``scale``: 3σ⁴
+        var = np.full_like(preds, 0.7**2)
+        mu4 = 3 * var**2
+    elif obs.probability:  # Bernoulli(p): pq, pq(1 − 3pq)
+        var = preds * (1 - preds)
+        mu4 = var * (1 - 3 * var)
+    else:  # a count of mean μ (Poisson): μ, μ(1 + 3μ)
+        var = preds
+        mu4 = preds * (1 + 3 * preds)
     se = np.sqrt(var / draws)
     assert np.all(np.abs(sims.mean(axis=0) - preds) <= MCSE_Z * se + 1e-12)
+    # and the spread: the sample variance within MCSE_Z of its standard error √((μ₄ − σ⁴)/N)
+    spread = np.sqrt(np.maximum(mu4 - var**2, 0.0) / draws)
+    assert np.all(np.abs(sims.var(axis=0, ddof=1) - var) <= MCSE_Z * spread + 1e-12)
 
 
 def test_study_model_has_a_proper_prior(family):
@@ -291,4 +300,6 @@ def test_study_model_has_a_proper_prior(family):
     family.make_spec(model.settings, "gaussian")  # offered
     s = model.settings
     assert not s.intercept or s.intercept_prior_scale == 1.5
-    assert model.noise_scale in (None, 0.7)
+    # the noise scale held known where y = prediction + noise, at the generator's
+    assert model.noise_scale == (0.7 if family.observation.additive_noise else None)
+    assert set(model.prior_sd.values()) == {1.5}

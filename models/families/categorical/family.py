@@ -192,9 +192,9 @@ class CategoricalFamily:
         """No intercept: the intercepts can only be flat (identified against the baseline
         class), an improper prior; every weight N(0, τ²)."""
         note = "no intercept (its prior can only be flat): every weight N(0, τ²)"
-        return StudyModel(
-            replace(settings, intercept=False), None, note if settings.intercept else ""
-        )
+        note = note if settings.intercept else ""
+        sd = {"W": settings.prior_scale}  # softmax regression's weights (no network: no W1, …)
+        return StudyModel(replace(settings, intercept=False), None, note, sd)
 
     def sweep(self, settings, features):
         """The network's and softmax regression's τ; without features the Dirichlet's α (the

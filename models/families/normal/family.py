@@ -201,7 +201,9 @@ class NormalFamily:
         settings, note = proper_intercept(settings)
         sigma = float(truth["sigma"])
         settings = replace(settings, options=NormalOptions(sigma=Known(sigma)))
-        return StudyModel(settings, sigma, "; ".join(filter(None, [note, f"σ known ({sigma:g})"])))
+        note = "; ".join(filter(None, [note, f"σ known ({sigma:g})"]))
+        sd = {"intercept": settings.intercept_prior_scale, "w": settings.prior_scale}
+        return StudyModel(settings, sigma, note, sd)
 
     def sweep(self, settings, features):
         """None without features: the N(0, τ²) prior is on the weights."""

@@ -142,35 +142,40 @@ def test_sbc_finds_nuts_calibrated_for_the_normal_model(background_run):
         assert u["p value"] > 2 * stats.norm.sf(MCSE_Z), (param, u)
 
 
+SOFTMAX = "softmax_synthetic"  # NUTS with the low-rank mass matrix
+SAME = (("coverage-normal", NORMAL, 4), ("sbc", SOFTMAX, 2))  # (the serial study, case, R)
+
+
 @pytest.mark.slow
 @pytest.mark.background("studies")
 def test_workers_and_dask_give_the_serial_numbers(background_run, tmp_path):
-    """Replicates 0–3 of the normal coverage study in two local worker processes and on a
-    two-worker Dask ``LocalCluster`` (loopback), each equal to the serial run's (replicate
-    r's numbers do not depend on R)."""
+    """The first replicates of the normal coverage study and of the softmax SBC study in two
+    local worker processes and on a two-worker Dask ``LocalCluster`` (loopback), each equal
+    to the serial run's (replicate r's numbers do not depend on R or the other cases)."""
     from distributed import LocalCluster
 
     res, folder = background_run("studies")
     assert res.returncode == 0, res.stderr[-3000:]
-    serial = [_replicate(folder, "coverage-normal", NORMAL, r) for r in range(4)]
-    argv = ["study", "coverage", NORMAL, "--replicates", "4", "--quiet"]
-    assert main([*argv, "--workers", "2", "--out", str(tmp_path / "local")]) == 0
+
+    def runs(where: str, extra: list[str]) -> None:
+        for name, case, R in SAME:
+            kind = STUDIES[name][1]
+            argv = ["study", kind, case, "--replicates", str(R), "--quiet", *extra]
+            assert main([*argv, "--out", str(tmp_path / where / name)]) == 0
+            for r in range(R):
+                got = tmp_path / where / name / f".{kind}.replicates" / case / f"r{r:05d}.json"
+                assert json.loads(got.read_text()) == _replicate(folder, name, case, r), (
+                    where,
+                    name,
+                    r,
+                )
+
+    runs("local", ["--workers", "2"])
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster:
-        assert (
-            main([*argv, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dask")])
-            == 0
-        )
-    for where in ("local", "dask"):
-        rows = [
-            json.loads(
-                (tmp_path / where / ".coverage.replicates" / NORMAL / f"r{r:05d}.json").read_text()
-            )
-            for r in range(4)
-        ]
-        assert rows == serial, where
-    done = json.loads((tmp_path / "dask" / "coverage" / "results.json").read_text())
+        runs("dask", ["--scheduler", cluster.scheduler_address])
+    done = json.loads((tmp_path / "dask" / "sbc" / "sbc" / "results.json").read_text())
     assert done["execution"].startswith("Dask cluster at tcp://127.0.0.1:")
 
 
@@ -229,6 +234,11 @@ def test_study_input_errors(capsys, tmp_path):
     assert main(["study", "coverage"]) == 2
     assert "--out DIR" in capsys.readouterr().err
     assert main(["study", "risk", "--replicates", "0", "--out", str(tmp_path / "b")]) == 2
+    assert "--replicates" in capsys.readouterr().err
+    out = tmp_path / "c"
+    assert main(["study", "sbc", "--scheduler", "notanaddress", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--scheduler notanaddress" in err and err.count("\n") == 1
     assert main(["study", "list"]) == 0
     listed = capsys.readouterr().out
     assert all(case in listed for case in EVERY)

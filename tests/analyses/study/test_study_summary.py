@@ -73,3 +73,21 @@ def test_sbc_ranks_in_replicate_order():
     piled = [{"status": "ok", "ranks": {"w": 0}, "draws ranked": 99} for _ in range(100)]
     assert summary.sbc(piled)["uniformity"]["w"]["p value"] < 1e-6
     assert np.isfinite(summary.sbc(piled)["uniformity"]["w"]["p value"])
+
+
+def test_sbc_uniformity_expects_each_bin_by_its_width():
+    """Ranks 0 … 100 (L = 100: 101 values, so one of the 10 bins holds 11 of them), each
+    value twice: exactly what uniform ranks expect, p = 1 (equal expectations would not)."""
+    rows = [{"status": "ok", "ranks": {"w": k}, "draws ranked": 100} for k in list(range(101)) * 2]
+    assert summary.sbc(rows)["uniformity"]["w"]["p value"] == pytest.approx(1.0)
+
+
+def test_no_trials_gives_no_band():
+    """An estimator that answered no replicate has no band (None: JSON has no NaN)."""
+    assert summary.binomial_band(0, 0.9) == [None, None]
+    rows = [{"estimators": {"A": {"prior": "flat", "status": "unavailable", "reason": "x"}}}]
+    out = summary.coverage(rows)["estimators"]["A"]
+    assert out["ok"] == 0 and out["pooled"]["band"] == [[None, None]] * 4
+    import json
+
+    json.dumps(out, allow_nan=False)
