@@ -159,7 +159,8 @@ def summarise(plan: Plan, store: Store) -> dict:
         params = list(dict.fromkeys(_parameters(kind, rows)))
         entry = {
             "family": d.family,
-            "n": d.n,
+            # rows of a replicate's data set (risk: its largest nested subset)
+            "n": max(settings.n_grid) if kind == "risk" else d.n,
             "tau": d.tau,
             "note": d.note,
             "parameters": params,
