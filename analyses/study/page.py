@@ -177,9 +177,9 @@ def _risk_case(name: str, case: dict, settings: dict, warnings: list[str]) -> di
         for lb in labels:
             at = (ests.get(lb) or {}).get(str(n)) or {}
             b, v = at.get("bias") or {}, at.get("variance") or {}
-            se = at.get("bias mcse") or {}
+            se, vse = at.get("bias mcse") or {}, at.get("variance mcse") or {}
             if b or v:
-                values = [(b.get(p), se.get(p), v.get(p)) for p in params]
+                values = [(b.get(p), se.get(p), v.get(p), vse.get(p)) for p in params]
                 bias.append({"n": n, "label": lb, "values": values})
     # two header rows: the MAP's columns under one heading, each headed by its τ / τ₀
     head1, head2, k = [], [], 0

@@ -89,6 +89,7 @@ def risk(rows: list[dict], n_grid, tau_units) -> dict:
                     "bias": {},
                     "bias mcse": {},
                     "variance": {},
+                    "variance mcse": {},
                 }
                 continue
             E = np.array([[e.get(p, np.nan) for p in params] for e in ok], dtype=float)
@@ -110,6 +111,7 @@ def risk(rows: list[dict], n_grid, tau_units) -> dict:
                     p: float(np.nanvar(E[:, j], ddof=1)) if len(ok) > 1 else None
                     for j, p in enumerate(params)
                 },
+                "variance mcse": {p: _variance_mcse(E[:, j]) for j, p in enumerate(params)},
             }
         out[label] = per_n
     best = {}
@@ -126,6 +128,19 @@ def risk(rows: list[dict], n_grid, tau_units) -> dict:
         "estimators": out,
         "best tau": best,
     }
+
+
+def _variance_mcse(e: np.ndarray) -> float | None:
+    """The standard error of the sample variance of ``e``: √((m₄ − s⁴ (k − 3)/(k − 1)) / k),
+    m₄ the fourth central moment (the large-sample formula; None below 4 values)."""
+    e = e[np.isfinite(e)]
+    k = e.size
+    if k < 4:
+        return None
+    d = e - e.mean()
+    s2 = float(np.sum(d**2) / (k - 1))
+    m4 = float(np.mean(d**4))
+    return float(np.sqrt(max(m4 - s2**2 * (k - 3) / (k - 1), 0.0) / k))
 
 
 def map_label(unit: float) -> str:

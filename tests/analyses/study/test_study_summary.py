@@ -91,3 +91,16 @@ def test_no_trials_gives_no_band():
     import json
 
     json.dumps(out, allow_nan=False)
+
+
+def test_variance_mcse_from_the_fourth_moment():
+    """Errors −3, 0, 3 repeated (k = 300): σ² = 6, μ₄ = 54, so the sample variance's standard
+    error is √((μ₄ − σ⁴)/k) = √(18/300); the bias's is σ/√k.  The sample moments carry the
+    k − 1 corrections: 1% relative (k = 300)."""
+    rows = [
+        {"errors": {"5": {"MLE": {"status": "ok", "error": {"a": float(e)}}}}}
+        for e in [-3.0, 0.0, 3.0] * 100
+    ]
+    m = summary.risk(rows, [5], [1.0])["estimators"]["MLE"]["5"]
+    assert m["variance mcse"]["a"] == pytest.approx(np.sqrt(18 / 300), rel=1e-2)
+    assert m["bias mcse"]["a"] == pytest.approx(np.sqrt(6 / 300), rel=1e-2)
