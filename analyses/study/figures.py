@@ -5,7 +5,6 @@ Agg) and saves nothing; ``analyses.study.page`` embeds them."""
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 import matplotlib  # noqa: TID253
@@ -29,10 +28,10 @@ from nll_losses.analyses.fit_figures import (  # noqa: E402, TID253
     legend_fit,
     panel_grid,
 )
+from nll_losses.analyses.study.summary import map_label, map_units  # noqa: E402
 
 PAGE_WIDTH_IN = 12.4  # the page's column is 12.5 in (analyses.figures.display_width)
 MARKERS = ["o", "s", "D", "^", "v", "P", "X", "h", "<", ">"]
-MAP_LABEL = re.compile(r"^MAP τ = (?P<unit>\S+) τ₀$")  # summary.map_label's pattern
 SBC_BAND = 0.95  # the simultaneous band's probability (Säilynoja et al. 2022 use 95%)
 
 
@@ -191,19 +190,6 @@ def coverage_plot(summary: dict):
 # ---------------------------------------------------------------- risk
 
 
-def _map_units(estimators: dict) -> dict[float, str]:
-    """{τ/τ₀: label} of the MAP labels ("MAP τ = 0.5 τ₀"), in increasing τ."""
-    out = {}
-    for lb in estimators:
-        m = MAP_LABEL.match(lb)
-        if m:
-            try:
-                out[float(m["unit"])] = lb
-            except ValueError:
-                continue
-    return dict(sorted(out.items()))
-
-
 def _rmse(estimators: dict, label: str, n_grid) -> tuple[np.ndarray, np.ndarray]:
     per_n = estimators.get(label) or {}
     rmse = _floats((per_n.get(str(n)) or {}).get("rmse") for n in n_grid)
@@ -233,7 +219,7 @@ def risk_plot(summary: dict):
     )
     left_styles = {
         "MLE": ("C3", "o"),
-        "MAP τ = 1 τ₀": ("C0", "s"),
+        map_label(1.0): ("C0", "s"),
         "posterior mean": ("C2", "D"),
     }
     drawn_left: dict[str, tuple] = {}
@@ -244,12 +230,12 @@ def risk_plot(summary: dict):
         n_grid = [
             int(n) for n in case.get("n_grid") or summary.get("settings", {}).get("n_grid", [])
         ]
-        units = _map_units(ests)
-        one = next((lb for u, lb in units.items() if np.isclose(u, 1.0)), "MAP τ = 1 τ₀")
+        units = map_units(case)
+        one = map_label(1.0)
         n_arr = np.asarray(n_grid, dtype=float)
         dodge = {0: 0.97, 1: 1.0, 2: 1.03}
         for k, (key, label) in enumerate(
-            (("MLE", "MLE"), ("MAP τ = 1 τ₀", one), ("posterior mean", "posterior mean"))
+            (("MLE", "MLE"), (one, one), ("posterior mean", "posterior mean"))
         ):
             if label not in ests:
                 continue

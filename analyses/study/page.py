@@ -11,6 +11,7 @@ import math
 
 from nll_losses.analyses.report import _ENV, _figure  # noqa: TID253
 from nll_losses.analyses.study import figures as study_figures  # noqa: TID253
+from nll_losses.analyses.study.summary import map_label, map_units
 
 TITLES = {
     "coverage": "Simulation study: coverage",
@@ -57,7 +58,7 @@ def _what(label: str, settings: dict) -> str:
         )
     if label == "MLE":
         return "find_MAP with flat priors (maximum likelihood; an optimiser)"
-    if study_figures.MAP_LABEL.match(label):
+    if label in {map_label(u) for u in settings.get("tau_units") or ()}:
         return "find_MAP with the N(0, τ²) prior (weight decay; an optimiser)"
     if label == "posterior mean":
         return f"exact posterior where the family has one, else {mc}"
@@ -138,7 +139,7 @@ def _coverage_case(name: str, case: dict, settings: dict, warnings: list[str]) -
 def _risk_case(name: str, case: dict, settings: dict, warnings: list[str]) -> dict:
     ests = case.get("estimators") or {}
     n_grid = case.get("n_grid") or settings.get("n_grid") or []
-    units = study_figures._map_units(ests)  # noqa: SLF001 -- the same reading of the labels
+    units = map_units(case)
     labels = [lb for lb in ("MLE",) if lb in ests] + list(units.values())
     labels += [lb for lb in ("posterior mean",) if lb in ests]
     labels += [lb for lb in ests if lb not in labels]

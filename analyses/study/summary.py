@@ -148,6 +148,14 @@ def map_label(unit: float) -> str:
     return f"MAP τ = {unit:g} τ₀"
 
 
+def map_units(case: dict) -> dict[float, str]:
+    """{τ/τ₀: its MAP's label} of a risk study's case (its "tau_units" and "estimators"),
+    in increasing τ, for the MAPs it has."""
+    ests = case.get("estimators") or {}
+    units = sorted(float(u) for u in case.get("tau_units") or ())
+    return {u: map_label(u) for u in units if map_label(u) in ests}
+
+
 def sbc(rows: list[dict]) -> dict:
     """The ranks per parameter (replicates in order of r) and a χ² test of their uniformity
     over 10 equal bins (a summary; the ECDF plot's simultaneous band is the check)."""

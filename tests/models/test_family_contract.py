@@ -294,7 +294,7 @@ def test_study_model_has_a_proper_prior(family):
     """``study_model``: every coefficient the prediction reads gets a Gaussian (proper)
     prior: the spec is valid for the Gaussian prior, and an intercept, if any, has a scale."""
     if "gaussian" not in family.priors:
-        pytest.skip("no Gaussian prior")
+        pytest.skip(f"{family.name} offers no Gaussian prior: no study model to check")
     settings = Settings(prior_scale=1.5)
     model = family.study_model(settings, {"sigma": 0.7})
     family.make_spec(model.settings, "gaussian")  # offered
