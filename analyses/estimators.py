@@ -97,7 +97,7 @@ class Context:
     seeds: dict[str, int]
     cache: ModelCache
     # nutpie's low-rank modified mass matrix instead of its diagonal one (the τ sweep's NUTS
-    # points, whose posteriors turn strongly correlated at weak priors; README Benchmarks)
+    # points, whose posteriors turn strongly correlated at weak priors; benchmarks/RESULTS.md)
     low_rank: bool = False
     # nutpie's target acceptance rate (None: its default, 0.8)
     target_accept: float | None = None

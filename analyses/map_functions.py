@@ -19,7 +19,7 @@ def log_density(model, cache: ModelCache, many_calls: bool) -> tuple:
     of calls per start, each asking for both): one function of both, as pm.find_MAP's fused
     loss, compiled by PyTensor's Numba backend, as NUTS's log density (one graph called very
     often): on the network, 24 s to compile with empty caches against 29 s for the C
-    backend's Ops, and 45 µs a call against 90 µs (README Benchmarks); otherwise (trust-ncg and
+    backend's Ops, and 45 µs a call against 90 µs (benchmarks/RESULTS.md); otherwise (trust-ncg and
     the Newton refinement: a few dozen calls per fit) two functions by the Python linker
     (:func:`python_mode`), which compiles nothing.  By the Python linker the network's 40
     starts took 60 s against 15 s; a smooth fit's C compile, paid by every new graph on a new

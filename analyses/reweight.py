@@ -32,9 +32,9 @@ MIN_ESS = 400  # importance-weighted ESS a reweighted grid point needs (the issu
 # PROPOSAL_SCALE² times the inverse Hessian at the mode, heavier-tailed than the Gaussian
 # approximation so that the weights stay bounded where the posterior's tails are heavier than
 # it; LAPLACE_DRAWS independent draws.  Chosen by benchmarks/bench_sweep_band.py's grid
-# (README): on breast_cancer, iris and softmax_synthetic, t(10) at 1.1 gave ESS 1800-3200 of
-# 4000 wherever the posterior is near Gaussian (k̂ ≤ 0.45), more than the Gaussian (whose k̂
-# reached 0.64) or t(5) at 1.3 (ESS 1450-2100)
+# (benchmarks/RESULTS.md): on breast_cancer, iris and softmax_synthetic, t(10) at 1.1 gave
+# ESS 1800-3200 of 4000 wherever the posterior is near Gaussian (k̂ ≤ 0.45), more than the
+# Gaussian (whose k̂ reached 0.64) or t(5) at 1.3 (ESS 1450-2100)
 PROPOSAL_DF = 10.0
 PROPOSAL_SCALE = 1.1
 LAPLACE_DRAWS = 4000

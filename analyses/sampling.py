@@ -2,7 +2,7 @@
 
 nutpie's Rust sampler takes the log density and gradient of the joined unconstrained vector
 either as a C function pointer or as a Python callable.  Three ways to hand it PyTensor's
-compiled Numba kernel (``benchmarks/bench_gradients.py`` measures them; README Benchmarks):
+compiled Numba kernel (``benchmarks/bench_gradients.py`` measures them; benchmarks/RESULTS.md):
 
 - ``nutpie.compile_pymc_model`` (Numba backend) wraps the kernel in a ``numba.cfunc`` that is
   rebuilt in every process, with no disk cache (it embeds the data): 12-15 s per model
@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-# the route every sampler takes (benchmarks/bench_gradients.py measured both; README Benchmarks)
+# the route every sampler takes (benchmarks/bench_gradients.py measured both; benchmarks/RESULTS.md)
 ROUTE = "cfunc"
 
 

@@ -37,9 +37,9 @@ from nll_losses.analyses.config import child_seed
 from nll_losses.analyses.interrupts import stage
 from nll_losses.analyses.progress import QueueStatus, drain, say
 
-# Wall seconds per case of a warm ``run --sweeps --quick`` (README's profile, 2026-11-30;
-# iris and softmax_synthetic are also the longest at full settings): only the order matters,
-# longest first; a case not listed goes last.
+# Wall seconds per case of a warm ``run --sweeps --quick`` (benchmarks/RESULTS.md, Profile,
+# 2026-11-30; iris and softmax_synthetic are also the longest at full settings): only the
+# order matters, longest first; a case not listed goes last.
 EXPECTED_SECONDS = {
     "network_rings": 224,
     "iris": 179,

@@ -3,9 +3,9 @@ sufficient statistics (bernoulli, categorical): every gradient evaluation visits
 the time is (iterations x leapfrog steps per iteration) x (seconds per row-coefficient term)
 x rows x coefficients.  ``fit`` prints it before fitting when it is long (README, "Large n").
 
-The two constants are measurements (benchmarks/bench_large_n.py, 2-core machine, see the
-README's "Large n" table), not a promise: the steps per iteration depend on the posterior's
-geometry, the seconds per term on the machine and its load.
+The two constants are measurements (benchmarks/bench_large_n.py, 2-core machine: see
+benchmarks/RESULTS.md, "Large n"), not a promise: the steps per iteration depend on the
+posterior's geometry, the seconds per term on the machine and its load.
 """
 
 from __future__ import annotations

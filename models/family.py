@@ -270,7 +270,7 @@ class Sweep:
     # at v to v' (None: the sweep does not reweight its posterior draws)
     log_prior: Callable[[ParamLayout, dict[str, np.ndarray], float], np.ndarray] | None = None
     # the NUTS points with nutpie's low-rank modified mass matrix instead of its diagonal one
-    # (for posteriors that turn strongly correlated at weak priors; README Benchmarks)
+    # (for posteriors that turn strongly correlated at weak priors; benchmarks/RESULTS.md)
     low_rank: bool = False
 
 
