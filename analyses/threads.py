@@ -4,7 +4,7 @@ The work is spread over processes, not threads: ``run --workers N`` fits cases i
 processes, NUTS runs its chains in one thread (analyses/estimators.py), and the test session
 runs its background runs beside itself.  NumPy's OpenBLAS and the OpenMP runtime would each
 start one thread per core in every process, and on two cores two processes then run four or
-more threads that wait for each other.  Measured (benchmarks/RESULTS.md): two ``run
+more threads that wait for each other.  Measured (README, Design notes): two ``run
 network_rings`` side by side took 123 s each (find_MAP 72 s, scikit-learn's references 12 s)
 with the libraries' default threads, 44 s (6.6 s, 1.1 s) with one thread each; one run alone
 47 s.  The libraries read these variables once, when they are loaded, so ``python -m

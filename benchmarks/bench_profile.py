@@ -1,9 +1,9 @@
 """The profile of the whole built-in run with the sweeps: seconds per case and stage, cold
 (empty PyTensor and Numba compile caches) and warm (the same run again with those caches).
 
-    python benchmarks/bench_profile.py                     # make reports' run, --workers 1
+    python benchmarks/bench_profile.py                     # make reports' run, one worker
     python benchmarks/bench_profile.py --quick synthetic   # quick settings, some cases
-    python benchmarks/bench_profile.py --workers 2         # the run with two worker processes
+    python benchmarks/bench_profile.py --workers 2         # as make reports runs it on 2 cores
     python benchmarks/bench_profile.py --readme            # also replace README's profile table
 
 Each run is ``python -m nll_losses.analyses run --sweeps --profile`` in a subprocess
