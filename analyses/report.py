@@ -20,7 +20,7 @@ from nll_losses.analyses.results import CaseResult
 from nll_losses.analyses.tolerances import TIERS
 from nll_losses.models import FAMILIES, get_family
 
-_ENV = jinja2.Environment(
+ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("nll_losses.analyses", "templates"),
     autoescape=jinja2.select_autoescape(["html"], default=True),
     undefined=jinja2.StrictUndefined,
@@ -37,7 +37,7 @@ def _num(value, digits: int = 7):
     return f"{value:.{digits}g}"
 
 
-_ENV.filters["num"] = _num
+ENV.filters["num"] = _num
 
 
 def _flatten(d, prefix=""):
@@ -52,7 +52,7 @@ def _flatten(d, prefix=""):
 MAX_FIGURE_PROBLEMS = 5  # page warnings per figure; the rest counted in one more line
 
 
-def _figure(title: str, caption: str, make, warnings: list[str], where: str = "") -> dict:
+def page_figure(title: str, caption: str, make, warnings: list[str], where: str = "") -> dict:
     """One figure as a data URI and the width the page shows it at; a broken (or not yet
     existing) figure function becomes a visible "figure unavailable" and a warning, never a
     lost report.  What ``figure_check`` finds hard to read (text outside the figure, too small
@@ -129,7 +129,7 @@ def _posterior_section(prior, idata, layout, refs, warnings, ppc=("density", "")
     ]
     for title, make in plots:
         caption = ppc_note if title.startswith("Posterior predictive") else ""
-        section["figures"].append(_figure(title, caption, make, warnings, f" ({prior})"))
+        section["figures"].append(page_figure(title, caption, make, warnings, f" ({prior})"))
     return section
 
 
@@ -156,13 +156,13 @@ def render_case_page(
     picture = None
     if result.picture and result.picture.get("curves"):
         pic = result.picture
-        picture = _figure(
+        picture = page_figure(
             pic["title"], pic["caption"], lambda: figures.fit_picture(pic), extra_warnings
         )
     landscape = None
     if result.landscape:
         data = result.landscape
-        landscape = _figure(
+        landscape = page_figure(
             data.get("title", "Loss landscape"),
             data.get("caption", ""),
             lambda: _figure_function("loss_landscape")(data),
@@ -172,7 +172,7 @@ def render_case_page(
     for key, name, label in SWEEPS:
         data = (result.sweeps or {}).get(key)
         if data:
-            fig = _figure(
+            fig = page_figure(
                 data.get("title", label),
                 data.get("caption", ""),
                 lambda name=name, data=data: _figure_function(name)(data),
@@ -200,7 +200,7 @@ def render_case_page(
         extra_warnings.append(f"the claim's summary unavailable: {type(exc).__name__}: {exc}")
     top = None
     if head["picture"]:
-        top = _figure(
+        top = page_figure(
             "The claim in one picture",
             head["picture"]["caption"],
             lambda: headline_figure.headline(head["picture"]),
@@ -212,7 +212,7 @@ def render_case_page(
     for p in pairs:
         p["left_words"] = headline.estimator_words(p["left"], result)
         p["right_words"] = headline.estimator_words(p["right"], result)
-    html = _ENV.get_template("case.html").render(
+    html = ENV.get_template("case.html").render(
         r=result,
         head=head,
         headline=top,
@@ -254,7 +254,7 @@ def render_index(entries: list[dict], studies: list[dict] | None = None) -> str:
     Each entry: name, href, family, description, n_obs, n_pairs_ok, n_pairs (from
     ``agreement_pairs``), n_ok, n_rows, n_warnings, thumbnail (a PNG data URI or None) and
     optionally order (its place in the built-in case list; ``fit`` folders come after)."""
-    return _ENV.get_template("index.html").render(
+    return ENV.get_template("index.html").render(
         groups=index_groups(entries), studies=studies or [], tiers=TIERS
     )
 

@@ -22,6 +22,15 @@ ANCHOR_MAX_RHAT = 1.01
 LOW_RANK_TARGET_ACCEPT = 0.9
 
 
+def low_rank_nuts(ctx: E.Context, low_rank: bool) -> E.Context:
+    """``ctx`` with nutpie's low-rank mass matrix where ``low_rank`` (the family's
+    ``Sweep.low_rank``: posteriors with strongly correlated directions), at its target
+    acceptance :data:`LOW_RANK_TARGET_ACCEPT`."""
+    if not low_rank:
+        return replace(ctx, low_rank=False)
+    return replace(ctx, low_rank=True, target_accept=LOW_RANK_TARGET_ACCEPT)
+
+
 class Anchored:
     """The τ sweep's posterior, visited from the weak end, at each point the first of these
     whose checks pass (analyses/reweight.py: Pareto k̂ within its threshold, ESS ≥ MIN_ESS):
@@ -62,9 +71,7 @@ class Anchored:
             )
         if accepted := laplace_importance(ctx, fm, rejected):
             return accepted
-        run = replace(ctx, draws=self.draws, low_rank=self.sweep.low_rank)
-        if self.sweep.low_rank:  # nutpie's low-rank matrix diverged now and then at 0.8
-            run = replace(run, target_accept=LOW_RANK_TARGET_ACCEPT)
+        run = low_rank_nuts(replace(ctx, draws=self.draws), self.sweep.low_rank)
         est, idata = E.nuts(run, predictive=False)
         self.anchor = None
         if est.status != "ok":

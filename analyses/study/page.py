@@ -2,14 +2,14 @@
 PNG data URIs, every user-provided name escaped by the template's autoescape) from the
 study's summary (``analyses.study.summary``, as ``analyses.study.app.summarise`` assembles
 it).  The figures are drawn by ``analyses.study.figures`` through the case pages' own
-``report._figure``: a figure that fails or is hard to read becomes a page warning, never a
+``report.page_figure``: a figure that fails or is hard to read becomes a page warning, never a
 lost page."""
 
 from __future__ import annotations
 
 import math
 
-from nll_losses.analyses.report import _ENV, _figure  # noqa: TID253
+from nll_losses.analyses.report import ENV, page_figure  # noqa: TID253
 from nll_losses.analyses.study import figures as study_figures  # noqa: TID253
 from nll_losses.analyses.study.summary import map_label, map_units
 
@@ -284,7 +284,7 @@ def render_study_page(summary: dict, index_link: bool = False) -> tuple[str, lis
     overview = None
     cases = []
     if kind == "coverage":
-        overview = _figure(
+        overview = page_figure(
             "Coverage against the nominal level",
             CAPTIONS["coverage"],
             lambda: study_figures.coverage_plot(summary),
@@ -309,7 +309,7 @@ def render_study_page(summary: dict, index_link: bool = False) -> tuple[str, lis
             entry["risk"] = _risk_case(name, case, settings, warnings)
             one = {"study": kind, "settings": settings, "cases": {name: case}}
             entry["figures"].append(
-                _figure(
+                page_figure(
                     "RMSE against n and against the MAP's τ",
                     CAPTIONS["risk"],
                     lambda one=one: study_figures.risk_plot(one),
@@ -320,7 +320,7 @@ def render_study_page(summary: dict, index_link: bool = False) -> tuple[str, lis
         elif kind == "sbc":
             entry["sbc"] = _sbc_case(name, case, settings, warnings)
             entry["figures"].append(
-                _figure(
+                page_figure(
                     "Rank ECDF difference with its simultaneous band",
                     CAPTIONS["sbc"],
                     lambda name=name: study_figures.sbc_plot(summary, name),
@@ -332,7 +332,7 @@ def render_study_page(summary: dict, index_link: bool = False) -> tuple[str, lis
     used = SETTINGS_OF.get(kind, tuple(settings))
     shown = [(SETTING_WORDS.get(k, k), settings[k]) for k in used if k in settings]
     other = [(SETTING_WORDS.get(k, k), v) for k, v in settings.items() if k not in used]
-    html = _ENV.get_template("study.html").render(
+    html = ENV.get_template("study.html").render(
         kind=kind,
         title=TITLES.get(kind, f"Simulation study: {kind}"),
         s=summary,

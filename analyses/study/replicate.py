@@ -34,7 +34,7 @@ from nll_losses.analyses.study.design import (
     simulate,
 )
 from nll_losses.analyses.study.summary import map_label
-from nll_losses.analyses.sweep_posterior import LOW_RANK_TARGET_ACCEPT  # noqa: TID253
+from nll_losses.analyses.sweep_posterior import low_rank_nuts  # noqa: TID253
 
 CLASSICAL = "statsmodels"  # the classical interval: the library's standard errors
 # marks a flat-prior model's parameter whose meaning differs from the Gaussian model's
@@ -108,8 +108,7 @@ def _context(design, problem, seeds, settings) -> E.Context:
     with strongly correlated directions, such as the softmax weights' common shift, which
     only the prior identifies), as the sweeps run it (``analyses.sweep_posterior``)."""
     sweep = design.family_obj.sweep(design.settings, tuple(problem.features))
-    low_rank = bool(sweep and sweep.low_rank)
-    return E.Context(
+    ctx = E.Context(
         design.family_obj,
         problem,
         settings.draws,
@@ -117,9 +116,8 @@ def _context(design, problem, seeds, settings) -> E.Context:
         settings.chains,
         seeds,
         model_cache(),
-        low_rank=low_rank,
-        target_accept=LOW_RANK_TARGET_ACCEPT if low_rank else None,
     )
+    return low_rank_nuts(ctx, bool(sweep and sweep.low_rank))
 
 
 def _truth_in(design, truth, source, target) -> tuple[dict[str, float], dict[str, str]]:

@@ -291,7 +291,7 @@ def test_posterior_predictive_checks_are_readable():
 
 
 def test_the_report_warns_of_a_figure_hard_to_read():
-    """report._figure: each problem a page warning naming the figure, at most
+    """report.page_figure: each problem a page warning naming the figure, at most
     MAX_FIGURE_PROBLEMS and a count of the rest; the PNG at 144 dpi, shown 96 CSS px an inch."""
     import base64
     import io
@@ -306,7 +306,7 @@ def test_the_report_warns_of_a_figure_hard_to_read():
         return fig
 
     warnings = []
-    fig = report._figure("Bad", "", bad, warnings, " (flat)")
+    fig = report.page_figure("Bad", "", bad, warnings, " (flat)")
     assert warnings == ["figure 'Bad' (flat): text 'x' is 7 pt (< 10 pt)"]
     assert fig["width"] == 6 * 96
     with Image.open(io.BytesIO(base64.b64decode(fig["uri"].split(",", 1)[1]))) as img:
@@ -319,7 +319,7 @@ def test_the_report_warns_of_a_figure_hard_to_read():
         return fig
 
     warnings = []
-    report._figure("Crowded", "", crowded, warnings)
+    report.page_figure("Crowded", "", crowded, warnings)
     n = 8 * 7 // 2  # every pair of the eight texts overlaps
     assert len(warnings) == report.MAX_FIGURE_PROBLEMS + 1
     assert (

@@ -266,6 +266,8 @@ def test_observation_simulates_its_own_model(family, problems):
     draws = 4000
     sims = np.stack([obs.simulate(preds, rng, 0.7) for _ in range(draws)])
     assert sims.shape == (draws, X.shape[0])
+    # + 1e-12 below: a probability or mean that rounds to 0 has a standard error of 0, and its
+    # frequency or mean is then 0 up to the rounding of the prediction (far below any MCSE)
     if preds.ndim == 2:  # class probabilities: the codes' frequencies
         K = preds.shape[1]
         assert set(np.unique(sims)) <= set(range(K))
